@@ -1,0 +1,45 @@
+"""physnn — deep learning for physicists, on PyTorch.
+
+The lecture "Introduction to Neural Networks and Deep Learning", runnable:
+neurons and perceptrons, MLPs, one training loop with early stopping and
+regularization, data readers for the formats physicists use, and safe runs
+on disk.
+
+Heavy submodules import lazily so ``import physnn`` and ``physnn --help`` stay
+quick::
+
+    >>> import physnn
+    >>> physnn.__version__
+    '0.1.0'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from physnn.errors import PhysnnError
+
+__version__ = "0.1.0"
+
+# name -> module that defines it (imported on first access)
+_LAZY = {
+    "Neuron": "physnn.nn",
+    "Perceptron": "physnn.nn",
+    "MLP": "physnn.nn",
+    "SimpleNet": "physnn.nn",
+    "summary": "physnn.nn",
+    "ArrayData": "physnn.data",
+    "Standardizer": "physnn.data",
+    "fit": "physnn.train",
+    "History": "physnn.train",
+    "EarlyStopping": "physnn.train",
+}
+
+__all__ = ["PhysnnError", "__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'physnn' has no attribute {name!r}")
