@@ -1,0 +1,80 @@
+"""Atomic file writes: a reader never sees a half-written file.
+
+Every file physnn writes goes through :func:`atomic_write`: the content goes to
+a temporary file in the same directory, is flushed and ``fsync``-ed, and is
+then renamed over the target with :func:`os.replace` (atomic on POSIX and
+Windows).  If anything fails on the way the temporary file is removed and the
+old target, if any, is left untouched.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> with atomic_write(d / "hello.txt") as f:
+    ...     _ = f.write("hi")
+    >>> (d / "hello.txt").read_text()
+    'hi'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["atomic_write", "atomic_path", "write_text", "write_json"]
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it over ``path`` on success.
+
+    Use this for libraries that want a file name rather than a file object
+    (``safetensors.torch.save_file``, ``h5py.File``, ``pyarrow.parquet``)::
+
+        with atomic_path("model.safetensors") as tmp:
+            save_file(tensors, tmp)
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+@contextlib.contextmanager
+def atomic_write(
+    path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8"
+) -> Iterator[IO[Any]]:
+    """Open a temporary file for writing; rename it over ``path`` on success."""
+    if "b" in mode:
+        encoding = None
+    with atomic_path(path) as tmp:
+        with open(tmp, mode, encoding=encoding, newline="" if "b" not in mode else None) as fh:
+            yield fh
+            fh.flush()
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically and return the path."""
+    with atomic_write(path) as fh:
+        fh.write(text)
+    return Path(path)
+
+
+def write_json(path: str | os.PathLike, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON atomically (NaN/Inf are refused)."""
+    return write_text(path, json.dumps(obj, indent=2, sort_keys=False, allow_nan=False) + "\n")
