@@ -1,0 +1,50 @@
+"""Training: one loop (:func:`fit`) for everything, with callbacks, metrics and safe checkpoints.
+
+Names are imported lazily, so importing one submodule (``physnn.train.metrics``)
+does not pull in the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "fit": "physnn.train.loop",
+    "TrainState": "physnn.train.loop",
+    "resolve_device": "physnn.train.loop",
+    "History": "physnn.train.history",
+    "StopReason": "physnn.train.history",
+    "Objective": "physnn.train.objectives",
+    "Supervised": "physnn.train.objectives",
+    "Callback": "physnn.train.callbacks",
+    "EarlyStopping": "physnn.train.callbacks",
+    "Checkpoint": "physnn.train.callbacks",
+    "PrintLogger": "physnn.train.callbacks",
+    "CSVLogger": "physnn.train.callbacks",
+    "ProgressBar": "physnn.train.callbacks",
+    "save_weights": "physnn.train.checkpoint",
+    "load_weights": "physnn.train.checkpoint",
+    "save_state": "physnn.train.checkpoint",
+    "load_state": "physnn.train.checkpoint",
+    "get_loss": "physnn.train.losses",
+    "LOSSES": "physnn.train.losses",
+    "make_optimizer": "physnn.train.optimizers",
+    "OPTIMIZERS": "physnn.train.optimizers",
+    "make_schedule": "physnn.train.schedules",
+    "SCHEDULES": "physnn.train.schedules",
+    "compute_metrics": "physnn.train.metrics",
+    "METRICS": "physnn.train.metrics",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'physnn.train' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,182 @@
+"""What a training run leaves behind: per-epoch records, the stop reason, the best epoch.
+
+A :class:`History` is a list of per-epoch dictionaries (``epoch``, ``loss``,
+``val_loss``, ``val_<metric>``, ``lr``, ``time``) plus a short verdict::
+
+    >>> h = History(monitor="val_loss", mode="min")
+    >>> h.append({"epoch": 0, "loss": 1.0, "val_loss": 1.2})
+    >>> h.append({"epoch": 1, "loss": 0.5, "val_loss": 0.9})
+    >>> h["val_loss"]
+    [1.2, 0.9]
+    >>> h.best_epoch, h.best_value
+    (1, 0.9)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from physnn.errors import PhysnnError, check_choice
+from physnn.files import write_text
+
+__all__ = ["History", "StopReason"]
+
+
+class StopReason(str, Enum):
+    """Why :func:`physnn.train.fit` returned."""
+
+    COMPLETED = "completed"  #: ran all requested epochs
+    EARLY_STOPPING = "early_stopping"  #: the monitored value stopped improving
+    NAN_LOSS = "nan_loss"  #: the loss became NaN or Inf; best weights restored
+    INTERRUPTED = "interrupted"  #: KeyboardInterrupt; best weights restored
+    CALLBACK = "callback"  #: a user callback asked to stop
+
+
+@dataclass
+class History:
+    """Per-epoch training records and the run's verdict.
+
+    Attributes
+    ----------
+    records : list of dict
+        One dict per epoch with at least ``epoch`` and ``loss`` (mean training
+        loss over the epoch's batches); ``val_loss`` and ``val_<metric>`` when
+        validation data were given; ``lr`` and ``time`` (seconds since start).
+    monitor, mode : str
+        The value that decides the best epoch and whether lower (``"min"``) or
+        higher (``"max"``) is better.
+    stop_reason : StopReason
+    message : str
+        A sentence saying why training stopped (shown by the CLI).
+    best_epoch : int or None
+        Epoch with the best monitored value (the weights the model ends with
+        when ``restore_best`` is on, or after a NaN).
+    wall_time : float
+        Seconds spent in :func:`fit`.
+    final : dict
+        Metrics computed once at the end (e.g. on train/val/test).
+    """
+
+    monitor: str = "loss"
+    mode: str = "min"
+    records: list[dict[str, Any]] = field(default_factory=list)
+    stop_reason: StopReason = StopReason.COMPLETED
+    message: str = ""
+    wall_time: float = 0.0
+    final: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.mode = check_choice("mode", self.mode, ["min", "max"], owner="History")
+
+    # -- records ---------------------------------------------------------
+    def append(self, record: dict[str, Any]) -> None:
+        self.records.append(dict(record))
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, key: str) -> list[Any]:
+        keys = self.keys()
+        if key not in keys:
+            raise PhysnnError(
+                f"History has no column {key!r}; available: {', '.join(map(repr, keys))}."
+            )
+        return [r.get(key, float("nan")) for r in self.records]
+
+    def keys(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for r in self.records:
+            for k in r:
+                seen.setdefault(k, None)
+        return list(seen)
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.records)
+
+    def _values(self) -> list[tuple[int, float]]:
+        out = []
+        for r in self.records:
+            v = r.get(self.monitor)
+            if v is not None and math.isfinite(v):
+                out.append((int(r["epoch"]), float(v)))
+        return out
+
+    @property
+    def best_epoch(self) -> int | None:
+        vals = self._values()
+        if not vals:
+            return None
+        pick = min if self.mode == "min" else max
+        return pick(vals, key=lambda t: t[1])[0]
+
+    @property
+    def best_value(self) -> float | None:
+        vals = self._values()
+        if not vals:
+            return None
+        pick = min if self.mode == "min" else max
+        return pick(vals, key=lambda t: t[1])[1]
+
+    # -- output ----------------------------------------------------------
+    def to_csv(self, path: str | Path | None = None) -> str:
+        """Return the records as CSV text; write them atomically to ``path`` if given."""
+        buf = io.StringIO()
+        keys = self.keys()
+        w = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
+        w.writeheader()
+        for r in self.records:
+            w.writerow({k: r.get(k, "") for k in keys})
+        text = buf.getvalue()
+        if path is not None:
+            write_text(path, text)
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-able summary (records included)."""
+        return {
+            "monitor": self.monitor,
+            "mode": self.mode,
+            "stop_reason": self.stop_reason.value,
+            "message": self.message,
+            "epochs_run": self.epochs_run,
+            "best_epoch": self.best_epoch,
+            "best_value": self.best_value,
+            "wall_time": self.wall_time,
+            "final": dict(self.final),
+            "records": [dict(r) for r in self.records],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "History":
+        h = cls(monitor=d.get("monitor", "loss"), mode=d.get("mode", "min"))
+        h.records = [dict(r) for r in d.get("records", [])]
+        h.stop_reason = StopReason(d.get("stop_reason", "completed"))
+        h.message = d.get("message", "")
+        h.wall_time = float(d.get("wall_time", 0.0))
+        h.final = dict(d.get("final", {}))
+        return h
+
+    def plot(self, ax: Any = None, *, path: str | Path | None = None, logy: bool | None = None):
+        """Plot training and validation loss per epoch; mark the best epoch.
+
+        Returns the matplotlib ``Axes``. With ``path`` the figure is saved (PNG,
+        atomically).  ``logy=None`` picks a log scale when the loss spans more
+        than two decades.
+        """
+        from physnn.viz.plots import plot_history
+
+        return plot_history(self, ax=ax, path=path, logy=logy)
+
+    def __repr__(self) -> str:
+        best = "" if self.best_epoch is None else f", best_epoch={self.best_epoch}"
+        return (
+            f"History(epochs_run={self.epochs_run}, stop_reason={self.stop_reason.value!r}"
+            f"{best}, monitor={self.monitor!r})"
+        )

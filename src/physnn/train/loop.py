@@ -1,0 +1,433 @@
+"""The one training loop: data → model → objective → optimizer → history.
+
+Everything physnn trains goes through :func:`fit`: the lecture's regression
+loop, classifiers, and (in later modules) PINNs and autoencoders, which only
+supply a different :class:`~physnn.train.objectives.Objective`.
+
+Each epoch, for each mini-batch *B* drawn by the objective::
+
+    L_B = objective.loss(model, B)          # e.g. mean (y - ŷ)² over B
+    w  ← w − η ∇_w L_B                      # via the chosen optimizer
+
+then ``objective.evaluate`` gives validation numbers, the learning-rate
+schedule steps, the history records the epoch and the callbacks decide whether
+to stop.  A NaN or Inf loss stops the run at once and restores the best
+weights seen so far.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from physnn.errors import PhysnnError, check_choice, check_int, check_range
+from physnn.train.callbacks import Callback, PrintLogger, ProgressBar, check_monitor
+from physnn.train.distributed import DistInfo, all_reduce_sum, init_distributed
+from physnn.train.history import History, StopReason
+from physnn.train.objectives import Objective, Supervised
+
+__all__ = ["fit", "TrainState", "resolve_device"]
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"`` or ``"auto"`` → a usable device."""
+    if device is None or (isinstance(device, str) and device.strip().lower() == "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise PhysnnError(
+            f"fit: 'device' must be 'cpu', 'cuda', 'cuda:N', 'mps' or 'auto'; got {device!r}."
+        ) from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise PhysnnError("fit: device 'cuda' was asked for but CUDA is not available here; use device='cpu'.")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise PhysnnError("fit: device 'mps' was asked for but is not available here; use device='cpu'.")
+    return dev
+
+
+class TrainState:
+    """What callbacks see: the model, optimizer, history, and how to stop."""
+
+    def __init__(self, **kw: Any) -> None:
+        self.model: nn.Module = kw["model"]  # possibly DDP-wrapped
+        self.raw_model: nn.Module = kw["raw_model"]
+        self.optimizer: torch.optim.Optimizer = kw["optimizer"]
+        self.schedule = kw["schedule"]
+        self.objective: Objective = kw["objective"]
+        self.history: History = kw["history"]
+        self.generator: torch.Generator = kw["generator"]
+        self.callbacks: list[Callback] = kw["callbacks"]
+        self.epochs: int = kw["epochs"]
+        self.dist: DistInfo = kw["dist"]
+        self.log_keys: list[str] = kw["log_keys"]
+        self.monitor: str = kw["monitor"]
+        self.mode: str = kw["mode"]
+        self.seed: int = kw["seed"]
+        self.epoch_start = 0
+        self.epoch = -1
+        self.should_stop = False
+        self.stop_reason = "completed"
+        self.message = ""
+        self.best_value: float | None = None
+        self.best_epoch: int | None = None
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.restored_epoch: int | None = None
+
+    @property
+    def is_main(self) -> bool:
+        return self.dist.is_main
+
+    def request_stop(self, reason: str, message: str) -> None:
+        """Ask the loop to stop after this epoch (``reason`` is a StopReason value)."""
+        self.should_stop = True
+        self.stop_reason = reason
+        self.message = message
+
+    def improves(self, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
+        if self.best_value is None:
+            return True
+        return value < self.best_value if self.mode == "min" else value > self.best_value
+
+    def training_state(self) -> dict[str, Any]:
+        """Everything a resumed run needs, as tensors and plain values."""
+        return {
+            "format": "physnn-checkpoint-1",
+            "epoch": self.epoch,
+            "model": {k: v.detach().cpu().clone() for k, v in self.raw_model.state_dict().items()},
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "generator": self.generator.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "history": self.history.as_dict(),
+            "callbacks": [
+                {"type": type(cb).__name__, "state": cb.state_dict()} for cb in self.callbacks
+            ],
+            "best_value": self.best_value,
+            "best_epoch": self.best_epoch,
+            "best_state": self.best_state,
+        }
+
+    def load_training_state(self, st: dict[str, Any]) -> None:
+        if not isinstance(st, dict) or st.get("format") != "physnn-checkpoint-1":
+            raise PhysnnError("fit: the resume file is not a physnn checkpoint (format key missing).")
+        self.raw_model.load_state_dict(st["model"])
+        self.optimizer.load_state_dict(st["optimizer"])
+        self.schedule.load_state_dict(st["schedule"])
+        self.generator.set_state(st["generator"])
+        torch.set_rng_state(st["torch_rng"])
+        self.history = History.from_dict(st["history"])
+        saved = st.get("callbacks", [])
+        for cb in self.callbacks:
+            for entry in saved:
+                if entry["type"] == type(cb).__name__:
+                    cb.load_state_dict(entry["state"])
+                    saved = [e for e in saved if e is not entry]
+                    break
+        self.best_value = st.get("best_value")
+        self.best_epoch = st.get("best_epoch")
+        self.best_state = st.get("best_state")
+        self.epoch_start = int(st["epoch"]) + 1
+        self.epoch = int(st["epoch"])
+
+
+def _choose_threads(threads: int | str | None, model: nn.Module) -> int | None:
+    if threads is None:
+        return None
+    if isinstance(threads, str):
+        check_choice("threads", threads, ["auto"], owner="fit")
+        n_params = sum(p.numel() for p in model.parameters())
+        # Small networks: thread hand-offs cost more than they save (measured:
+        # one thread is fastest for MLPs under ~1M parameters on these CPUs).
+        return 1 if n_params < 1_000_000 else None
+    return check_int("threads", threads, low=1, owner="fit")
+
+
+def fit(
+    model: nn.Module,
+    data: Any = None,
+    *,
+    val: Any = None,
+    objective: Objective | None = None,
+    loss: str | nn.Module = "mse",
+    optimizer: str = "adam",
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    momentum: float = 0.0,
+    nesterov: bool = False,
+    optimizer_options: dict[str, Any] | None = None,
+    epochs: int = 100,
+    batch_size: int | None = 32,
+    metrics: Sequence[str] | None = None,
+    schedule: str = "none",
+    schedule_options: dict[str, Any] | None = None,
+    grad_clip: float | None = None,
+    callbacks: Sequence[Callback] = (),
+    monitor: str | None = None,
+    mode: str = "min",
+    seed: int = 0,
+    log_every: int | None = None,
+    progress: bool | None = None,
+    device: str | torch.device = "cpu",
+    threads: int | str | None = "auto",
+    resume: Any = None,
+) -> History:
+    """Train ``model`` and return its :class:`~physnn.train.history.History`.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Any PyTorch module; trained in place.
+    data, val : ArrayData or (X, y)
+        Training and validation data for supervised learning (``X``: (N, d)).
+        Leave ``data`` out when passing ``objective``.
+    objective : Objective, optional
+        What to minimise (a PINN, an autoencoder, …); defaults to
+        ``Supervised(data, val, loss=loss, batch_size=batch_size, metrics=metrics)``.
+    loss : str
+        ``mse``, ``mae``, ``huber``, ``bce`` (model outputs probabilities),
+        ``bce_with_logits`` or ``cross_entropy`` (model outputs logits).
+    optimizer : str
+        ``sgd`` (with ``momentum``, ``nesterov``), ``adam`` (fused where the
+        build has it), ``adamw``, ``rmsprop`` or ``lbfgs`` (the loop supplies
+        the closure; use ``batch_size=None``).
+    lr : float > 0
+        The learning rate η of ``w ← w − η ∂L/∂w``.
+    weight_decay : float >= 0
+        L2 penalty λ (``adamw``: decoupled decay).
+    epochs : int >= 1
+    batch_size : int or None
+        Mini-batch size; ``None`` = full batch (the lecture's loops).
+    schedule : str
+        ``none``, ``step``, ``cosine`` or ``plateau`` (reduce on plateau of
+        ``monitor``), with ``schedule_options`` passed on.
+    grad_clip : float, optional
+        Clip the global gradient norm to this value.
+    callbacks : list of Callback
+        E.g. ``EarlyStopping``, ``Checkpoint``, ``CSVLogger``.
+    monitor, mode : str
+        The value that defines the best epoch (default ``val_loss`` when there
+        is validation data, else ``loss``) and whether lower is better.
+    seed : int
+        Seeds the batch order and the global torch RNG (dropout), so a CPU
+        run is repeatable bit for bit.  Model initialisation is the caller's:
+        seed before building the model.
+    log_every : int, optional
+        Print ``Epoch N: Loss = …`` every ``log_every`` epochs (from epoch 0).
+    progress : bool, optional
+        A progress bar; default: only when stderr is a terminal.
+    device : str
+        ``cpu``, ``cuda``, ``auto``…
+    threads : "auto", int or None
+        torch CPU threads during the fit (restored after). ``"auto"`` uses one
+        thread for models under 1M parameters — fastest for small networks —
+        and leaves torch's setting otherwise; ``None`` never touches it.
+    resume : path, optional
+        A ``checkpoint.pt`` written by :class:`~physnn.train.callbacks.Checkpoint`;
+        training continues from the epoch after it, with the same result as an
+        uninterrupted run.
+
+    Returns
+    -------
+    History
+        Per-epoch ``loss``, ``val_loss``, ``val_<metric>``, ``lr``, ``time``;
+        ``stop_reason``, ``message``, ``best_epoch``, ``final`` metrics.
+
+    Example
+    -------
+        >>> import torch
+        >>> from physnn.nn import MLP
+        >>> _ = torch.manual_seed(0)
+        >>> X = torch.rand(256, 1) * 2 - 1; y = X ** 2
+        >>> h = fit(MLP(1, [16], 1, activation="tanh"), (X, y), loss="mse",
+        ...         lr=1e-2, epochs=60, batch_size=64, seed=0)
+        >>> h["loss"][-1] < 0.1 * h["loss"][0]
+        True
+    """
+    t0 = time.perf_counter()
+    if not isinstance(model, nn.Module):
+        raise PhysnnError(f"fit: 'model' must be a torch.nn.Module; got {type(model).__name__}.")
+    epochs = check_int("epochs", epochs, low=1, owner="fit")
+    seed = check_int("seed", seed, low=0, owner="fit")
+    mode = check_choice("mode", mode, ["min", "max"], owner="fit")
+    if grad_clip is not None:
+        grad_clip = check_range("grad_clip", grad_clip, low=0.0, low_inclusive=False, owner="fit")
+    if log_every is not None:
+        log_every = check_int("log_every", log_every, low=1, owner="fit")
+    dev = resolve_device(device)
+
+    if objective is None:
+        if data is None:
+            raise PhysnnError("fit: pass training data (data=(X, y) or an ArrayData) or an objective=.")
+        objective = Supervised(data, val, loss=loss, batch_size=batch_size, metrics=metrics)
+    elif data is not None or val is not None:
+        raise PhysnnError("fit: pass either data/val or objective=, not both (the objective holds its data).")
+
+    n_threads = _choose_threads(threads, model)
+    old_threads = torch.get_num_threads()
+    if n_threads is not None and n_threads != old_threads:
+        torch.set_num_threads(n_threads)
+
+    try:
+        return _run(
+            model, objective, dev, t0,
+            optimizer=optimizer, lr=lr, weight_decay=weight_decay, momentum=momentum,
+            nesterov=nesterov, optimizer_options=optimizer_options or {}, epochs=epochs,
+            schedule=schedule, schedule_options=schedule_options or {}, grad_clip=grad_clip,
+            callbacks=list(callbacks), monitor=monitor, mode=mode, seed=seed,
+            log_every=log_every, progress=progress, resume=resume,
+        )
+    finally:
+        if torch.get_num_threads() != old_threads:
+            torch.set_num_threads(old_threads)
+
+
+def _run(model, objective, dev, t0, *, optimizer, lr, weight_decay, momentum, nesterov,
+         optimizer_options, epochs, schedule, schedule_options, grad_clip, callbacks,
+         monitor, mode, seed, log_every, progress, resume) -> History:
+    from physnn.train.optimizers import make_optimizer, needs_closure
+    from physnn.train.schedules import make_schedule
+
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    dist = init_distributed(dev)
+
+    model.to(dev)
+    objective.setup(model, dev, dist.rank, dist.world)
+    train_model: nn.Module = model
+    if dist.enabled:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        train_model = DDP(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+
+    opt = make_optimizer(
+        optimizer, [p for p in model.parameters() if p.requires_grad], lr=lr,
+        weight_decay=weight_decay, momentum=momentum, nesterov=nesterov, **optimizer_options,
+    )
+    closure_needed = needs_closure(opt)
+    sched = make_schedule(schedule, opt, epochs=epochs, **schedule_options)
+
+    log_keys = ["loss", *objective.log_keys()]
+    if monitor is None:
+        monitor = "val_loss" if "val_loss" in log_keys else "loss"
+    check_monitor(monitor, log_keys, owner="fit")
+
+    cbs = list(callbacks)
+    if log_every is not None and not any(isinstance(c, PrintLogger) for c in cbs):
+        cbs.append(PrintLogger(log_every))
+    if progress is not False and not any(isinstance(c, ProgressBar) for c in cbs):
+        cbs.append(ProgressBar(enabled=progress))
+
+    state = TrainState(
+        model=train_model, raw_model=model, optimizer=opt, schedule=sched, objective=objective,
+        history=History(monitor=monitor, mode=mode), generator=generator, callbacks=cbs,
+        epochs=epochs, dist=dist, log_keys=log_keys, monitor=monitor, mode=mode, seed=seed,
+    )
+    if resume is not None:
+        from physnn.train.checkpoint import load_state
+
+        state.load_training_state(load_state(resume))
+        if state.epoch_start >= epochs:
+            state.request_stop("completed", f"Nothing to resume: the checkpoint already has {state.epoch_start} of {epochs} epochs.")
+    initial_state = copy.deepcopy(model.state_dict())
+
+    for cb in cbs:
+        cb.on_fit_start(state)
+
+    def restore_best(why: str) -> str:
+        if state.best_state is not None:
+            model.load_state_dict(state.best_state)
+            state.restored_epoch = state.best_epoch
+            return f"restored the weights of epoch {state.best_epoch} (best {monitor} {state.best_value:.6g})"
+        model.load_state_dict(initial_state)
+        return "no epoch had finished, so the weights were reset to their values before this fit"
+
+    try:
+        for epoch in range(state.epoch_start, epochs):
+            if state.should_stop:
+                break
+            state.epoch = epoch
+            train_model.train()
+            total = torch.zeros((), dtype=torch.float64)
+            count = 0
+            bad_batch = None
+            for b, batch in enumerate(objective.batches(generator)):
+                if closure_needed:
+                    def closure(batch=batch):
+                        opt.zero_grad(set_to_none=True)
+                        lval = objective.loss(train_model, batch)
+                        if torch.isfinite(lval):
+                            lval.backward()
+                            if grad_clip is not None:
+                                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+                        return lval
+                    lval = opt.step(closure)  # LBFGS returns the first evaluation's loss
+                    if not math.isfinite(float(lval.detach())):
+                        bad_batch = b
+                        break
+                else:
+                    lval = objective.loss(train_model, batch)
+                    if not math.isfinite(lval.item()):
+                        bad_batch = b
+                        break
+                    opt.zero_grad(set_to_none=True)
+                    lval.backward()
+                    if grad_clip is not None:
+                        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+                    opt.step()
+                n = objective.batch_size_of(batch)
+                total += lval.detach().double() * n
+                count += n
+            if bad_batch is None and not all(math.isfinite(p.detach().sum().item()) for p in model.parameters()):
+                bad_batch = -1
+            if bad_batch is not None:
+                where = "after the last step" if bad_batch < 0 else f"batch {bad_batch}"
+                lr_now = opt.param_groups[0]["lr"]
+                state.request_stop(
+                    StopReason.NAN_LOSS.value,
+                    f"Training diverged: the loss became NaN/Inf at epoch {epoch}, {where}; "
+                    f"{restore_best('nan')}. Lower the learning rate (lr={lr_now:g}) or set grad_clip.",
+                )
+                break
+            tot, cnt = all_reduce_sum([float(total), float(count)], dev) if dist.enabled else (float(total), float(count))
+            logs: dict[str, float] = {"epoch": epoch, "loss": tot / max(cnt, 1.0)}
+            logs.update(objective.evaluate(model))
+            logs["lr"] = float(opt.param_groups[0]["lr"])
+            logs["time"] = time.perf_counter() - t0
+            value = float(logs.get(monitor, float("nan")))
+            if state.improves(value):
+                state.best_value, state.best_epoch = value, epoch
+                state.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            sched.step(value if math.isfinite(value) else None)
+            state.history.append(logs)
+            for cb in cbs:
+                cb.on_epoch_end(state, logs)
+    except KeyboardInterrupt:
+        state.request_stop(StopReason.INTERRUPTED.value, f"Interrupted at epoch {state.epoch}; {restore_best('interrupt')}.")
+
+    if not state.message:
+        state.message = f"Finished {epochs} epochs" + (
+            f"; best {monitor} {state.best_value:.6g} at epoch {state.best_epoch}." if state.best_epoch is not None else "."
+        )
+    for cb in cbs:
+        cb.on_fit_end(state)
+    h = state.history
+    h.stop_reason = StopReason(state.stop_reason) if state.stop_reason in StopReason._value2member_map_ else StopReason.CALLBACK
+    h.message = state.message
+    if state.restored_epoch is not None and "restored" not in h.message:
+        h.message += f" Restored the weights of epoch {state.restored_epoch}."
+    if isinstance(objective, Supervised):
+        try:
+            h.final = objective.final_metrics(model)
+        except PhysnnError:
+            h.final = {}
+    h.wall_time = time.perf_counter() - t0
+    return h

@@ -1,0 +1,328 @@
+"""Objectives: what the one training loop minimises, and on which batches.
+
+Supervised learning, a PINN and an autoencoder differ only in the objective,
+so :func:`physnn.train.fit` takes an :class:`Objective` and never knows which
+kind it runs.  An objective implements four things:
+
+``setup(model, device, rank, world)``
+    move its data to ``device`` and check it fits the model (once per fit);
+``batches(generator)``
+    an iterable of batches for one epoch, drawn with the loop's seeded
+    ``torch.Generator`` (under DDP each rank gets its own shard);
+``loss(model, batch) -> Tensor``
+    a scalar to minimise;
+``evaluate(model) -> dict``
+    numbers logged after each epoch (``val_loss``, ``val_<metric>``), computed
+    without gradients.
+
+:class:`Supervised` is the objective of the lecture's regression and
+classification examples: ``L = loss(model(x), y)`` averaged over a mini-batch.
+
+    >>> import torch
+    >>> X = torch.randn(8, 3); y = torch.randn(8, 1)
+    >>> obj = Supervised((X, y), loss="mse", batch_size=4)
+    >>> model = torch.nn.Linear(3, 1)
+    >>> obj.setup(model, torch.device("cpu"))
+    >>> [tuple(xb.shape) for xb, yb in obj.batches(torch.Generator().manual_seed(0))]
+    [(4, 3), (4, 3)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from physnn.errors import PhysnnError, check_array, check_int
+
+__all__ = ["Objective", "Supervised", "as_tensors"]
+
+
+class Objective:
+    """Interface of what :func:`physnn.train.fit` minimises (see module docs)."""
+
+    #: the log keys :meth:`evaluate` returns (validated against monitors at fit start)
+    def log_keys(self) -> list[str]:
+        return []
+
+    def setup(self, model: nn.Module, device: torch.device, rank: int = 0, world: int = 1) -> None:
+        """Prepare for training ``model`` on ``device`` (called once per fit)."""
+
+    def batches(self, generator: torch.Generator) -> Iterable[Any]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def loss(self, model: nn.Module, batch: Any) -> torch.Tensor:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        return {}
+
+    def batch_size_of(self, batch: Any) -> int:
+        """Number of samples in ``batch`` (weights the epoch's mean loss)."""
+        if isinstance(batch, (tuple, list)) and batch and isinstance(batch[0], torch.Tensor):
+            return int(batch[0].shape[0])
+        return 1
+
+
+def as_tensors(data: Any, *, owner: str = "fit") -> tuple[torch.Tensor, torch.Tensor | None, dict]:
+    """Turn an ``ArrayData``, an ``(X, y)`` pair or a bare ``X`` into tensors.
+
+    Returns ``(X, y, info)`` with ``X`` float32 of shape (N, d), ``y`` of shape
+    (N, k) or (N,) (integer labels) or ``None``, and ``info`` holding the
+    feature/target names when known.  Arrays are validated: 2-D ``X``, finite
+    values, matching row counts.
+    """
+    info: dict[str, Any] = {}
+    if hasattr(data, "X") and hasattr(data, "y"):  # ArrayData, duck-typed (lower layer)
+        X, y = data.X, data.y
+        info["feature_names"] = list(getattr(data, "feature_names", []) or [])
+        info["target_names"] = list(getattr(data, "target_names", []) or [])
+    elif isinstance(data, (tuple, list)) and len(data) == 2:
+        X, y = data
+    elif isinstance(data, (np.ndarray, torch.Tensor)):
+        X, y = data, None
+    else:
+        raise PhysnnError(
+            f"{owner}: data must be an ArrayData, an (X, y) pair or an array; "
+            f"got {type(data).__name__}."
+        )
+    if isinstance(X, torch.Tensor):
+        if X.ndim != 2:
+            check_array("X", X, ndim=2, owner=owner)
+        Xt = X.detach()
+        if not Xt.is_floating_point():
+            Xt = Xt.float()
+        from physnn.errors import check_finite
+
+        check_finite("X", Xt, owner=owner)
+    else:
+        Xt = torch.as_tensor(check_array("X", X, ndim=2, owner=owner), dtype=torch.float32)
+    if Xt.dtype == torch.float64:
+        Xt = Xt.float()
+    yt = None
+    if y is not None:
+        ya = y if isinstance(y, torch.Tensor) else torch.as_tensor(
+            check_array("y", y, ndim=(1, 2), owner=owner)
+        )
+        if ya.ndim not in (1, 2):
+            check_array("y", ya, ndim=(1, 2), owner=owner)
+        if ya.is_floating_point():
+            from physnn.errors import check_finite
+
+            check_finite("y", ya, owner=owner)
+        if ya.shape[0] != Xt.shape[0]:
+            raise PhysnnError(
+                f"{owner}: X has {Xt.shape[0]} rows but y has {ya.shape[0]}; "
+                "they must describe the same samples."
+            )
+        yt = ya.detach()
+        if yt.dtype == torch.float64:
+            yt = yt.float()
+    return Xt, yt, info
+
+
+class Supervised(Objective):
+    """Mini-batch supervised learning: minimise ``mean loss(model(x), y)``.
+
+    Parameters
+    ----------
+    train : ArrayData or (X, y)
+        Training data; ``X`` has shape (N, d).  ``y`` has shape (N, k) for
+        regression and ``bce``/``bce_with_logits`` (labels in {0, 1}) or (N,)
+        integer classes for ``cross_entropy``.
+    val : ArrayData or (X, y), optional
+        Validation data, evaluated after every epoch without gradients; gives
+        ``val_loss`` and ``val_<metric>`` for each name in ``metrics``.
+    loss : str or nn.Module
+        One of ``mse, mae, huber, bce, bce_with_logits, cross_entropy``.
+    batch_size : int or None
+        Mini-batch size; ``None`` trains on the whole set at once.
+    metrics : sequence of str, optional
+        Metric names (``physnn.train.metrics``); defaults by loss: accuracy and
+        roc_auc for binary, accuracy for multiclass, mse/rmse/mae/r2 for
+        regression.
+    """
+
+    def __init__(
+        self,
+        train: Any,
+        val: Any = None,
+        *,
+        loss: str | nn.Module = "mse",
+        batch_size: int | None = 32,
+        metrics: Sequence[str] | None = None,
+        eval_batch_size: int = 65536,
+    ) -> None:
+        from physnn.train import losses as L
+        from physnn.train import metrics as M
+
+        self.loss_name = loss if isinstance(loss, str) else None
+        self.loss_fn = L.get_loss(loss)
+        if isinstance(loss, str):
+            self.loss_name = L.LOSSES[[n.lower() for n in L.LOSSES].index(loss.strip().lower())]
+        if batch_size is not None:
+            batch_size = check_int("batch_size", batch_size, low=1, owner="fit")
+        self.batch_size = batch_size
+        self.eval_batch_size = check_int("eval_batch_size", eval_batch_size, low=1, owner="fit")
+        self.X, y, self.info = as_tensors(train, owner="fit")
+        if y is None:
+            raise PhysnnError(
+                "fit: the training data have no targets (y is None); supervised "
+                "training needs labels — name the target column(s)."
+            )
+        self.y = self._prep(y, "y")
+        self.Xv = self.yv = None
+        if val is not None:
+            self.Xv, yv, _ = as_tensors(val, owner="fit (validation data)")
+            if yv is None:
+                raise PhysnnError("fit: the validation data have no targets (y is None).")
+            if self.Xv.shape[1] != self.X.shape[1]:
+                raise PhysnnError(
+                    f"fit: validation data have {self.Xv.shape[1]} features but the "
+                    f"training data have {self.X.shape[1]}; use the same columns."
+                )
+            self.yv = self._prep(yv, "validation y")
+        self.task = {"bce": "binary", "bce_with_logits": "binary", "cross_entropy": "multiclass"}.get(
+            self.loss_name or "", "regression"
+        )
+        if metrics is None:
+            metrics = M.default_metrics(self.task)
+        self.metrics = [str(m) for m in metrics]
+        for m in self.metrics:
+            from physnn.errors import check_choice
+
+            check_choice("metric", m, list(M.METRICS), owner="fit")
+        self._to_score = L.predict_proba_fn(self.loss_name) if self.loss_name else (lambda t: t)
+        self.rank, self.world = 0, 1
+
+    def _prep(self, y: torch.Tensor, what: str) -> torch.Tensor:
+        from physnn.train import losses as L
+
+        if self.loss_name is None:
+            return y.float() if y.ndim == 2 else y
+        L.check_targets(self.loss_name, y, owner=f"fit ({what})")
+        return L.prepare_targets(self.loss_name, y)
+
+    @property
+    def n_train(self) -> int:
+        return int(self.X.shape[0])
+
+    def log_keys(self) -> list[str]:
+        if self.Xv is None:
+            return []
+        return ["val_loss"] + [f"val_{m}" for m in self.metrics]
+
+    def setup(self, model: nn.Module, device: torch.device, rank: int = 0, world: int = 1) -> None:
+        self.rank, self.world = rank, world
+        self.X, self.y = self.X.to(device), self.y.to(device)
+        if self.Xv is not None:
+            self.Xv, self.yv = self.Xv.to(device), self.yv.to(device)
+        self._check_model(model)
+
+    def _check_model(self, model: nn.Module) -> None:
+        """One forward pass on two rows to turn a shape mismatch into a clear error."""
+        was = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                out = model(self.X[:2])
+        except RuntimeError as exc:
+            n_in = _first_in_features(model)
+            expect = f" (its first layer takes {n_in})" if n_in is not None else ""
+            raise PhysnnError(
+                f"fit: the model cannot take inputs with {self.X.shape[1]} features"
+                f"{expect}; build the model with n_in={self.X.shape[1]} or select "
+                f"matching columns. ({exc})"
+            ) from None
+        finally:
+            model.train(was)
+        if self.loss_name == "cross_entropy":
+            k = out.shape[-1] if out.ndim == 2 else 1
+            from physnn.train import losses as L
+
+            L.check_targets("cross_entropy", self.y, n_outputs=k, owner="fit (y)")
+            if self.yv is not None:
+                L.check_targets("cross_entropy", self.yv, n_outputs=k, owner="fit (validation y)")
+        elif out.ndim == 2 and self.y.ndim == 2 and out.shape[1] != self.y.shape[1]:
+            raise PhysnnError(
+                f"fit: the model gives {out.shape[1]} outputs but y has {self.y.shape[1]} "
+                f"column(s); set n_out={self.y.shape[1]}."
+            )
+
+    def batches(self, generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        n, bs = self.n_train, self.batch_size
+        if bs is None or bs >= n:
+            if self.world > 1:
+                idx = torch.arange(n, device=self.X.device)[self.rank :: self.world]
+                yield self.X[idx], self.y[idx]
+            else:
+                yield self.X, self.y
+            return
+        # One gather per epoch, then contiguous slices: cheaper than a gather per batch.
+        perm = torch.randperm(n, generator=generator).to(self.X.device)
+        if self.world > 1:
+            # each global batch of bs rows is split rank::world
+            for start in range(0, n, bs):
+                idx = perm[start : start + bs][self.rank :: self.world]
+                yield self.X[idx], self.y[idx]
+            return
+        Xp, yp = self.X[perm], self.y[perm]
+        for start in range(0, n, bs):
+            yield Xp[start : start + bs], yp[start : start + bs]
+
+    def loss(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        xb, yb = batch
+        return self.loss_fn(model(xb), yb)
+
+    @torch.no_grad()
+    def predict(self, model: nn.Module, X: torch.Tensor) -> torch.Tensor:
+        """Raw model outputs on ``X`` in evaluation mode, in chunks."""
+        was = model.training
+        model.eval()
+        try:
+            outs = [model(X[i : i + self.eval_batch_size]) for i in range(0, X.shape[0], self.eval_batch_size)]
+        finally:
+            model.train(was)
+        return torch.cat(outs) if outs else X.new_zeros((0,))
+
+    def scores(self, model: nn.Module, X: torch.Tensor) -> torch.Tensor:
+        """Predictions in the units metrics need (probabilities for classifiers)."""
+        return self._to_score(self.predict(model, X))
+
+    @torch.no_grad()
+    def evaluate_on(self, model: nn.Module, X: torch.Tensor, y: torch.Tensor, prefix: str) -> dict[str, float]:
+        from physnn.train.metrics import compute_metrics
+
+        out = self.predict(model, X)
+        logs = {f"{prefix}loss": float(self.loss_fn(out, y))}
+        if self.metrics:
+            yt = y.detach().cpu().numpy()
+            sc = self._to_score(out).detach().cpu().numpy()
+            for k, v in compute_metrics(self.metrics, yt, sc).items():
+                logs[f"{prefix}{k}"] = v
+        return logs
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        if self.Xv is None:
+            return {}
+        return self.evaluate_on(model, self.Xv, self.yv, "val_")
+
+    def final_metrics(self, model: nn.Module, test: Any = None) -> dict[str, float]:
+        """Loss and metrics on train, validation and (optionally) test data."""
+        out = self.evaluate_on(model, self.X, self.y, "train_")
+        if self.Xv is not None:
+            out.update(self.evaluate_on(model, self.Xv, self.yv, "val_"))
+        if test is not None:
+            Xt, yt, _ = as_tensors(test, owner="test data")
+            out.update(self.evaluate_on(model, Xt.to(self.X.device), self._prep(yt, "test y").to(self.X.device), "test_"))
+        return out
+
+
+def _first_in_features(model: nn.Module) -> int | None:
+    for m in model.modules():
+        if isinstance(m, nn.Linear):
+            return int(m.in_features)
+    return None

@@ -1,0 +1,42 @@
+"""DDP under torchrun: two CPU processes (gloo) end with identical weights, equal to one process."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from torch import nn
+
+from physnn.train import fit
+
+pytestmark = pytest.mark.distributed
+
+
+def test_two_ranks_agree_and_match_single_process(tmp_path):
+    worker = Path(__file__).with_name("ddp_worker.py")
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(worker), str(tmp_path)]
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    w0 = load_file(tmp_path / "rank0.safetensors")
+    w1 = load_file(tmp_path / "rank1.safetensors")
+    assert w0.keys() == w1.keys()
+    for k in w0:
+        assert torch.equal(w0[k], w1[k]), k
+    assert not (tmp_path / "rank1-loss.txt").exists()
+
+    # the same training in one process: each global batch of 32 is split 16/16
+    # over the ranks and DDP averages the gradients, so the result is the same
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(256, 3, generator=g)
+    y = X.sum(1, keepdim=True) ** 2
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 1))
+    h = fit(model, (X, y), val=(X, y), optimizer="sgd", lr=0.01, epochs=3, batch_size=32, seed=0, progress=False)
+    for k, v in model.state_dict().items():
+        assert torch.allclose(v, w0[k], atol=1e-5), k
+    ddp_loss = eval((tmp_path / "loss.txt").read_text())
+    assert ddp_loss == pytest.approx(h["loss"], rel=1e-4)
