@@ -246,7 +246,7 @@ def test_weight_decay_shrinks_weights():
     for wd in (0.0, 0.1):
         model = mlp()
         fit(model, (X, y), optimizer="adamw", lr=1e-2, weight_decay=wd, epochs=30, progress=False)
-        norms.append(sum(float(p.pow(2).sum()) for p in model.parameters()))
+        norms.append(sum(float(p.detach().pow(2).sum()) for p in model.parameters()))
     assert norms[1] < norms[0]
 
 

@@ -275,9 +275,10 @@ class PrintLogger(Callback):
             keys = self.keys or ["loss", "val_loss", "val_accuracy", "val_r2"]
             print(f"Epoch {state.epoch}: {_fmt_logs(logs, keys)}", file=self.stream or sys.stdout, flush=True)
 
-    def on_fit_end(self, state: "TrainState") -> None:
-        if state.is_main and state.message:
-            print(state.message, file=self.stream or sys.stdout, flush=True)
+    def print_message(self, state: "TrainState", message: str) -> None:
+        """Print the run's closing sentence (called by the loop once it is final)."""
+        if state.is_main and message:
+            print(message, file=self.stream or sys.stdout, flush=True)
 
 
 class CSVLogger(Callback):

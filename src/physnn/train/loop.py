@@ -248,9 +248,11 @@ def fit(
         >>> _ = torch.manual_seed(0)
         >>> X = torch.rand(256, 1) * 2 - 1; y = X ** 2
         >>> h = fit(MLP(1, [16], 1, activation="tanh"), (X, y), loss="mse",
-        ...         lr=1e-2, epochs=60, batch_size=64, seed=0)
-        >>> h["loss"][-1] < 0.1 * h["loss"][0]
+        ...         lr=1e-2, epochs=200, batch_size=64, seed=0)
+        >>> h["loss"][-1] < 0.05 * h["loss"][0]
         True
+        >>> h.stop_reason.value, h.epochs_run
+        ('completed', 200)
     """
     t0 = time.perf_counter()
     if not isinstance(model, nn.Module):
@@ -422,8 +424,12 @@ def _run(model, objective, dev, t0, *, optimizer, lr, weight_decay, momentum, ne
     h = state.history
     h.stop_reason = StopReason(state.stop_reason) if state.stop_reason in StopReason._value2member_map_ else StopReason.CALLBACK
     h.message = state.message
-    if state.restored_epoch is not None and "restored" not in h.message:
+    last_epoch = h.records[-1]["epoch"] if h.records else None
+    if state.restored_epoch is not None and state.restored_epoch != last_epoch and "restored" not in h.message:
         h.message += f" Restored the weights of epoch {state.restored_epoch}."
+    for cb in cbs:
+        if isinstance(cb, PrintLogger):
+            cb.print_message(state, h.message)
     if isinstance(objective, Supervised):
         try:
             h.final = objective.final_metrics(model)
