@@ -1,0 +1,7 @@
+"""``python -m physnn`` runs the command line."""
+
+import sys
+
+from physnn.cli.app import main
+
+sys.exit(main())

@@ -1,0 +1,183 @@
+"""The ``physnn`` command line: thin commands over the library.
+
+Bad input never shows a traceback: a :class:`~physnn.errors.PhysnnError` (or a
+missing file, or a usage error) prints one line to stderr and exits with 2.
+Heavy modules (torch, matplotlib) are imported inside the commands so that
+``physnn --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+try:  # typer >= 0.20 vendors click as typer._click; older typers use click itself
+    from typer._click import exceptions as _cx
+except ImportError:  # pragma: no cover
+    from click import exceptions as _cx
+
+from physnn.errors import PhysnnError
+
+app = typer.Typer(
+    name="physnn",
+    help=(
+        "Deep learning for physicists, on PyTorch — the lecture 'Introduction to Neural "
+        "Networks and Deep Learning', runnable.\n\n"
+        "Start with:  physnn train simplenet   (the lecture's SimpleNet on its built-in task)\n\n"
+        "Then:  physnn examples  ·  physnn summary 10-64-32-1  ·  physnn predict RUN DATA --out FILE"
+    ),
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  physnn train simplenet                 # a built-in example (see 'physnn examples')\n\n"
+        "  physnn train my.toml --out runs/try1   # your own experiment file\n\n"
+        "  physnn train my.toml --out runs/try1 --resume   # continue an interrupted run"
+    )
+)
+def train(
+    config: str = typer.Argument(..., help="Experiment TOML file, or the name of a built-in example."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (default runs/<name>; never overwritten)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from OUT/checkpoint.pt with the same result as an uninterrupted run."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Override [train] epochs."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Override the seed."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-epoch lines and no progress bar."),
+) -> None:
+    """Train a model from an experiment file and write a run directory.
+
+    The run directory holds config.toml (fully resolved), model.safetensors,
+    state.json, history.csv, metrics.json, checkpoint.pt and figures/.
+    """
+    from physnn.config import load_config, parse_config
+
+    cfg = load_config(config)
+    if epochs is not None or seed is not None:
+        data = cfg.model_dump()
+        if epochs is not None:
+            data["train"]["epochs"] = epochs
+        if seed is not None:
+            data["seed"] = seed
+        cfg = parse_config(data, origin="command line")
+    if resume and out is None:
+        out = Path("runs") / cfg.name
+    from physnn.runs import train_run
+
+    run = train_run(cfg, out, resume=resume, progress=False if quiet else None, quiet=quiet)
+    h = run.history
+    finals = ", ".join(f"{k} = {v:.4g}" for k, v in h.final.items() if k.startswith(("val_", "test_")))
+    if quiet or h.stop_reason.value != "completed":
+        typer.echo(h.message)
+    if finals:
+        typer.echo(finals)
+    typer.echo(f"Run written to {run.directory}")
+
+
+@app.command(epilog="Example:\n\n  physnn predict runs/simplenet new_data.csv --out predictions.csv")
+def predict(
+    run: Path = typer.Argument(..., help="A run directory written by 'physnn train'."),
+    data: Path = typer.Argument(..., help="CSV, NPZ, Parquet, HDF5 or ROOT file with the run's feature columns."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output file (.csv, .npz, .parquet, .h5)."),
+    tree: Optional[str] = typer.Option(None, "--tree", help="TTree name for ROOT input."),
+) -> None:
+    """Predict with a trained run on new data (standardized as in training)."""
+    from physnn.runs import predict_run
+
+    path = predict_run(run, data, out, tree=tree)
+    typer.echo(f"Predictions written to {path}")
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  physnn summary 10-64-32-1            # an MLP spec\n\n"
+        "  physnn summary simplenet             # the lecture's SimpleNet (2,817 parameters)\n\n"
+        "  physnn summary my.toml               # the model an experiment file builds"
+    )
+)
+def summary(
+    spec: str = typer.Argument(..., help="An MLP spec like 10-64-32-1, 'simplenet', or an experiment TOML file."),
+    activation: str = typer.Option("relu", "--activation", "-a", help="Activation for an MLP spec."),
+) -> None:
+    """Print a model's layers, output shapes and parameter counts."""
+    from physnn.nn import MLP, SimpleNet
+    from physnn.nn import summary as model_summary
+
+    if spec.lower() == "simplenet":
+        model, n_in = SimpleNet(), 10
+    elif spec.endswith(".toml") or Path(spec).exists():
+        from physnn.config import load_config
+        from physnn.runs import _build, load_data_for
+
+        cfg = load_config(spec)
+        data = load_data_for(cfg)
+        n_out = data.n_classes if cfg.train.loss == "cross_entropy" else max(data.n_targets, 1)
+        model, n_in = _build(cfg, data.n_features, n_out), data.n_features
+    else:
+        model = MLP.from_spec(spec, activation=activation)
+        n_in = model.n_in
+    typer.echo(str(model_summary(model, (n_in,))))
+
+
+@app.command()
+def examples() -> None:
+    """List the built-in example experiments ('physnn train NAME' runs one)."""
+    from physnn.config import builtin_examples
+
+    for name, path in builtin_examples().items():
+        first = next((ln.lstrip("# ").strip() for ln in path.read_text().splitlines() if ln.startswith("#")), "")
+        typer.echo(f"{name:12s} {first}")
+
+
+@app.command(epilog="Example:\n\n  physnn toy moons --n 1000 --out moons.csv")
+def toy(
+    name: str = typer.Argument(..., help="xor, and, or, circles, moons, spirals, gaussians, polynomial, simplenet"),
+    out: Path = typer.Option(..., "--out", "-o", help="Output file (.csv, .npz, .parquet, .h5, .root)."),
+    n: Optional[int] = typer.Option(None, "--n", help="Number of samples."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+) -> None:
+    """Write a built-in toy data set to a file (to try 'physnn predict' or your own tools)."""
+    from physnn.data import load_toy, write_data
+
+    kw = {"seed": seed}
+    if n is not None:
+        kw["n"] = n
+    if name.lower() in ("and", "or"):
+        kw = {}
+    data = load_toy(name, **kw)
+    write_data(data, out)
+    typer.echo(f"Wrote {data.n_samples} rows ({', '.join(data.feature_names + data.target_names)}) to {out}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app; bad input → one line on stderr, exit code 2."""
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=argv, prog_name="physnn", standalone_mode=False)
+        return int(rv) if isinstance(rv, int) else 0
+    except PhysnnError as exc:
+        print(f"physnn: error: {exc}", file=sys.stderr)
+    except _cx.UsageError as exc:
+        msg = exc.format_message()
+        cmd = exc.ctx.command_path if exc.ctx is not None else "physnn"
+        print(f"physnn: error: {msg} (see '{cmd} --help')", file=sys.stderr)
+    except (_cx.Exit, typer.Exit) as exc:
+        return int(exc.exit_code)
+    except (_cx.Abort, typer.Abort):
+        print("physnn: aborted", file=sys.stderr)
+        return 130
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        print(f"physnn: error: {exc.strerror or exc}: {exc.filename!r}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

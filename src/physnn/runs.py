@@ -1,0 +1,300 @@
+"""Runs on disk: train from an experiment config, reload, predict.
+
+A run directory (``runs/NAME/``) holds::
+
+    config.toml         the fully resolved experiment (re-run it to repeat the run)
+    model.safetensors   the final weights (best epoch when early stopping restores it)
+    state.json          model config, feature/target names, standardizer, task, seed, versions
+    history.csv         one row per epoch: loss, val_loss, val_<metric>, lr, time
+    metrics.json        final loss and metrics on train / val / test, stop reason
+    checkpoint.pt       full training state, for --resume (loaded with weights_only=True)
+    figures/loss.png    training and validation loss per epoch
+    figures/decision_boundary.png   for 2-D inputs with a classification loss
+
+Every file is written atomically; nothing is unpickled on load.
+
+    >>> import tempfile
+    >>> from physnn.config import parse_config
+    >>> cfg = parse_config({"name": "demo", "data": {"source": "toy:simplenet", "options": {"n": 200}},
+    ...                     "model": {"kind": "simplenet"}, "train": {"epochs": 3}})
+    >>> run = train_run(cfg, tempfile.mkdtemp() + "/demo", progress=False, quiet=True)
+    >>> sorted(p.name for p in run.directory.iterdir())[:4]
+    ['best.safetensors', 'checkpoint.pt', 'config.toml', 'figures']
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from physnn.config import ExperimentConfig, config_to_toml, parse_config
+from physnn.errors import PhysnnError, check_file
+from physnn.files import write_json, write_text
+
+__all__ = ["Run", "train_run", "load_run", "predict_run", "load_data_for", "unique_run_dir"]
+
+_TASK = {"bce": "binary", "bce_with_logits": "binary", "cross_entropy": "multiclass"}
+
+
+@dataclass
+class Run:
+    """A trained run: its directory, model, standardizer and saved state."""
+
+    directory: Path
+    config: ExperimentConfig
+    model: Any
+    standardizer: Any
+    state: dict[str, Any]
+    history: Any = None
+
+    @property
+    def feature_names(self) -> list[str]:
+        return list(self.state["feature_names"])
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Model outputs for raw (unstandardized) ``X``: probabilities for classifiers."""
+        import torch
+
+        from physnn.errors import check_array
+
+        X = check_array("X", X, ndim=2, n_features=len(self.feature_names), owner="predict")
+        if self.standardizer is not None:
+            X = self.standardizer.transform(X)
+        self.model.eval()
+        with torch.no_grad():
+            out = self.model(torch.as_tensor(np.asarray(X, dtype=np.float32)))
+            loss = self.state["loss"]
+            if loss == "bce_with_logits":
+                out = torch.sigmoid(out)
+            elif loss == "cross_entropy":
+                out = torch.softmax(out, dim=1)
+        return out.numpy()
+
+
+def load_data_for(cfg: ExperimentConfig) -> Any:
+    """The ArrayData a config names: ``toy:<name>`` or a file with the chosen columns."""
+    from physnn.data import load_toy, read_data
+
+    src = cfg.data.source
+    if src.startswith("toy:"):
+        options = dict(cfg.data.options)
+        options.setdefault("seed", cfg.seed)
+        data = load_toy(src[4:], **options)
+        if cfg.data.features:
+            from physnn.errors import check_columns
+
+            check_columns("features", cfg.data.features, data.feature_names, owner=f"[data] {src}")
+            idx = [data.feature_names.index(f) for f in cfg.data.features]
+            from physnn.data import ArrayData
+
+            data = ArrayData(data.X[:, idx], data.y, feature_names=cfg.data.features,
+                             target_names=data.target_names, name=data.name)
+        return data
+    if cfg.data.options:
+        raise PhysnnError(f"[data] options are for toy sets only; {src!r} is a file. Remove [data.options].")
+    return read_data(src, features=cfg.data.features or None, target=cfg.data.target,
+                     tree=cfg.data.tree or None)
+
+
+def unique_run_dir(base: Path) -> Path:
+    """``base`` if it does not exist, else ``base-2``, ``base-3``… (never overwrite a run)."""
+    if not base.exists():
+        return base
+    k = 2
+    while (base.parent / f"{base.name}-{k}").exists():
+        k += 1
+    return base.parent / f"{base.name}-{k}"
+
+
+def _build(cfg: ExperimentConfig, n_in: int, n_out: int):
+    import torch
+
+    from physnn.nn import MLP, SimpleNet
+
+    torch.manual_seed(cfg.seed)
+    if cfg.model.kind == "simplenet":
+        if n_in != 10 or n_out != 1:
+            raise PhysnnError(
+                f"[model] kind = 'simplenet' is the lecture's 10-64-32-1 network but the data have "
+                f"{n_in} features and {n_out} target(s); use kind = 'mlp' with hidden = [64, 32]."
+            )
+        return SimpleNet()
+    out_act = None if cfg.model.out_activation == "identity" else cfg.model.out_activation
+    return MLP(n_in, cfg.model.hidden, n_out, activation=cfg.model.activation,
+               dropout=cfg.model.dropout, out_activation=out_act)
+
+
+def _versions() -> dict[str, str]:
+    import torch
+
+    import physnn
+
+    return {"physnn": physnn.__version__, "torch": torch.__version__, "numpy": np.__version__,
+            "python": platform.python_version()}
+
+
+def train_run(
+    cfg: ExperimentConfig,
+    out: str | Path | None = None,
+    *,
+    resume: bool = False,
+    progress: bool | None = None,
+    quiet: bool = False,
+    figures: bool = True,
+) -> Run:
+    """Train the experiment ``cfg`` and write its run directory (see module docs).
+
+    ``out`` defaults to ``runs/<name>``; an existing directory is never
+    overwritten (a suffix ``-2``, ``-3``… is added) unless ``resume`` is set,
+    in which case training continues from ``out/checkpoint.pt``.
+    """
+    from physnn.data import standardize
+    from physnn.nn import model_config
+    from physnn.train import Checkpoint, CSVLogger, EarlyStopping, fit
+    from physnn.train.checkpoint import save_weights
+
+    base = Path(out) if out is not None else Path("runs") / cfg.name
+    if resume:
+        check_file(base / "checkpoint.pt", owner="train --resume", what="checkpoint")
+        directory = base
+    else:
+        directory = unique_run_dir(base)
+    directory.mkdir(parents=True, exist_ok=True)
+    write_text(directory / "config.toml", config_to_toml(cfg))
+
+    data = load_data_for(cfg)
+    loss = cfg.train.loss
+    if loss == "cross_entropy" and not data.is_labels:
+        raise PhysnnError(
+            "[train] loss = 'cross_entropy' needs integer class labels 0..C-1 in one target column; "
+            f"the target {data.target_names} holds real values."
+        )
+    split = data.split(val=cfg.data.val, test=cfg.data.test, stratify=cfg.data.stratify, seed=cfg.seed)
+    scaler = None
+    if cfg.data.standardize:
+        split, scaler = standardize(split)
+    n_in = data.n_features
+    n_out = data.n_classes if loss == "cross_entropy" else max(data.n_targets, 1)
+    model = _build(cfg, n_in, n_out)
+
+    callbacks: list[Any] = [Checkpoint(directory), CSVLogger(directory / "history.csv")]
+    es = cfg.early_stopping
+    if es.enabled:
+        callbacks.insert(0, EarlyStopping(monitor=es.monitor, patience=es.patience, min_delta=es.min_delta,
+                                          mode=es.mode, restore_best=es.restore_best))
+    t = cfg.train
+    history = fit(
+        model, split.train, val=split.val, loss=loss, optimizer=t.optimizer, lr=t.lr,
+        weight_decay=t.weight_decay, momentum=t.momentum, nesterov=t.nesterov, epochs=t.epochs,
+        batch_size=None if t.batch_size == 0 else t.batch_size, metrics=t.metrics or None,
+        schedule=t.schedule, grad_clip=t.grad_clip or None, callbacks=callbacks, seed=cfg.seed,
+        log_every=None if quiet or t.log_every == 0 else t.log_every, progress=progress,
+        device=t.device, threads=t.threads or "auto",
+        resume=(directory / "checkpoint.pt") if resume else None,
+    )
+    from physnn.train.objectives import Supervised
+
+    final = dict(history.final)
+    if split.test is not None:
+        obj = Supervised(split.train, split.val, loss=loss, metrics=t.metrics or None)
+        final = obj.final_metrics(model.cpu(), test=split.test)
+    history.final = final
+
+    state = {
+        "format": "physnn-run-1",
+        "model": model_config(model),
+        "loss": loss,
+        "task": _TASK.get(loss, "regression"),
+        "feature_names": data.feature_names,
+        "target_names": data.target_names,
+        "n_classes": data.n_classes,
+        "standardizer": None if scaler is None else scaler.to_dict(),
+        "seed": cfg.seed,
+        "versions": _versions(),
+    }
+    save_weights(model, directory / "model.safetensors")
+    write_json(directory / "state.json", state)
+    write_json(directory / "metrics.json", {
+        "stop_reason": history.stop_reason.value, "message": history.message,
+        "epochs_run": history.epochs_run, "best_epoch": history.best_epoch,
+        "monitor": history.monitor, "best_value": history.best_value,
+        "wall_time_s": history.wall_time, **{k: float(v) for k, v in final.items()},
+    })
+    history.to_csv(directory / "history.csv")
+    if figures:
+        _figures(directory, history, model, split, scaler, loss)
+    return Run(directory, cfg, model, scaler, state, history)
+
+
+def _figures(directory: Path, history: Any, model: Any, split: Any, scaler: Any, loss: str) -> None:
+    from physnn.viz.plots import plot_decision_boundary
+
+    figs = directory / "figures"
+    history.plot(path=figs / "loss.png")
+    if split.train.n_features == 2 and loss in _TASK:
+        import torch
+
+        part = split.val if split.val is not None else split.train
+        X = scaler.inverse_transform(part.X) if scaler is not None else part.X
+        to_score = torch.sigmoid if loss == "bce_with_logits" else (
+            (lambda t: torch.softmax(t, 1)) if loss == "cross_entropy" else None)
+        plot_decision_boundary(model, X, part.y, transform=scaler.transform if scaler is not None else None,
+                               to_score=to_score, path=figs / "decision_boundary.png",
+                               title="Decision boundary (validation points)")
+
+
+def load_run(directory: str | Path) -> Run:
+    """Rebuild a trained run from disk: config, model (weights via safetensors), standardizer."""
+    import tomllib
+
+    from physnn.data import Standardizer
+    from physnn.nn import build_model
+    from physnn.train.checkpoint import load_weights
+
+    d = Path(directory)
+    if not d.is_dir():
+        raise PhysnnError(f"run directory {str(d)!r} does not exist; train one with 'physnn train CONFIG'.")
+    for name in ("state.json", "model.safetensors", "config.toml"):
+        if not (d / name).exists():
+            raise PhysnnError(f"{str(d)!r} is not a finished physnn run: {name} is missing.")
+    try:
+        state = json.loads((d / "state.json").read_text())
+    except json.JSONDecodeError as exc:
+        raise PhysnnError(f"{d / 'state.json'}: not valid JSON ({exc}).") from None
+    if state.get("format") != "physnn-run-1":
+        raise PhysnnError(f"{d / 'state.json'}: not a physnn run state (format {state.get('format')!r}).")
+    cfg = parse_config(tomllib.loads((d / "config.toml").read_text()), origin=str(d / "config.toml"))
+    model = build_model(state["model"])
+    load_weights(model, d / "model.safetensors")
+    model.eval()
+    scaler = Standardizer.from_dict(state["standardizer"]) if state.get("standardizer") else None
+    return Run(d, cfg, model, scaler, state)
+
+
+def predict_run(directory: str | Path, data_path: str | Path, out: str | Path, *, tree: str | None = None) -> Path:
+    """Predict with a saved run on a data file; write features' predictions to ``out``.
+
+    The file must hold the run's feature columns (by name); other columns are
+    ignored.  The output (CSV, NPZ, Parquet or HDF5, by suffix) has one column
+    per model output: ``pred_<target>`` for regression, ``prob_<target>`` for
+    binary classifiers, ``prob_<k>`` per class for multiclass.
+    """
+    from physnn.data import ArrayData, read_data, write_data
+
+    run = load_run(directory)
+    data = read_data(data_path, features=run.feature_names, target=None, tree=tree)
+    pred = run.predict(data.X)
+    task = run.state["task"]
+    if task == "multiclass":
+        names = [f"prob_{k}" for k in range(pred.shape[1])]
+    else:
+        prefix = "prob_" if task == "binary" else "pred_"
+        names = [prefix + t for t in run.state["target_names"]][: pred.shape[1]]
+    result = ArrayData(pred, None, feature_names=names, name="predictions")
+    write_data(result, out)
+    return Path(out)
