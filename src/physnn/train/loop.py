@@ -416,7 +416,7 @@ def _run(model, objective, dev, t0, *, optimizer, lr, weight_decay, momentum, ne
         state.request_stop(StopReason.INTERRUPTED.value, f"Interrupted at epoch {state.epoch}; {restore_best('interrupt')}.")
 
     if not state.message:
-        state.message = f"Finished {epochs} epochs" + (
+        state.message = f"Finished {epochs} epoch{'s' if epochs != 1 else ''}" + (
             f"; best {monitor} {state.best_value:.6g} at epoch {state.best_epoch}." if state.best_epoch is not None else "."
         )
     for cb in cbs:
