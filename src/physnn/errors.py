@@ -73,8 +73,9 @@ def check_choice(
         for c in choices:
             if key == c.lower():
                 return c
-        close = difflib.get_close_matches(key, [c.lower() for c in choices], n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        lowered = {str(c).lower(): c for c in choices}
+        close = difflib.get_close_matches(key, list(lowered), n=1)
+        hint = f" Did you mean {lowered[close[0]]!r}?" if close else ""
     else:
         hint = ""
     allowed = ", ".join(repr(c) for c in choices)
@@ -190,10 +191,13 @@ def check_finite(name: str, x: Any, *, owner: str | None = None) -> None:
     n_inf = int(bad.sum()) - n_nan
     first = tuple(int(i) for i in np.argwhere(bad)[0])
     where = first[0] if len(first) == 1 else first
+    fix = (
+        f"(e.g. {name}[np.isfinite({name}).all(axis=1)])" if a.ndim == 2
+        else "(e.g. keep the rows where np.isfinite(values))"
+    )
     raise PhysnnError(
         f"{_prefix(owner)}{name!r} holds {n_nan} NaN and {n_inf} Inf values "
-        f"(first at index {where}); drop or impute those rows first "
-        f"(e.g. {name}[np.isfinite({name}).all(axis=1)])."
+        f"(first at index {where}); drop or impute those rows first {fix}."
     )
 
 

@@ -272,4 +272,4 @@ def test_objective_interface_custom():
     model = nn.Linear(1, 1)
     h = fit(model, objective=ConstTarget(), optimizer="adam", lr=0.1, epochs=300, progress=False)
     assert h["loss"][-1] < 1e-6
-    assert math.isclose(float(model(torch.tensor([[0.5]]))), 2.0, abs_tol=1e-3)
+    assert math.isclose(float(model(torch.tensor([[0.5]])).detach()), 2.0, abs_tol=1e-3)
