@@ -17,7 +17,8 @@ fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
 if ! .venv/bin/python -c 'import torch' >/dev/null 2>&1; then
-  "${PIP[@]}" install "torch==${PHYSNN_TORCH:-2.13.0}"
+  "${PIP[@]}" install "torch==${PHYSNN_TORCH:-2.13.0}" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+  .venv/bin/python -c 'import torch' || { echo "setup: torch did not install" >&2; exit 1; }
 fi
 spec="."
 [ -n "${1:-}" ] && spec=".[$1]"

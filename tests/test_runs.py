@@ -74,3 +74,18 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
     exec(compile(code, "README.md", "exec"), ns)
     assert ns["history"].final["val_accuracy"] > 0.9
     assert (tmp_path / "loss.png").stat().st_size > 1000
+
+
+def test_run_refuses_new_data_with_other_feature_count(tmp_path):
+    cfg = parse_config({"data": {"source": "toy:circles", "options": {"n": 100}},
+                        "train": {"loss": "bce_with_logits", "epochs": 1}})
+    run = train_run(cfg, tmp_path / "r", progress=False, quiet=True)
+    with pytest.raises(PhysnnError, match="3 features .* 2 are expected"):
+        load_run(run.directory).predict(np.zeros((5, 3), dtype=np.float32))
+
+
+def test_empty_data_file_is_refused(tmp_path):
+    (tmp_path / "e.csv").write_text("a,b,y\n")
+    cfg = parse_config({"data": {"source": str(tmp_path / "e.csv"), "target": "y"}, "train": {"epochs": 1}})
+    with pytest.raises(PhysnnError, match="(?i)no (data )?rows|empty|0 rows"):
+        train_run(cfg, tmp_path / "r", progress=False, quiet=True)

@@ -245,7 +245,8 @@ def _figures(directory: Path, history: Any, model: Any, split: Any, scaler: Any,
             (lambda t: torch.softmax(t, 1)) if loss == "cross_entropy" else None)
         plot_decision_boundary(model, X, part.y, transform=scaler.transform if scaler is not None else None,
                                to_score=to_score, path=figs / "decision_boundary.png",
-                               title="Decision boundary (validation points)")
+                               title="Decision boundary (validation points)",
+                               feature_names=tuple(split.train.feature_names))
 
 
 def load_run(directory: str | Path) -> Run:

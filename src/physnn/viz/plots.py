@@ -84,6 +84,7 @@ def plot_decision_boundary(
     to_score: Any = None,
     resolution: int = 200,
     title: str | None = None,
+    feature_names: tuple[str, str] = ("x0", "x1"),
 ):
     """The model's output over the plane of a 2-D input, with the data on top.
 
@@ -132,8 +133,8 @@ def plot_decision_boundary(
     labels = y.reshape(-1) if y.ndim > 1 and y.shape[-1] == 1 else (y.argmax(1) if y.ndim > 1 else y)
     ax.scatter(X[:, 0], X[:, 1], c=labels, cmap="RdBu_r" if len(np.unique(labels)) <= 2 else "tab10",
                edgecolors="k", s=18, linewidths=0.5)
-    ax.set_xlabel("x0")
-    ax.set_ylabel("x1")
+    ax.set_xlabel(feature_names[0])
+    ax.set_ylabel(feature_names[1])
     if title:
         ax.set_title(title)
     if path is not None:
