@@ -1,0 +1,1 @@
+"""The lecture, executable (sections registered in physnn.lecture.report)."""

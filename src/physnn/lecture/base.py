@@ -1,0 +1,125 @@
+"""What every lecture section returns: text, figures, tables and checked claims.
+
+A section is a function ``run(*, quick=False, seed=0) -> SectionResult``.  It
+states the lecture's claim, runs the experiment on physnn, and records each
+measured figure of merit next to the claim as a :class:`Check` that passes or
+fails honestly — the report shows both.
+
+    >>> c = Check("XOR accuracy of a 2-4-1 MLP", expected="4 of 4", measured="4 of 4", passed=True, value=1.0)
+    >>> c.status
+    'PASS'
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Check", "Figure", "SectionResult", "figure_from_matplotlib", "markdown_table", "subplots", "PROJECTOR_STYLE"]
+
+
+@dataclass
+class Check:
+    """One claim of the lecture and what physnn measured for it."""
+
+    claim: str  #: the lecture's claim, in one line
+    expected: str  #: what would confirm it (e.g. "< 1e-7", "4 of 4")
+    measured: str  #: what was measured, formatted for a reader
+    passed: bool
+    value: float | None = None  #: the raw number, for tests
+
+    @property
+    def status(self) -> str:
+        return "PASS" if self.passed else "FAIL"
+
+
+@dataclass
+class Figure:
+    """A PNG image with its file name (without directory) and caption."""
+
+    name: str  #: e.g. "xor_boundaries.png"
+    png: bytes
+    caption: str
+
+
+@dataclass
+class SectionResult:
+    """The outcome of one lecture section."""
+
+    number: int
+    title: str
+    claim: str  #: the lecture's words this section puts to the test (markdown)
+    text: str = ""  #: what was done and what it shows (markdown)
+    figures: list[Figure] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)  #: markdown tables
+    checks: list[Check] = field(default_factory=list)
+    code: str = ""  #: a short code excerpt a student can run (python)
+    output: str = ""  #: printed output to show verbatim (e.g. the Epoch lines)
+    seconds: float = 0.0
+    data: dict[str, Any] = field(default_factory=dict)  #: raw numbers for tests
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    def check(self, claim: str) -> Check:
+        """The check whose claim contains ``claim`` (for tests)."""
+        for c in self.checks:
+            if claim.lower() in c.claim.lower():
+                return c
+        raise KeyError(f"no check matching {claim!r}; checks: {[c.claim for c in self.checks]}")
+
+
+def figure_from_matplotlib(fig: Any, name: str, caption: str, *, dpi: int = 110) -> Figure:
+    """Render a matplotlib figure to PNG bytes (and close it)."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return Figure(name=name, png=buf.getvalue(), caption=caption)
+
+
+def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
+    """A GitHub-style markdown table.
+
+        >>> print(markdown_table(["a", "b"], [[1, 2.5]]))
+        | a | b |
+        |---|---|
+        | 1 | 2.5 |
+    """
+    lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for r in rows:
+        lines.append("| " + " | ".join(str(v) for v in r) + " |")
+    return "\n".join(lines)
+
+
+#: matplotlib settings that read well on a projector
+PROJECTOR_STYLE = {
+    "font.size": 13,
+    "axes.titlesize": 14,
+    "axes.labelsize": 13,
+    "legend.fontsize": 11,
+    "xtick.labelsize": 12,
+    "ytick.labelsize": 12,
+    "lines.linewidth": 2.0,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+}
+
+
+def subplots(nrows: int = 1, ncols: int = 1, *, width: float = 6.0, height: float = 4.5, **kw: Any):
+    """``plt.subplots`` (Agg backend); each panel ``width`` × ``height`` inches.
+
+    The report runner draws every section inside ``plt.rc_context(PROJECTOR_STYLE)``,
+    so fonts are large enough for a projector without touching global settings.
+    Returns ``(fig, ax)`` for one panel, ``(fig, axes_2d_array)`` otherwise.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, **kw)
+    return fig, (axes[0, 0] if nrows == ncols == 1 else axes)
