@@ -34,6 +34,8 @@ _LAZY = {
     "fit": "physnn.train",
     "History": "physnn.train",
     "EarlyStopping": "physnn.train",
+    "gradcheck": "physnn.train.gradcheck",
+    "run_lecture": "physnn.lecture",
 }
 
 __all__ = ["PhysnnError", "__version__", *_LAZY]

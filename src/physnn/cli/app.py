@@ -81,6 +81,49 @@ def train(
     typer.echo(f"Run written to {run.directory}")
 
 
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  physnn lecture                         # every section -> runs/lecture/report.html\n\n"
+        "  physnn lecture --sections 2,5,9        # the perceptron, backprop and overfitting\n\n"
+        "  physnn lecture --quick --out /tmp/lec  # small sizes, about a minute"
+    )
+)
+def lecture(
+    out: Path = typer.Option(Path("runs/lecture"), "--out", "-o", help="Report directory (report.html, report.md, results.json, figures/)."),
+    sections: str = typer.Option("all", "--sections", "-s", help="Section numbers and ranges, e.g. 2,5,9 or 1-4 (default all)."),
+    quick: bool = typer.Option(False, "--quick", help="Small sizes: the whole report in about a minute."),
+    seed: int = typer.Option(0, "--seed", help="Seed for every experiment (same seed, same numbers)."),
+) -> None:
+    """Run the lecture's sections and write a report with every claim measured.
+
+    Each section states a claim of the lecture, runs the experiment with
+    physnn, and records the measured figure of merit next to the claim as PASS
+    or FAIL. The report is one self-contained HTML file plus Markdown.
+    """
+    from physnn.errors import check_int
+    from physnn.lecture.report import parse_sections, run_lecture
+
+    check_int("seed", seed, low=0, owner="lecture")
+    nums = parse_sections(sections)
+
+    def progress(i: int, n: int, res) -> None:
+        ok = sum(c.passed for c in res.checks)
+        verdict = f"{ok}/{len(res.checks)} claims confirmed" if res.checks else "no claims (not yet implemented)"
+        typer.echo(f"[{i}/{n}] {res.number}. {res.title}: {verdict} ({res.seconds:.1f} s)")
+
+    typer.echo(f"Running {len(nums)} section(s){' in quick mode' if quick else ''}, seed {seed} ...")
+    results, paths = run_lecture(out, sections=nums, quick=quick, seed=seed, on_section=progress)
+    total = sum(len(r.checks) for r in results)
+    passed = sum(c.passed for r in results for c in r.checks)
+    typer.echo(f"{passed} of {total} claims confirmed by measurement.")
+    for r in results:
+        for c in r.checks:
+            if not c.passed:
+                typer.echo(f"  FAIL {r.number}. {c.claim}: expected {c.expected}, measured {c.measured}")
+    typer.echo(f"Report: {paths['html']}  (Markdown: {paths['markdown']})")
+
+
 @app.command(epilog="Example:\n\n  physnn predict runs/simplenet new_data.csv --out predictions.csv")
 def predict(
     run: Path = typer.Argument(..., help="A run directory written by 'physnn train'."),
