@@ -75,6 +75,18 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return Path(path)
 
 
+def _builtin(obj: Any) -> Any:
+    """JSON fallback: NumPy scalars and arrays, tensors and paths become plain values."""
+    if hasattr(obj, "item") and getattr(obj, "ndim", 0) == 0 and callable(obj.item):
+        return obj.item()
+    if hasattr(obj, "tolist") and callable(obj.tolist):
+        return obj.tolist()
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
 def write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON atomically (NaN/Inf are refused)."""
-    return write_text(path, json.dumps(obj, indent=2, sort_keys=False, allow_nan=False) + "\n")
+    """Write ``obj`` as indented JSON atomically (NaN/Inf are refused; NumPy values converted)."""
+    text = json.dumps(obj, indent=2, sort_keys=False, allow_nan=False, default=_builtin)
+    return write_text(path, text + "\n")

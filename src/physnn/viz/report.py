@@ -120,7 +120,10 @@ def markdown_to_html(md: str) -> str:
             while i < len(lines) and lines[i].strip().startswith(">"):
                 quote.append(lines[i].strip()[1:].strip())
                 i += 1
-            out.append("<blockquote>" + _inline(" ".join(quote)) + "</blockquote>")
+            paras = [p for p in " ".join(q if q else "\n" for q in quote).split("\n") if p.strip()]
+            inner = _inline(paras[0].strip()) if len(paras) == 1 else "".join(
+                f"<p>{_inline(p.strip())}</p>" for p in paras)
+            out.append("<blockquote>" + inner + "</blockquote>")
             continue
         if not s:
             flush()
@@ -152,7 +155,8 @@ def _check_table(checks: list[Any]) -> str:
 def _section_markdown(sec: Any, fig_dir: str | None) -> tuple[str, list[tuple[str, Any]]]:
     """Markdown for one section; figure references are returned separately."""
     parts = [f"## {sec.number}. {sec.title}", ""]
-    parts += [f"> {sec.claim}", ""] if sec.claim else []
+    if sec.claim:
+        parts += ["> " + ln if ln.strip() else ">" for ln in sec.claim.strip().splitlines()] + [""]
     if sec.text:
         parts += [sec.text, ""]
     table = _check_table(sec.checks)
