@@ -189,3 +189,49 @@ def test_adam_falls_back_when_fused_kernel_fails(monkeypatch):
     assert isinstance(opt, _NoFusedAdam) and not opt.defaults.get("fused")
     with pytest.raises(PhysnnError, match="cannot build 'adam': fused=True requires"):
         make_optimizer("adam", [w], lr=1e-3, fused=True)  # asked for explicitly: say why not
+
+
+@pytest.mark.parametrize("name,wd,schedule", [("adam", 0.0, None), ("adam", 1e-2, "step"), ("adamw", 1e-2, "cosine")])
+def test_fused_adam_stepper_matches_optimizer_step_bit_for_bit(name, wd, schedule):
+    from physnn.train.optimizers import FusedAdamStepper, fast_stepper
+    from physnn.train.schedules import make_schedule
+
+    def make():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
+
+    g = torch.Generator().manual_seed(1)
+    X, y = torch.randn(64, 4, generator=g), torch.randn(64, 1, generator=g)
+    results = []
+    for use_fast in (False, True):
+        m = make()
+        opt = make_optimizer(name, m.parameters(), lr=1e-2, weight_decay=wd)
+        sched = make_schedule(schedule, opt, epochs=10, step_size=3) if schedule else None
+        fast = fast_stepper(opt) if use_fast else None
+        if use_fast:
+            if not FusedAdamStepper.applies(opt):
+                pytest.skip("this torch build has no fused CPU Adam")
+            assert fast is not None
+        for _ in range(10):
+            for i in range(0, 64, 16):
+                (fast.zero_grad() if fast else opt.zero_grad(set_to_none=True))
+                torch.nn.functional.mse_loss(m(X[i:i + 16]), y[i:i + 16]).backward()
+                (fast.step() if fast else opt.step())
+            if sched:
+                sched.step()
+        results.append((m.state_dict(), opt.state_dict()))
+    (w0, s0), (w1, s1) = results
+    for k in w0:
+        assert torch.equal(w0[k], w1[k]), k
+    for k in s0["state"]:
+        for key in ("step", "exp_avg", "exp_avg_sq"):
+            assert torch.equal(s0["state"][k][key], s1["state"][k][key])
+
+
+def test_fast_stepper_not_used_where_not_equivalent():
+    from physnn.train.optimizers import fast_stepper
+
+    m = torch.nn.Linear(2, 1)
+    assert fast_stepper(make_optimizer("sgd", m.parameters(), lr=0.1)) is None
+    assert fast_stepper(torch.optim.Adam(m.parameters(), lr=0.1, amsgrad=True)) is None
+    assert fast_stepper(torch.optim.Adam(m.parameters(), lr=0.1, fused=False)) is None

@@ -295,7 +295,7 @@ def fit(
 def _run(model, objective, dev, t0, *, optimizer, lr, weight_decay, momentum, nesterov,
          optimizer_options, epochs, schedule, schedule_options, grad_clip, callbacks,
          monitor, mode, seed, log_every, progress, resume) -> History:
-    from physnn.train.optimizers import make_optimizer, needs_closure
+    from physnn.train.optimizers import fast_stepper, make_optimizer, needs_closure
     from physnn.train.schedules import make_schedule
 
     torch.manual_seed(seed)
@@ -315,6 +315,7 @@ def _run(model, objective, dev, t0, *, optimizer, lr, weight_decay, momentum, ne
         weight_decay=weight_decay, momentum=momentum, nesterov=nesterov, **optimizer_options,
     )
     closure_needed = needs_closure(opt)
+    fast = None if (closure_needed or dist.enabled) else fast_stepper(opt)
     sched = make_schedule(schedule, opt, epochs=epochs, **schedule_options)
 
     log_keys = ["loss", *objective.log_keys()]
@@ -358,7 +359,7 @@ def _run(model, objective, dev, t0, *, optimizer, lr, weight_decay, momentum, ne
                 break
             state.epoch = epoch
             train_model.train()
-            total = torch.zeros((), dtype=torch.float64)
+            total = 0.0
             count = 0
             bad_batch = None
             for b, batch in enumerate(objective.batches(generator)):
@@ -372,21 +373,29 @@ def _run(model, objective, dev, t0, *, optimizer, lr, weight_decay, momentum, ne
                                 nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
                         return lval
                     lval = opt.step(closure)  # LBFGS returns the first evaluation's loss
-                    if not math.isfinite(float(lval.detach())):
+                    lv = float(lval.detach())
+                    if not math.isfinite(lv):
                         bad_batch = b
                         break
                 else:
                     lval = objective.loss(train_model, batch)
-                    if not math.isfinite(lval.item()):
+                    lv = lval.item()
+                    if not math.isfinite(lv):
                         bad_batch = b
                         break
-                    opt.zero_grad(set_to_none=True)
+                    if fast is not None:
+                        fast.zero_grad()
+                    else:
+                        opt.zero_grad(set_to_none=True)
                     lval.backward()
                     if grad_clip is not None:
                         nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-                    opt.step()
+                    if fast is not None:
+                        fast.step()
+                    else:
+                        opt.step()
                 n = objective.batch_size_of(batch)
-                total += lval.detach().double() * n
+                total += lv * n
                 count += n
             if bad_batch is None and not all(math.isfinite(p.detach().sum().item()) for p in model.parameters()):
                 bad_batch = -1

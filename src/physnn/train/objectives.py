@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from physnn.errors import PhysnnError, check_array, check_int
+from physnn.errors import PhysnnError, check_array, check_choice, check_finite, check_int
 
 __all__ = ["Objective", "Supervised", "as_tensors"]
 
@@ -95,8 +95,6 @@ def as_tensors(data: Any, *, owner: str = "fit") -> tuple[torch.Tensor, torch.Te
         Xt = X.detach()
         if not Xt.is_floating_point():
             Xt = Xt.float()
-        from physnn.errors import check_finite
-
         check_finite("X", Xt, owner=owner)
     else:
         Xt = torch.as_tensor(check_array("X", X, ndim=2, owner=owner), dtype=torch.float32)
@@ -110,8 +108,6 @@ def as_tensors(data: Any, *, owner: str = "fit") -> tuple[torch.Tensor, torch.Te
         if ya.ndim not in (1, 2):
             check_array("y", ya, ndim=(1, 2), owner=owner)
         if ya.is_floating_point():
-            from physnn.errors import check_finite
-
             check_finite("y", ya, owner=owner)
         if ya.shape[0] != Xt.shape[0]:
             raise PhysnnError(
@@ -159,10 +155,8 @@ class Supervised(Objective):
         from physnn.train import losses as L
         from physnn.train import metrics as M
 
-        self.loss_name = loss if isinstance(loss, str) else None
         self.loss_fn = L.get_loss(loss)
-        if isinstance(loss, str):
-            self.loss_name = L.LOSSES[[n.lower() for n in L.LOSSES].index(loss.strip().lower())]
+        self.loss_name = L.loss_name(self.loss_fn)  # None for a custom loss
         if batch_size is not None:
             batch_size = check_int("batch_size", batch_size, low=1, owner="fit")
         self.batch_size = batch_size
@@ -185,16 +179,11 @@ class Supervised(Objective):
                     f"training data have {self.X.shape[1]}; use the same columns."
                 )
             self.yv = self._prep(yv, "validation y")
-        self.task = {"bce": "binary", "bce_with_logits": "binary", "cross_entropy": "multiclass"}.get(
-            self.loss_name or "", "regression"
-        )
+        self.task = L.loss_task(self.loss_name) if self.loss_name else "regression"
         if metrics is None:
             metrics = M.default_metrics(self.task)
         self.metrics = [str(m) for m in metrics]
-        for m in self.metrics:
-            from physnn.errors import check_choice
-
-            check_choice("metric", m, list(M.METRICS), owner="fit")
+        self.metrics = [check_choice("metric", m, list(M.METRICS), owner="fit") for m in self.metrics]
         self._to_score = L.predict_proba_fn(self.loss_name) if self.loss_name else (lambda t: t)
         self.rank, self.world = 0, 1
 

@@ -38,7 +38,7 @@ from torch import nn
 
 from physnn.errors import PhysnnError, check_choice, check_range
 
-__all__ = ["OPTIMIZERS", "make_optimizer", "needs_closure"]
+__all__ = ["OPTIMIZERS", "make_optimizer", "needs_closure", "FusedAdamStepper", "fast_stepper"]
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "lbfgs")
 """The optimizer names :func:`make_optimizer` knows."""
@@ -233,3 +233,82 @@ def needs_closure(optimizer: torch.optim.Optimizer | str) -> bool:
     if isinstance(optimizer, str):
         return check_choice("optimizer", optimizer, OPTIMIZERS, owner="needs_closure") == "lbfgs"
     return isinstance(optimizer, torch.optim.LBFGS)
+
+
+class FusedAdamStepper:
+    """Step a fused CPU ``Adam``/``AdamW`` by calling its kernel directly.
+
+    For a small network, ``Optimizer.step`` spends most of its time in Python
+    around the kernel (hooks, profiler records, grouping tensors by device):
+    measured here ~140 µs per SimpleNet step of which the fused kernel is
+    ~12 µs.  This stepper calls the same kernel (``torch._fused_adam_`` /
+    ``torch._fused_adamw_``) on the optimizer's own state tensors, so the
+    arithmetic, ``state_dict()``, checkpoints and LR schedules are unchanged —
+    a test compares it with ``opt.step()`` bit for bit.  It is used only when
+    it is exactly equivalent (:meth:`applies`); the first step, which creates
+    the state, goes through ``opt.step()``; if the private kernel ever changes
+    its signature the stepper falls back to ``opt.step()`` for good.
+    """
+
+    def __init__(self, opt: torch.optim.Optimizer) -> None:
+        self.opt = opt
+        self.params = [p for g in opt.param_groups for p in g["params"]]
+        self.kernel = torch._fused_adamw_ if self._decoupled(opt) else torch._fused_adam_
+        self.broken = False
+
+    @staticmethod
+    def _decoupled(opt: torch.optim.Optimizer) -> bool:
+        return type(opt) is torch.optim.AdamW or bool(opt.param_groups[0].get("decoupled_weight_decay"))
+
+    @staticmethod
+    def applies(opt: torch.optim.Optimizer) -> bool:
+        """True when the direct kernel call is exactly what ``opt.step()`` would do."""
+        if type(opt) not in (torch.optim.Adam, torch.optim.AdamW) or len(opt.param_groups) != 1:
+            return False
+        if not (hasattr(torch, "_fused_adam_") and hasattr(torch, "_fused_adamw_")):
+            return False
+        g = opt.param_groups[0]
+        if not g.get("fused") or any(g.get(k) for k in ("amsgrad", "maximize", "capturable", "differentiable")):
+            return False
+        if isinstance(g["lr"], torch.Tensor) or any(isinstance(b, torch.Tensor) for b in g["betas"]):
+            return False
+        if getattr(opt, "_optimizer_step_pre_hooks", None) or getattr(opt, "_optimizer_step_post_hooks", None):
+            return False
+        from torch.optim import optimizer as _o
+
+        if getattr(_o, "_global_optimizer_pre_hooks", None) or getattr(_o, "_global_optimizer_post_hooks", None):
+            return False
+        ps = g["params"]
+        return bool(ps) and all(p.device.type == "cpu" and p.dtype == ps[0].dtype and not p.is_sparse for p in ps)
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        opt, ps = self.opt, self.params
+        grads = [p.grad for p in ps]
+        st = opt.state
+        if self.broken or any(g is None or g.is_sparse for g in grads) or any(p not in st for p in ps):
+            opt.step()
+            return
+        g = opt.param_groups[0]
+        states = [st[p] for p in ps]
+        steps = [s["step"] for s in states]
+        b1, b2 = g["betas"]
+        torch._foreach_add_(steps, 1)
+        try:
+            self.kernel(
+                ps, grads, [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states], [], steps,
+                amsgrad=False, lr=g["lr"], beta1=b1, beta2=b2, weight_decay=g["weight_decay"],
+                eps=g["eps"], maximize=False, grad_scale=None, found_inf=None,
+            )
+        except (TypeError, RuntimeError):  # pragma: no cover - a future torch changed the kernel
+            torch._foreach_add_(steps, -1)
+            self.broken = True
+            opt.step()
+
+
+def fast_stepper(opt: torch.optim.Optimizer) -> FusedAdamStepper | None:
+    """A :class:`FusedAdamStepper` for ``opt`` when it applies, else ``None``."""
+    return FusedAdamStepper(opt) if FusedAdamStepper.applies(opt) else None
