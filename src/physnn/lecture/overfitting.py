@@ -1,0 +1,328 @@
+r"""Section 9 — Overfitting and the bias–variance trade-off, measured.
+
+The lecture: deep networks *"possess enormous capacity to memorize training
+data, including noise"*; *"simple models (high bias) underfit the data, while
+complex models (high variance) overfit"*; and *"the telltale sign of
+overfitting: training loss continues decreasing while validation loss
+increases"*.
+
+Two experiments on one small noisy data set (:func:`small_noisy_data`: 15
+training points of :math:`T_3(x) = 4x^3 - 3x` plus noise of standard
+deviation 0.3, and 45 held-out validation points):
+
+1. an over-parameterised ``MLP(1, [128, 128], 1)`` (tanh, 16,897 parameters
+   for 15 points) trained long with Adam: the training loss keeps falling,
+   the validation loss has a minimum — *the turn* — and rises after it;
+2. validation error against capacity (hidden width 1 … 256, same epochs,
+   several seeds averaged): the U-shape of the bias–variance trade-off.
+
+    >>> d = small_noisy_data()
+    >>> len(d.train), len(d.val)
+    (15, 45)
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from physnn.data import polynomial, polynomial_truth
+from physnn.data.arrays import Split
+from physnn.errors import check_int
+from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
+from physnn.lecture.depth import fit_stack, member_mse
+from physnn.nn import MLP
+from physnn.train.callbacks import Callback
+
+TITLE = "Overfitting and the bias–variance trade-off"
+NUMBER = 9
+
+__all__ = ["TITLE", "NUMBER", "CODE", "run", "small_noisy_data", "KeepBest", "NOISE", "HIDDEN", "LR"]
+
+CLAIM = (
+    "> *\"Deep neural networks with thousands or millions of parameters possess enormous capacity to "
+    "memorize training data, including noise and outliers. […] The bias-variance trade-off captures "
+    "this tension: simple models (high bias) underfit the data, while complex models (high variance) "
+    "overfit.\"*\n>\n> *\"The telltale sign of overfitting: training loss continues decreasing while "
+    "validation loss increases.\"*"
+)
+
+NOISE = 0.3  #: standard deviation of the noise on the targets (validation MSE cannot beat NOISE² = 0.09)
+HIDDEN = [128, 128]  #: the over-parameterised network of this section and the next
+LR = 1e-3  #: Adam's learning rate, as in the lecture's optimizer line
+TURN_RISE = 0.20  #: the validation loss must end at least this much above its minimum
+U_FACTOR = 1.5  #: both ends of the capacity sweep must be this many times the best validation MSE
+
+
+def small_noisy_data(seed: int = 0) -> Split:
+    """60 noisy samples of ``T_3(x) = 4x³ − 3x`` on [−1, 1]: 15 for training, 45 for validation.
+
+    Made by :func:`physnn.data.polynomial` (``n=60, degree=3, noise=0.3``) and
+    split at random (``val=0.75``).  Fifteen points are few enough that a big
+    network can memorise them — noise included; forty-five validation points
+    make the validation curve trustworthy.
+    """
+    d = polynomial(n=60, degree=3, noise=NOISE, seed=seed)
+    return d.split(val=0.75, seed=seed)
+
+
+class KeepBest(Callback):
+    """Keep the loop's record of the best epoch and its weights, without restoring them.
+
+    After :func:`~physnn.train.fit`, ``best_epoch`` is the epoch with the lowest
+    monitored value (``val_loss``) and ``best_state`` its weights, while the
+    model itself keeps the weights of the last epoch — so both can be shown.
+    """
+
+    def __init__(self) -> None:
+        self.best_epoch: int | None = None
+        self.best_state: dict[str, torch.Tensor] | None = None
+
+    def on_fit_end(self, state: Any) -> None:
+        self.best_epoch = state.best_epoch
+        self.best_state = state.best_state
+
+
+def _settings(quick: bool) -> dict[str, Any]:
+    if quick:
+        return dict(epochs=1200, widths=[1, 4, 32, 128], groups=[[1, 4], [32], [128]], seeds=2, u_epochs=1200)
+    return dict(epochs=3000, widths=[1, 2, 4, 8, 16, 32, 64, 128, 256],
+                groups=[[1, 2, 4, 8, 16], [32, 64], [128], [256]], seeds=4, u_epochs=3000)
+
+
+def _predict(model: torch.nn.Module, x: np.ndarray) -> np.ndarray:
+    model.eval()
+    with torch.no_grad():
+        return model(torch.tensor(x, dtype=torch.float32).reshape(-1, 1)).reshape(-1).numpy()
+
+
+def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
+    """Run section 9 (see the module docstring); ``quick`` trains shorter and sweeps fewer widths."""
+    from physnn.train import fit
+
+    t0 = time.perf_counter()
+    seed = check_int("seed", seed, low=0, owner="overfitting.run")
+    s = _settings(quick)
+    data = small_noisy_data(seed)
+    res = SectionResult(number=NUMBER, title=TITLE, claim=CLAIM)
+
+    # ---- 1. the turn: an over-parameterised net trained long
+    model = MLP(1, HIDDEN, 1, activation="tanh", seed=seed)
+    keep = KeepBest()
+    h = fit(model, data.train, val=data.val, optimizer="adam", lr=LR, epochs=s["epochs"], batch_size=None,
+            seed=seed, metrics=[], callbacks=[keep], progress=False)
+    train, val = np.array(h["loss"]), np.array(h["val_loss"])
+    turn = int(h.best_epoch)
+    last = len(val) - 1
+    rise = val[-1] / val[turn] - 1.0
+    turn_ok = bool(turn < last and rise >= TURN_RISE and train[-1] < train[turn])
+    res.checks.append(Check(
+        claim="Overfitting: training loss keeps decreasing while validation loss increases",
+        expected=f"validation loss has its minimum before the last epoch and ends ≥ {TURN_RISE:.0%} above it, "
+                 "while the training loss ends below its value at that minimum",
+        measured=(f"minimum at epoch {turn} of {last}: val {val[turn]:.3f} → {val[-1]:.3f} (+{rise:.0%}); "
+                  f"train {train[turn]:.3f} → {train[-1]:.4f}"),
+        passed=turn_ok, value=float(rise),
+    ))
+    final_net = model
+    turn_net = MLP(1, HIDDEN, 1, activation="tanh", seed=seed)
+    turn_net.load_state_dict(keep.best_state)
+
+    # ---- 2. the U: validation error against capacity
+    widths, seeds = s["widths"], [seed * 1000 + i for i in range(s["seeds"])]
+    tr_err: dict[int, np.ndarray] = {}
+    va_err: dict[int, np.ndarray] = {}
+    nets: dict[int, Any] = {}
+    for group in s["groups"]:
+        members = [MLP(1, [w, w], 1, activation="tanh", seed=sd) for w in group for sd in seeds]
+        stack, _ = fit_stack(members, data.train.X, data.train.y, optimizer="adam", lr=LR,
+                             epochs=s["u_epochs"], batch_size=None, seed=seed)
+        et = member_mse(stack, data.train.X, data.train.y).reshape(len(group), len(seeds))
+        ev = member_mse(stack, data.val.X, data.val.y).reshape(len(group), len(seeds))
+        for i, w in enumerate(group):
+            tr_err[w], va_err[w] = et[i], ev[i]
+            nets[w] = stack.member(i * len(seeds))  # the first seed, for the picture
+    v_mean = np.array([va_err[w].mean() for w in widths])
+    t_mean = np.array([tr_err[w].mean() for w in widths])
+    i_best = int(np.argmin(v_mean))
+    w_best = widths[i_best]
+    low_end, high_end = v_mean[0] / v_mean[i_best], v_mean[-1] / v_mean[i_best]
+    u_ok = bool(0 < i_best < len(widths) - 1 and low_end >= U_FACTOR and high_end >= U_FACTOR)
+    res.checks.append(Check(
+        claim="Bias–variance: simple models underfit, complex models overfit (validation error is U-shaped in capacity)",
+        expected=f"the lowest mean validation MSE at an interior width, both ends ≥ {U_FACTOR}× it",
+        measured=(f"best width {w_best} (val MSE {v_mean[i_best]:.3f}); width {widths[0]}: "
+                  f"{low_end:.1f}×, width {widths[-1]}: {high_end:.1f}×"),
+        passed=u_ok, value=float(min(low_end, high_end)),
+    ))
+
+    n_params = sum(p.numel() for p in model.parameters())
+    res.tables.append(markdown_table(
+        ["hidden widths", "parameters", "train MSE (mean of seeds)", "validation MSE (mean)", "validation MSE (min … max)"],
+        [[f"{w}-{w}", w * w + 4 * w + 1, f"{tr_err[w].mean():.3f}", f"{va_err[w].mean():.3f}",
+          f"{va_err[w].min():.3f} … {va_err[w].max():.3f}"] for w in widths],
+    ))
+    res.figures.append(_figure_turn(h, turn, data, turn_net, final_net, n_params))
+    res.figures.append(_figure_u(widths, tr_err, va_err, i_best, data, nets, len(seeds), s["u_epochs"]))
+    res.text = _text(s, data, n_params, turn, last, val, train, rise, turn_ok, widths, v_mean, t_mean,
+                     i_best, low_end, high_end, u_ok, quick)
+    res.code = CODE
+    res.output = (f"model {model.spec}: {n_params} parameters for {len(data.train)} training points\n"
+                  f"turn at epoch {turn}: val {val[turn]:.3f}; at the end val {val[-1]:.3f}, "
+                  f"train {train[-1]:.4f}")
+    res.data = dict(
+        turn_epoch=turn, last_epoch=last, val_min=float(val[turn]), val_end=float(val[-1]),
+        train_turn=float(train[turn]), train_end=float(train[-1]), rise=float(rise),
+        train_curve=train.tolist(), val_curve=val.tolist(),
+        widths=widths, val_mean=v_mean.tolist(), train_mean=t_mean.tolist(), best_width=w_best,
+        low_end_factor=float(low_end), high_end_factor=float(high_end),
+    )
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+CODE = '''\
+from physnn.data import polynomial
+from physnn.nn import MLP
+from physnn.train import fit
+
+data = polynomial(n=60, degree=3, noise=0.3, seed=0).split(val=0.75, seed=0)  # 15 train, 45 val
+model = MLP(1, [128, 128], 1, activation="tanh", seed=0)
+print(f"model {model.spec}: {sum(p.numel() for p in model.parameters())} parameters "
+      f"for {len(data.train)} training points")
+h = fit(model, data.train, val=data.val, lr=1e-3, epochs=3000, batch_size=None)
+turn = h.best_epoch
+print(f"turn at epoch {turn}: val {h['val_loss'][turn]:.3f}; "
+      f"at the end val {h['val_loss'][-1]:.3f}, train {h['loss'][-1]:.4f}")
+h.plot()                                   # training and validation loss, best epoch marked
+'''
+
+
+def _text(s, data, n_params, turn, last, val, train, rise, turn_ok, widths, v_mean, t_mean, i_best,
+          low_end, high_end, u_ok, quick) -> str:
+    lines = [
+        f"**Data.** {len(data.train)} training points of the cubic T₃(x) = 4x³ − 3x with Gaussian noise "
+        f"(σ = {NOISE}), and {len(data.val)} validation points from the same noisy curve. No model can "
+        f"beat a validation MSE of σ² = {NOISE ** 2:.2f}: that is the noise itself.",
+        "",
+        f"**The turn.** A 1-128-128-1 tanh network has {n_params:,} parameters for {len(data.train)} "
+        f"points. Trained with Adam (lr {LR:g}, the lecture's value), full batch, for {last + 1} epochs, "
+        f"its validation loss falls until epoch {turn} (MSE {val[turn]:.3f}) and then rises to "
+        f"{val[-1]:.3f} (+{rise:.0%}), while the training loss keeps falling, from {train[turn]:.3f} at "
+        f"the turn to {train[-1]:.4f} — well below the noise level σ² = {NOISE ** 2:.2f}: the network is "
+        "memorising the noise. The right panel shows it: at the turn the fit follows the cubic; at the "
+        "end it bends through the individual noisy points and swings between them, where the "
+        "validation points lie.",
+    ]
+    if not turn_ok:
+        lines += ["", "**The measured curve does not show the expected turn at this budget; the check fails.**"]
+    lines += [
+        "",
+        f"**The U.** We trained 1-w-w-1 tanh networks, w = {', '.join(map(str, widths))}, for "
+        f"{s['u_epochs']} epochs each ({s['seeds']} seeds, averaged; seeds are trained side by side as one "
+        "`StackedMLP`, each an independent network) and measured the training and validation MSE at the "
+        f"end. Training error falls steadily with width ({t_mean[0]:.3f} → {t_mean[-1]:.3f}). Validation "
+        f"error is high for the narrowest net (width {widths[0]}: {v_mean[0]:.3f} — too simple to bend "
+        f"like a cubic: high bias), lowest at width {widths[i_best]} ({v_mean[i_best]:.3f}; the noise "
+        f"floor is {NOISE ** 2:.2f}), and high again for the widest (width {widths[-1]}: {v_mean[-1]:.3f} — flexible enough to "
+        "follow the noise: high variance).",
+    ]
+    if u_ok:
+        lines += ["", "A caveat worth knowing: the U is not a law. Very large networks trained in other "
+                  "regimes (more data, implicit regularisation of SGD, or far past the interpolation "
+                  "point) can show *double descent*, where validation error falls again with size. We "
+                  "chose the classic setting — tiny data, training to (near) convergence, no early "
+                  "stopping — where the U shows clearly."]
+    else:
+        lines += ["", "**The capacity sweep did not show a clean U at this budget; the check fails.** "
+                  "Large networks are often rescued by implicit regularisation (gradient descent stops "
+                  "short of fitting every wiggle) or show *double descent*, where validation error "
+                  "falls again with size."]
+    if quick:
+        lines += ["", "*Quick mode: shorter training and fewer widths and seeds — run the full section for the real numbers.*"]
+    return "\n".join(lines)
+
+
+def _figure_turn(h, turn, data, turn_net, final_net, n_params):
+    fig, axes = subplots(1, 2, width=6.4, height=4.6)
+    ax = axes[0, 0]
+    ep = np.arange(len(h["loss"]))
+    ax.semilogy(ep, h["loss"], color="C0", label="training loss")
+    ax.semilogy(ep, h["val_loss"], color="C1", label="validation loss")
+    ax.axhline(NOISE ** 2, color="grey", ls=":", lw=1.2, label=f"noise level σ² = {NOISE ** 2:.2f}")
+    ax.axvline(turn, color="k", ls="--", lw=1.2)
+    ax.plot([turn], [h["val_loss"][turn]], "o", color="C1", ms=9,
+            label=f"the turn: min. validation loss (epoch {turn})")
+    ax.axvspan(turn, ep[-1], color="C3", alpha=0.07)
+    ax.text(0.97 * ep[-1], max(h["val_loss"]) * 0.8, "overfitting", color="C3", ha="right", va="top")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("MSE loss")
+    ax.set_title("Claim: training loss keeps decreasing\nwhile validation loss increases")
+    ax.legend(fontsize=10, loc="lower left")
+
+    ax = axes[0, 1]
+    x = np.linspace(-1.0, 1.0, 400)
+    ax.plot(x, polynomial_truth(x), color="k", lw=2.5, alpha=0.3, label="truth 4x³ − 3x")
+    ax.plot(data.train.X.ravel(), data.train.y.ravel(), "o", color="C0", ms=8, label="training points (15)")
+    ax.plot(data.val.X.ravel(), data.val.y.ravel(), "x", color="C1", ms=6, label="validation points (45)")
+    ax.plot(x, _predict(turn_net, x), color="C2", lw=2, label=f"fit at the turn (epoch {turn})")
+    ax.plot(x, _predict(final_net, x), color="C3", lw=2, ls="--", label=f"fit at the end (epoch {len(ep) - 1})")
+    ax.set_ylim(-2.2, 2.2)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(f"1-128-128-1 tanh net ({n_params:,} parameters):\nfollowing the curve, then the noise")
+    ax.legend(fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
+    fig.tight_layout()
+    return figure_from_matplotlib(
+        fig, "overfitting_turn.png",
+        "Left: training and validation loss of an over-parameterised network on 15 noisy points; the "
+        "validation loss turns up at the marked epoch while the training loss keeps falling. Right: the "
+        "fit at the turn and at the end of training.")
+
+
+def _figure_u(widths, tr_err, va_err, i_best, data, nets, n_seeds, epochs):
+    fig, axes = subplots(1, 2, width=6.4, height=4.6)
+    ax = axes[0, 0]
+    w = np.array(widths)
+    tm = np.array([tr_err[k].mean() for k in widths])
+    vm = np.array([va_err[k].mean() for k in widths])
+    for k in widths:
+        ax.plot([k] * n_seeds, va_err[k], ".", color="C1", alpha=0.35)
+        ax.plot([k] * n_seeds, tr_err[k], ".", color="C0", alpha=0.35)
+    ax.loglog(w, tm, "o-", color="C0", label=f"training MSE (mean of {n_seeds} seeds)")
+    ax.loglog(w, vm, "s-", color="C1", label=f"validation MSE (mean of {n_seeds} seeds)")
+    ax.axhline(NOISE ** 2, color="grey", ls=":", lw=1.2, label=f"noise level σ² = {NOISE ** 2:.2f}")
+    ax.plot([w[i_best]], [vm[i_best]], "*", color="k", ms=16, label=f"sweet spot: width {w[i_best]}")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(w)
+    ax.set_xticklabels([str(k) for k in widths])
+    top = max(vm.max(), max(va_err[k].max() for k in widths))
+    ax.text(w[0], top * 4.0, "← underfit\n   (high bias)", ha="left", va="top", fontsize=11, color="C3")
+    ax.text(w[-1], top * 4.0, "overfit →\n(high variance)", ha="right", va="top", fontsize=11, color="C3")
+    ax.set_ylim(min(tm.min(), NOISE ** 2) / 3, top * 5.0)
+    ax.set_xlabel("hidden width w of a 1-w-w-1 tanh net (capacity)")
+    ax.set_ylabel(f"MSE after {epochs} epochs")
+    ax.set_title("Claim: simple models underfit, complex models\noverfit — validation error is U-shaped")
+    ax.legend(fontsize=9, loc="lower left")
+
+    ax = axes[0, 1]
+    x = np.linspace(-1.0, 1.0, 400)
+    ax.plot(x, polynomial_truth(x), color="k", lw=2.5, alpha=0.3, label="truth")
+    ax.plot(data.train.X.ravel(), data.train.y.ravel(), "o", color="C0", ms=8, label="training points")
+    ax.plot(data.val.X.ravel(), data.val.y.ravel(), "x", color="C1", ms=6, label="validation points")
+    for k, c, ls in [(widths[0], "C4", "-"), (widths[i_best], "C2", "-"), (widths[-1], "C3", "--")]:
+        ax.plot(x, _predict(nets[k], x), color=c, lw=2, ls=ls, label=f"width {k}")
+    ax.set_ylim(-2.2, 2.2)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title("Too simple, just right, too flexible")
+    ax.legend(fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
+    fig.tight_layout()
+    return figure_from_matplotlib(
+        fig, "overfitting_capacity.png",
+        "Left: training and validation MSE against the width of the network (each dot one seed, lines the "
+        "means): training error falls with capacity, validation error is U-shaped. Right: fits of the "
+        "narrowest, the best and the widest network.")

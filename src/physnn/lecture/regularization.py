@@ -1,0 +1,363 @@
+r"""Section 10 — Regularization: dropout, weight decay and early stopping, measured.
+
+The lecture names three remedies for overfitting and gives the code for two:
+
+* **Dropout** — ``nn.Dropout(p=0.3)``: during training each hidden unit is
+  zeroed with probability :math:`p` (the survivors scaled by
+  :math:`1/(1-p)`); at evaluation nothing is dropped.
+* **Weight decay (L2)** — ``torch.optim.Adam(model.parameters(), lr=0.001,
+  weight_decay=1e-4)``: torch's Adam adds :math:`\lambda w` to every gradient,
+  the gradient of the penalty :math:`\tfrac{\lambda}{2}\lVert w\rVert^2` — the
+  lecture's :math:`\lambda\lVert w\rVert^2` up to the factor 2 in the
+  convention (``fit(..., weight_decay=λ)`` does exactly this).
+* **Early stopping** — :class:`~physnn.train.EarlyStopping`: stop when the
+  validation loss has not improved for ``patience`` epochs and restore the
+  weights of the best epoch.
+
+Each is applied to the over-parameterised network of section 9
+(``MLP(1, [128, 128], 1)``, tanh, 16,897 parameters) on the same 15 noisy
+training points, alone and all together, and compared with no
+regularization by the validation loss of the model each procedure returns.
+
+    >>> sorted(CONFIGS)[:3]
+    ['all together', 'dropout 0.3', 'early stopping']
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from physnn.data import polynomial_truth
+from physnn.errors import check_int
+from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
+from physnn.lecture.depth import MemberCurves, fit_stack, member_mse
+from physnn.lecture.overfitting import HIDDEN, LR, NOISE, small_noisy_data
+from physnn.nn import MLP
+
+TITLE = "Regularization: dropout, weight decay, early stopping"
+NUMBER = 10
+
+__all__ = ["TITLE", "NUMBER", "CODE", "run", "CONFIGS"]
+
+CLAIM = (
+    "> *Regularization techniques — **Dropout**: \"randomly deactivates neurons during training, forcing "
+    "the network to learn robust, redundant representations\"; **Weight decay (L2)**: \"penalizes large "
+    "weights by adding λ‖w‖² to the loss function\"; **Early stopping**: \"halts training when validation "
+    "performance stops improving\".*\n>\n> ```python\n> nn.Dropout(p=0.3)\n> optimizer = "
+    "torch.optim.Adam(model.parameters(), lr=0.001, weight_decay=1e-4)\n> ```"
+)
+
+#: name -> (dropout p, weight_decay λ, early stopping?) — the lecture's values, plus a stronger λ
+CONFIGS: dict[str, tuple[float, float, bool]] = {
+    "none": (0.0, 0.0, False),
+    "dropout 0.3": (0.3, 0.0, False),
+    "weight decay 1e-4": (0.0, 1e-4, False),
+    "weight decay 1e-2": (0.0, 1e-2, False),
+    "early stopping": (0.0, 0.0, True),
+    "all together": (0.3, 1e-4, True),
+}
+
+
+def _settings(quick: bool) -> dict[str, Any]:
+    if quick:  # a larger step compresses the same story into fewer epochs
+        return dict(epochs=700, seeds=2, patience=150, short_patience=40, lr=3e-3, every=5)
+    return dict(epochs=3000, seeds=4, patience=500, short_patience=200, lr=LR, every=5)
+
+
+def _predict(model: torch.nn.Module, x: np.ndarray) -> np.ndarray:
+    model.eval()
+    with torch.no_grad():
+        return model(torch.tensor(x, dtype=torch.float32).reshape(-1, 1)).reshape(-1).numpy()
+
+
+def _run_config(name: str, data, s: dict[str, Any], seeds: list[int], seed: int) -> dict[str, Any]:
+    """Train one configuration on every seed; return per-seed numbers and mean curves."""
+    from physnn.train import EarlyStopping, fit
+
+    p, wd, early = CONFIGS[name]
+    sets = dict(train=(data.train.X, data.train.y), val=(data.val.X, data.val.y))
+    members = [MLP(1, HIDDEN, 1, activation="tanh", dropout=p, seed=sd) for sd in seeds]
+    first = None  # the first seed's History (early stopping runs), for the printed output
+    if not early:  # all seeds side by side, full length; curves every s["every"] epochs
+        curves = MemberCurves(every=s["every"], **sets)
+        stack, _ = fit_stack(members, data.train.X, data.train.y, optimizer="adam", lr=s["lr"], weight_decay=wd,
+                             epochs=s["epochs"], batch_size=None, seed=seed, callbacks=[curves])
+        nets = [stack.member(i) for i in range(len(seeds))]
+        val = member_mse(stack, data.val.X, data.val.y)
+        train = member_mse(stack, data.train.X, data.train.y)
+        epochs_run = [s["epochs"]] * len(seeds)
+        stopped = [None] * len(seeds)
+        c = curves.curves
+        ep = np.array(curves.epochs)
+        tr_c, va_c = c["train"], c["val"]
+    else:  # early stopping decides per network: one fit each, with the library's EarlyStopping
+        nets, val, train, epochs_run, stopped, tr_cs, va_cs = [], [], [], [], [], [], []
+        for i, net in enumerate(members):
+            curves = MemberCurves(every=1, **sets)  # every epoch: the curve early stopping saw
+            es = EarlyStopping(monitor="val_loss", patience=s["patience"], restore_best=True)
+            h = fit(net, data.train, val=data.val, optimizer="adam", lr=s["lr"], weight_decay=wd,
+                    epochs=s["epochs"], batch_size=None, seed=seed + i, metrics=[],
+                    callbacks=[es, curves], progress=False)
+            nets.append(net)
+            if i == 0:
+                first = h
+            val.append(float(member_mse(net, data.val.X, data.val.y)[0]))
+            train.append(float(member_mse(net, data.train.X, data.train.y)[0]))
+            epochs_run.append(h.epochs_run)
+            stopped.append(es.best_epoch)
+            tr_cs.append(curves.curves["train"][:, 0])
+            va_cs.append(curves.curves["val"][:, 0])
+        n = max(len(v) for v in va_cs)  # pad stopped runs with NaN for the mean curve
+        pad = lambda rows: np.array([np.r_[r, np.full(n - len(r), np.nan)] for r in rows]).T  # noqa: E731
+        tr_c, va_c = pad(tr_cs), pad(va_cs)
+        ep = np.arange(n)
+        val, train = np.array(val), np.array(train)
+    with np.errstate(all="ignore"):
+        best_val = np.nanmin(va_c, axis=0)
+    return dict(
+        name=name, dropout=p, weight_decay=wd, early=early, nets=nets,
+        first_message=None if first is None else first.message,
+        first_val=None if first is None else float(first.final["val_loss"]),
+        first_epochs=None if first is None else first.epochs_run,
+        val=np.asarray(val, dtype=float), train=np.asarray(train, dtype=float), best_val=best_val,
+        epochs_run=np.asarray(epochs_run), restored=stopped,
+        curve_epochs=ep, train_curve=np.nanmean(tr_c, axis=1) if early else tr_c.mean(axis=1),
+        val_curve=np.nanmean(va_c, axis=1) if early else va_c.mean(axis=1),
+        val_curves=[va_c[:, i][~np.isnan(va_c[:, i])] for i in range(va_c.shape[1])],
+    )
+
+
+def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
+    """Run section 10 (see the module docstring); ``quick`` trains shorter, on fewer seeds."""
+    t0 = time.perf_counter()
+    seed = check_int("seed", seed, low=0, owner="regularization.run")
+    s = _settings(quick)
+    data = small_noisy_data(seed)
+    seeds = [seed * 1000 + i for i in range(s["seeds"])]
+    runs = {name: _run_config(name, data, s, seeds, seed) for name in CONFIGS}
+    res = SectionResult(number=NUMBER, title=TITLE, claim=CLAIM)
+
+    base = runs["none"]["val"].mean()
+
+    def lowers(name: str, claim: str) -> None:
+        v = runs[name]["val"].mean()
+        change = v / base - 1.0
+        wins = int(np.sum(runs[name]["val"] < runs["none"]["val"]))
+        res.checks.append(Check(
+            claim=claim,
+            expected="lower validation MSE than no regularization: on average, and for most seeds",
+            measured=f"{v:.3f} vs {base:.3f} ({change:+.0%}); lower for {wins} of {len(seeds)} seeds",
+            passed=bool(v < base and wins > len(seeds) / 2), value=float(change),
+        ))
+
+    lowers("dropout 0.3", "Dropout (p = 0.3) reduces overfitting")
+    lowers("weight decay 1e-4", "Weight decay (L2, λ = 1e-4 as in the lecture) reduces overfitting")
+    lowers("weight decay 1e-2", "Weight decay, stronger (λ = 1e-2), reduces overfitting")
+    lowers("early stopping", f"Early stopping (patience {s['patience']}, best weights restored) reduces overfitting")
+    es_epochs = runs["early stopping"]["epochs_run"]
+    res.checks.append(Check(
+        claim="Early stopping halts training when validation performance stops improving",
+        expected=f"fewer epochs than the full {s['epochs']}",
+        measured=f"{es_epochs.mean():.0f} epochs on average ({', '.join(map(str, es_epochs))})",
+        passed=bool(np.all(es_epochs < s["epochs"])), value=float(es_epochs.mean()),
+    ))
+    lowers("all together", "All together (dropout 0.3 + weight decay 1e-4 + early stopping) reduces overfitting")
+    short = _short_patience(runs["all together"]["val_curves"], s["short_patience"])
+
+    rows = []
+    for name, r in runs.items():
+        rows.append([
+            name, f"{r['val'].mean():.3f}", f"{r['best_val'].mean():.3f}", f"{r['train'].mean():.3f}",
+            f"{(r['val'] - r['train']).mean():.3f}", f"{(r['val'] / r['train']).mean():.1f}",
+            f"{r['epochs_run'].mean():.0f}",
+        ])
+    res.tables.append(markdown_table(
+        ["regularization", "val MSE (returned model)", "lowest val MSE seen during training", "train MSE",
+         "gap val − train", "ratio val / train", "epochs"], rows))
+
+    res.figures.append(_figure_curves(runs, s, len(seeds)))
+    res.figures.append(_figure_summary(runs, data))
+    res.text = _text(runs, s, seeds, base, short, [c for c in res.checks if not c.passed], quick)
+    res.code = CODE
+    at = runs["all together"]
+    res.output = (
+        f"{at['first_message']}\nvalidation MSE {at['first_val']:.3f} after {at['first_epochs']} epochs\n\n"
+        f"all configurations, mean of {len(seeds)} seeds:\n" + "\n".join(
+            f"  {name:18s} val MSE {r['val'].mean():.3f}   train MSE {r['train'].mean():.3f}   "
+            f"epochs {r['epochs_run'].mean():.0f}" for name, r in runs.items()))
+    res.data = {name: dict(val=r["val"].tolist(), train=r["train"].tolist(), best_val=r["best_val"].tolist(),
+                           epochs_run=r["epochs_run"].tolist(), restored=r["restored"])
+                for name, r in runs.items()}
+    res.data["short_patience"] = short
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+CODE = '''\
+from physnn.data import polynomial
+from physnn.nn import MLP
+from physnn.train import EarlyStopping, fit
+
+data = polynomial(n=60, degree=3, noise=0.3, seed=0).split(val=0.75, seed=0)
+model = MLP(1, [128, 128], 1, activation="tanh", dropout=0.3, seed=0)   # nn.Dropout(p=0.3) after each layer
+h = fit(model, data.train, val=data.val, optimizer="adam", lr=1e-3,
+        weight_decay=1e-4,                                                # L2, as in the lecture
+        epochs=3000, batch_size=None,
+        callbacks=[EarlyStopping(monitor="val_loss", patience=500, restore_best=True)])
+print(h.message)                    # why training stopped, and which epoch's weights were restored
+print(f"validation MSE {h.final['val_loss']:.3f} after {h.epochs_run} epochs")
+'''
+
+
+def _short_patience(curves: list[np.ndarray], patience: int) -> dict[str, Any]:
+    """Replay recorded validation curves through a fresh EarlyStopping with a shorter patience.
+
+    The same curve seen by a less patient rule: it stops no later than the
+    patient one did, so the recorded part of the curve is all it needs.
+    """
+    from physnn.train import EarlyStopping
+
+    stops, bests, vals = [], [], []
+    for curve in curves:
+        es = EarlyStopping(monitor="val_loss", patience=patience)
+        stop = len(curve) - 1
+        for epoch, v in enumerate(curve):
+            if es.update(float(v), epoch):
+                stop = epoch
+                break
+        stops.append(stop)
+        bests.append(es.best_epoch)
+        vals.append(es.best)
+    return dict(patience=patience, stopped=stops, best_epoch=bests, val=vals)
+
+
+def _text(runs, s, seeds, base, short, failed, quick) -> str:
+    v = {k: r["val"].mean() for k, r in runs.items()}
+    ch = {k: v[k] / base - 1.0 for k in v}
+    wins = {k: int(np.sum(r["val"] < runs["none"]["val"])) for k, r in runs.items()}
+    n = len(seeds)
+    es = runs["early stopping"]
+    lines = [
+        f"**Setup.** The network of section 9 (1-128-128-1, tanh, 16,897 parameters), the same 15 noisy "
+        f"training points and 45 validation points, Adam with lr {s['lr']:g}, full batch, at most "
+        f"{s['epochs']} epochs; {len(seeds)} seeds per configuration, averaged. The number compared is the "
+        "validation MSE of the model each procedure *returns*: the last epoch's weights, or, with early "
+        "stopping, the restored best epoch's. The runs without early stopping train their seeds side by "
+        "side as one `StackedMLP` (independent networks; weight decay and dropout act on each as if it "
+        "were alone); early stopping decides per network, so those runs use one `fit` each.",
+        "",
+        f"**No regularization** ends at a validation MSE of {base:.3f} (the noise alone would give "
+        f"{NOISE ** 2:.2f}) with the training MSE far below the noise — it has memorised the points.",
+        "",
+        f"**Dropout 0.3** changes it by {ch['dropout 0.3']:+.0%} ({v['dropout 0.3']:.3f}): a network that "
+        "cannot rely on any single unit cannot thread its curve through every noisy point. Its training "
+        "curve is measured with dropout switched off (evaluation mode), like the validation curve.",
+        "",
+        f"**Weight decay 1e-4**, the lecture's value, changes it by {ch['weight decay 1e-4']:+.0%} "
+        f"({v['weight decay 1e-4']:.3f}; lower than without it for {wins['weight decay 1e-4']} of {n} seeds). ",
+    ]
+    if abs(ch["weight decay 1e-4"]) < 0.2:
+        lines[-1] += ("That is a small effect here: λ = 1e-4 is a gentle pull compared with the "
+                      "data term of 15 points, and with Adam the L2 term is rescaled per parameter, which "
+                      "weakens it further. ")
+    lines[-1] += (f"A stronger λ = 1e-2 changes it by {ch['weight decay 1e-2']:+.0%} "
+                  f"({v['weight decay 1e-2']:.3f}) — the size of λ is a hyper-parameter to tune on "
+                  "validation data, like the dropout rate.")
+    lines += [
+        "",
+        f"**Early stopping** (patience {s['patience']}) stopped after {es['epochs_run'].mean():.0f} epochs "
+        f"on average instead of {s['epochs']} and restored the best epoch: {ch['early stopping']:+.0%} "
+        f"({v['early stopping']:.3f}). It cannot do better than the best epoch of the unregularised run — "
+        "it only finds it, cheaply. Because the validation set also chose the epoch, this validation "
+        "error is slightly optimistic; a separate test set gives the unbiased figure.",
+        "",
+        f"**All together** (dropout 0.3, weight decay 1e-4, early stopping): {ch['all together']:+.0%} "
+        f"({v['all together']:.3f}), in {runs['all together']['epochs_run'].mean():.0f} epochs on average. "
+        "Dropout slows the start: the validation loss first sits on a plateau. Patience must outlast it — "
+        f"replaying the recorded validation curves with patience {short['patience']} instead of "
+        f"{s['patience']}, early stopping would have halted at epochs "
+        f"{', '.join(map(str, short['stopped']))} with validation MSE "
+        f"{np.mean(short['val']):.3f} on average.",
+    ]
+    if failed:
+        lines += ["", "**Not confirmed here:** " + "; ".join(f"{c.claim} ({c.measured})" for c in failed)
+                  + (". These checks fail" if len(failed) > 1 else ". This check fails")
+                  + ", as measured: the effect is too small or too inconsistent across seeds on this problem."]
+    if quick:
+        lines += ["", f"*Quick mode: lr {s['lr']:g} (not the lecture's {LR:g}) so that the story fits into "
+                  f"{s['epochs']} epochs, and fewer seeds — run the full section for the real numbers.*"]
+    return "\n".join(lines)
+
+
+_COLORS = {"none": "C3", "dropout 0.3": "C0", "weight decay 1e-4": "C1", "weight decay 1e-2": "C4",
+           "early stopping": "C2", "all together": "k"}
+
+
+def _figure_curves(runs, s, n_seeds):
+    fig, axes = subplots(2, 3, width=5.2, height=3.9, sharex=True, sharey=True)
+    for ax, (name, r) in zip(axes.flat, runs.items()):
+        ep = r["curve_epochs"]
+        ax.semilogy(ep, r["train_curve"], color="C0", lw=1.8, label="training MSE")
+        ax.semilogy(ep, r["val_curve"], color="C1", lw=2.2, label="validation MSE")
+        if name != "none":
+            ax.semilogy(runs["none"]["curve_epochs"], runs["none"]["val_curve"], color="C3", lw=1.0,
+                        alpha=0.5, ls="--", label="validation, no regularization")
+        ax.axhline(NOISE ** 2, color="grey", ls=":", lw=1.2, label=f"noise σ² = {NOISE ** 2:.2f}")
+        if r["early"]:
+            for e in r["epochs_run"]:
+                ax.axvline(e, color="C2", lw=1, alpha=0.6)
+        ax.set_title(f"{name}: val {r['val'].mean():.3f}", color=_COLORS[name])
+        ax.set_xlim(0, s["epochs"])
+    for ax in axes[1, :]:
+        ax.set_xlabel("epoch")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("MSE (mean of seeds)")
+    handles, labels = axes[0, 1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, bbox_to_anchor=(0.5, -0.04), frameon=False, fontsize=12)
+    fig.suptitle(f"Claim: regularization keeps the validation loss down (mean of {n_seeds} seeds; "
+                 "green lines: where early stopping halted)", fontsize=14)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return figure_from_matplotlib(
+        fig, "regularization_curves.png",
+        "Training (evaluation mode) and validation MSE per epoch for each regularization, averaged over "
+        "seeds; the dashed red line repeats the unregularised validation loss. Early-stopped runs end "
+        "where the green lines are.")
+
+
+def _figure_summary(runs, data):
+    fig, axes = subplots(1, 2, width=6.4, height=4.6)
+    ax = axes[0, 0]
+    names = list(runs)
+    for i, name in enumerate(names):
+        r = runs[name]
+        ax.bar(i, r["val"].mean(), color=_COLORS[name], alpha=0.75)
+        ax.plot([i] * len(r["val"]), r["val"], "o", color="k", ms=4)
+    ax.axhline(runs["none"]["val"].mean(), color="C3", ls="--", lw=1.2, label="no regularization")
+    ax.axhline(NOISE ** 2, color="grey", ls=":", lw=1.2, label=f"noise σ² = {NOISE ** 2:.2f}")
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels([n.replace(" ", "\n", 1) for n in names], fontsize=10)
+    ax.set_ylabel("validation MSE of the returned model")
+    ax.set_title("Claim: each regularizer lowers the\nvalidation error (bars: mean, dots: seeds)")
+    ax.legend(fontsize=10, loc="upper right")
+
+    ax = axes[0, 1]
+    x = np.linspace(-1.0, 1.0, 400)
+    ax.plot(x, polynomial_truth(x), color="k", lw=2.5, alpha=0.3, label="truth")
+    ax.plot(data.train.X.ravel(), data.train.y.ravel(), "o", color="C0", ms=8, label="training points")
+    ax.plot(data.val.X.ravel(), data.val.y.ravel(), "x", color="C1", ms=6, label="validation points")
+    for name, ls in [("none", "--"), ("dropout 0.3", "-"), ("weight decay 1e-2", "-"), ("all together", "-")]:
+        ax.plot(x, _predict(runs[name]["nets"][0], x), color=_COLORS[name], lw=2, ls=ls, label=name)
+    ax.set_ylim(-2.2, 2.2)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title("Fits of the first seed")
+    ax.legend(fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
+    fig.tight_layout()
+    return figure_from_matplotlib(
+        fig, "regularization_summary.png",
+        "Left: validation MSE of the model each procedure returns (bars: mean over seeds, dots: single "
+        "seeds). Right: the fitted curves of the first seed.")

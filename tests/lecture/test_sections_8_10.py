@@ -1,0 +1,244 @@
+"""Lecture sections 8-10: depth, overfitting, regularization.
+
+Each section runs once in quick mode (module-scoped fixture); the tests read
+the measured figures of merit from ``result.data`` / ``result.check(...)``.
+The helpers behind the checks are tested on their own, including cases where
+they must report failure, and :class:`StackedMLP` — which trains seeds side by
+side — is tested against stand-alone training with :func:`physnn.train.fit`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import numpy as np
+import pytest
+import torch
+
+from physnn.errors import PhysnnError
+from physnn.lecture import depth, overfitting, regularization
+from physnn.lecture.base import SectionResult
+from physnn.lecture.depth import (
+    StackedMLP, count_pieces, fit_stack, member_mse, n_params, sawtooth, sawtooth_net,
+    shallow_kinks, shallow_params_needed, shallow_sawtooth_net,
+)
+from physnn.nn import MLP
+from physnn.train import fit
+
+MODULES = {8: depth, 9: overfitting, 10: regularization}
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[int, SectionResult]:
+    return {n: mod.run(quick=True, seed=0) for n, mod in MODULES.items()}
+
+
+# ----------------------------------------------------------------------------- every section
+
+
+@pytest.mark.parametrize("number", sorted(MODULES))
+def test_section_shape(results, number):
+    mod, res = MODULES[number], results[number]
+    assert res.number == mod.NUMBER == number
+    assert res.title == mod.TITLE and res.title
+    assert res.claim.startswith(">") and res.text and res.code == mod.CODE and res.output
+    assert len(res.figures) == 2 and len({f.name for f in res.figures}) == 2
+    for fig in res.figures:
+        assert fig.png[:8] == b"\x89PNG\r\n\x1a\n" and len(fig.png) > 20_000
+        assert fig.name.endswith(".png") and fig.caption
+    assert res.tables and all(t.startswith("|") for t in res.tables)
+    assert res.checks and all(c.claim and c.expected and c.measured for c in res.checks)
+    assert all(type(c.passed) is bool and (c.value is None or type(c.value) is float) for c in res.checks)
+    assert 0 < res.seconds
+
+
+def test_depth_is_deterministic(results):
+    again = depth.run(quick=True, seed=0)
+    assert again.data == results[8].data
+    assert [c.measured for c in again.checks] == [c.measured for c in results[8].checks]
+
+
+def test_code_excerpts():
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(depth.CODE, "<section 8 code>", "exec"), {})
+    assert "parameters: 25" in out.getvalue() and "linear pieces: 16" in out.getvalue()
+    for mod in (overfitting, regularization):  # these train for seconds: syntax only
+        compile(mod.CODE, "<code>", "exec")
+
+
+# ----------------------------------------------------------------------------- 8. depth
+
+
+def test_depth_figures_of_merit(results):
+    res = results[8]
+    exact = res.check("exactly")
+    assert exact.passed and exact.value < 1e-5
+    for row in res.data["exact"]:
+        k = row["k"]
+        assert row["pieces"] == 2 ** k
+        assert row["p_deep"] == 6 * k + 1
+        assert row["p_shallow"] == 3 * (2 ** k - 1) + 1
+        assert row["err32"] < 2 ** k * 1e-6
+    assert res.check("exponentially").passed and res.check("exponentially").value > 10
+    trained = res.check("Trained on")  # measured honestly; the quick budget need not confirm it
+    assert trained.value is not None and trained.value > 0
+    for r in res.data["shallow"]:  # one hidden layer of N units: at most N + 1 pieces
+        assert 1 <= r["pieces"] <= r["hidden"][0] + 1
+        assert r["best"] <= r["median"]
+
+
+@pytest.mark.parametrize("k", [1, 3, 6])
+def test_hand_built_nets_are_exact(k):
+    x = np.linspace(0.0, 1.0, 2 ** (k + 4) + 1)
+    xt = torch.tensor(x).reshape(-1, 1)
+    deep, shallow = sawtooth_net(k).double(), shallow_sawtooth_net(k).double()
+    with torch.no_grad():
+        assert np.abs(deep(xt).reshape(-1).numpy() - sawtooth(x, k)).max() < 1e-12
+        assert np.abs(shallow(xt).reshape(-1).numpy() - sawtooth(x, k)).max() < 1e-9
+    assert n_params(deep) == 6 * k + 1 and n_params(shallow) == 3 * 2 ** k + 1
+    assert count_pieces(deep) == count_pieces(shallow) == 2 ** k
+    assert shallow_kinks(shallow_sawtooth_net(k)) == 2 ** k - 1  # the lower bound, met
+
+
+def test_piece_counting_can_fail():
+    # a wrong weight breaks the construction: it is no longer the sawtooth, and the count shows it
+    net = sawtooth_net(4)
+    with torch.no_grad():
+        net[2].bias[1] = -0.3
+    assert count_pieces(net) != 16
+    assert count_pieces(torch.nn.Sequential(torch.nn.Linear(1, 1))) == 1
+    assert shallow_kinks(MLP(1, [5], 1, seed=0), -1, 1) <= 5
+
+
+def test_shallow_params_needed():
+    curve = [(10, 0.5), (100, 0.05), (1000, 0.06)]
+    assert shallow_params_needed(curve, 0.5) == 10
+    assert shallow_params_needed(curve, 0.05) == pytest.approx(100)
+    assert shallow_params_needed(curve, 0.01) is None  # never reached
+    assert 10 < shallow_params_needed(curve, 0.2) < 100
+
+
+# ----------------------------------------------------------------------------- StackedMLP
+
+
+@pytest.mark.parametrize("wd", [0.0, 1e-2])
+def test_stack_trains_like_separate_fits(wd):
+    torch.manual_seed(0)
+    X = torch.linspace(-1, 1, 20).reshape(-1, 1)
+    y = torch.sin(3 * X) + 0.5 * X ** 2 + 0.3  # not odd: no gradient is exactly zero
+    # (Adam divides by |gradient|: a gradient that is 0 in one run and 1e-9 in the other
+    # would move by 0 in one and by ~lr in the other)
+    kw = dict(optimizer="adam", lr=1e-2, weight_decay=wd, epochs=40, batch_size=None, seed=0, progress=False)
+    members = [MLP(1, [w, w], 1, activation="tanh", seed=s) for w, s in [(8, 0), (8, 1), (5, 2)]]
+    stack, _ = fit_stack(members, X, y, **kw)
+    for i, m in enumerate(members):  # the originals are untouched by the stack's training
+        alone = MLP(1, list(m.hidden), 1, activation="tanh", seed=m.seed)
+        fit(alone, (X, y), metrics=[], **kw)
+        with torch.no_grad():
+            np.testing.assert_allclose(stack.member(i)(X).numpy(), alone(X).numpy(), atol=2e-5)
+    assert stack.n_params() == [n_params(m) for m in members]
+    # padded units of the narrow member stayed exactly zero
+    assert torch.all(stack.weights[1][2, 5:, :] == 0) and torch.all(stack.weights[2][2, :, 5:] == 0)
+    assert member_mse(stack, X, y).shape == (3,)
+
+
+def test_stack_refuses_what_it_cannot_do():
+    with pytest.raises(PhysnnError, match="activation\\(0\\) = 0"):
+        StackedMLP([MLP(1, [4], 1, activation="sigmoid"), MLP(1, [8], 1, activation="sigmoid")])
+    with pytest.raises(PhysnnError, match="same n_in"):
+        StackedMLP([MLP(1, [4], 1), MLP(1, [4, 4], 1)])
+    with pytest.raises(PhysnnError, match="non-empty"):
+        StackedMLP([])
+    StackedMLP([MLP(1, [4], 1, activation="sigmoid", seed=0), MLP(1, [4], 1, activation="sigmoid", seed=1)])
+
+
+def test_stack_is_deterministic_with_dropout():
+    X = torch.linspace(-1, 1, 15).reshape(-1, 1)
+    y = X ** 3
+
+    def once():
+        ms = [MLP(1, [16, 16], 1, activation="tanh", dropout=0.3, seed=s) for s in range(2)]
+        stack, h = fit_stack(ms, X, y, lr=1e-2, epochs=30, batch_size=None, seed=3)
+        return member_mse(stack, X, y), h["loss"]
+
+    (a, la), (b, lb) = once(), once()
+    assert np.array_equal(a, b) and la == lb
+
+
+# ----------------------------------------------------------------------------- 9. overfitting
+
+
+def test_overfitting_turn(results):
+    res = results[9]
+    d = res.data
+    assert res.check("training loss keeps decreasing").passed
+    assert 0 < d["turn_epoch"] < d["last_epoch"]
+    assert d["val_end"] >= 1.2 * d["val_min"]
+    assert d["train_end"] < d["train_turn"]
+    assert min(d["val_curve"]) == d["val_min"]
+    # after the turn the validation loss rises while the training loss falls
+    assert np.mean(d["val_curve"][-50:]) > d["val_min"] and np.mean(d["train_curve"][-50:]) < d["train_turn"]
+
+
+def test_overfitting_u_shape(results):
+    res = results[9]
+    d = res.data
+    assert res.check("U-shaped").passed
+    v = d["val_mean"]
+    i = int(np.argmin(v))
+    assert 0 < i < len(v) - 1 and v[0] >= 1.5 * v[i] and v[-1] >= 1.5 * v[i]
+    assert d["train_mean"][-1] < d["train_mean"][0]  # more capacity, lower training error
+
+
+def test_small_noisy_data():
+    a, b = overfitting.small_noisy_data(0), overfitting.small_noisy_data(0)
+    assert (len(a.train), len(a.val)) == (15, 45) and a.test is None
+    assert np.array_equal(a.train.X, b.train.X) and np.array_equal(a.val.y, b.val.y)
+
+
+# ----------------------------------------------------------------------------- 10. regularization
+
+
+def test_regularization_figures_of_merit(results):
+    res = results[10]
+    d = res.data
+    none = np.mean(d["none"]["val"])
+    # the quick budget already shows these; dropout and λ = 1e-4 are reported but not asserted
+    for name in ("early stopping", "weight decay 1e-2", "all together"):
+        assert np.mean(d[name]["val"]) < none, name
+    assert res.check("Early stopping (patience").passed
+    assert res.check("Weight decay, stronger").passed
+    assert res.check("All together").passed
+    es = res.check("halts training")
+    assert es.passed and all(e < 700 for e in d["early stopping"]["epochs_run"])
+    assert all(e == 700 for e in d["none"]["epochs_run"])
+    # early stopping returns the best epoch's weights: its validation error is the curve's minimum
+    np.testing.assert_allclose(d["early stopping"]["val"], d["early stopping"]["best_val"], rtol=1e-5)
+    short = d["short_patience"]
+    assert all(s <= e for s, e in zip(short["stopped"], d["all together"]["epochs_run"]))
+
+
+def test_regularization_check_can_fail(results):
+    # the "lowers validation loss" rule is a real comparison: a regularizer that makes things
+    # worse for most seeds fails it
+    res = results[10]
+    names = {"Dropout (p": "dropout 0.3", "λ = 1e-4 as": "weight decay 1e-4", "stronger": "weight decay 1e-2",
+             "Early stopping (patience": "early stopping", "All together": "all together"}
+    for key, name in names.items():
+        c = res.check(key)
+        vals, base = np.array(res.data[name]["val"]), np.array(res.data["none"]["val"])
+        expect = bool(vals.mean() < base.mean() and np.sum(vals < base) > len(base) / 2)
+        assert c.passed == expect, c.claim
+    assert len([c for c in res.checks if "reduces overfitting" in c.claim]) == len(names)
+
+
+def test_regularization_runs_are_deterministic():
+    data = overfitting.small_noisy_data(0)
+    s = dict(epochs=60, seeds=2, patience=10, short_patience=5, lr=3e-3, every=1)
+    for name in ("dropout 0.3", "all together"):  # stacked with dropout; one fit each with early stopping
+        a = regularization._run_config(name, data, s, [0, 1], 0)
+        b = regularization._run_config(name, data, s, [0, 1], 0)
+        assert np.array_equal(a["val"], b["val"]) and np.array_equal(a["epochs_run"], b["epochs_run"])
+        np.testing.assert_array_equal(a["val_curve"], b["val_curve"])
