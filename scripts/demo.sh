@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Set up, then run the main job: the lecture's SimpleNet on its built-in task -> runs/simplenet*/
+# Set up, then run the main job: the whole lecture, measured -> runs/lecture/report.html
+#   bash scripts/demo.sh --quick            small sizes (about 20 s)
+#   bash scripts/demo.sh --sections 2,5,9   a few sections
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/physnn train simplenet "$@"
+exec .venv/bin/physnn lecture "$@"

@@ -33,7 +33,7 @@ from physnn.data import polynomial, polynomial_truth
 from physnn.data.arrays import Split
 from physnn.errors import check_int
 from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
-from physnn.lecture.depth import fit_stack, member_mse
+from physnn.lecture.stacking import fit_stack, member_mse
 from physnn.nn import MLP
 from physnn.train.callbacks import Callback
 

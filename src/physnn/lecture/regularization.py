@@ -34,7 +34,7 @@ import torch
 from physnn.data import polynomial_truth
 from physnn.errors import check_int
 from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
-from physnn.lecture.depth import MemberCurves, fit_stack, member_mse
+from physnn.lecture.stacking import MemberCurves, fit_stack, member_mse
 from physnn.lecture.overfitting import HIDDEN, LR, NOISE, small_noisy_data
 from physnn.nn import MLP
 

@@ -19,6 +19,7 @@ from physnn.nn.activations import (
 )
 from physnn.nn.mlp import MLP, SimpleNet, build_model, model_config, parse_spec
 from physnn.nn.neuron import Neuron, Perceptron
+from physnn.nn.stacked import StackedMLP
 from physnn.nn.summary import LayerRow, ModelSummary, summary
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Perceptron",
     "MLP",
     "SimpleNet",
+    "StackedMLP",
     "summary",
     "ModelSummary",
     "LayerRow",
