@@ -164,6 +164,7 @@ def fit(
     momentum: float = 0.0,
     nesterov: bool = False,
     optimizer_options: dict[str, Any] | None = None,
+    params: Any = None,
     epochs: int = 100,
     batch_size: int | None = 32,
     metrics: Sequence[str] | None = None,
@@ -203,6 +204,9 @@ def fit(
         The learning rate η of ``w ← w − η ∂L/∂w``.
     weight_decay : float >= 0
         L2 penalty λ (``adamw``: decoupled decay).
+    params : iterable or list of dict, optional
+        What to optimise: parameters or optimizer parameter groups (each with
+        its own ``lr``…); default all trainable parameters of ``model``.
     epochs : int >= 1
     batch_size : int or None
         Mini-batch size; ``None`` = full batch (the lecture's loops).
@@ -282,7 +286,7 @@ def fit(
         return _run(
             model, objective, dev, t0,
             optimizer=optimizer, lr=lr, weight_decay=weight_decay, momentum=momentum,
-            nesterov=nesterov, optimizer_options=optimizer_options or {}, epochs=epochs,
+            nesterov=nesterov, optimizer_options=optimizer_options or {}, params=params, epochs=epochs,
             schedule=schedule, schedule_options=schedule_options or {}, grad_clip=grad_clip,
             callbacks=list(callbacks), monitor=monitor, mode=mode, seed=seed,
             log_every=log_every, progress=progress, resume=resume,
@@ -293,7 +297,7 @@ def fit(
 
 
 def _run(model, objective, dev, t0, *, optimizer, lr, weight_decay, momentum, nesterov,
-         optimizer_options, epochs, schedule, schedule_options, grad_clip, callbacks,
+         optimizer_options, params, epochs, schedule, schedule_options, grad_clip, callbacks,
          monitor, mode, seed, log_every, progress, resume) -> History:
     from physnn.train.optimizers import fast_stepper, make_optimizer, needs_closure
     from physnn.train.schedules import make_schedule
@@ -310,8 +314,10 @@ def _run(model, objective, dev, t0, *, optimizer, lr, weight_decay, momentum, ne
 
         train_model = DDP(model, device_ids=[dev.index] if dev.type == "cuda" else None)
 
+    if params is None:
+        params = [p for p in model.parameters() if p.requires_grad]
     opt = make_optimizer(
-        optimizer, [p for p in model.parameters() if p.requires_grad], lr=lr,
+        optimizer, params, lr=lr,
         weight_decay=weight_decay, momentum=momentum, nesterov=nesterov, **optimizer_options,
     )
     closure_needed = needs_closure(opt)

@@ -1,0 +1,130 @@
+"""Solve a PINN problem: Adam, then L-BFGS, both through :func:`physnn.train.fit`.
+
+    >>> from physnn.pinn.problems import poisson1d
+    >>> sol = solve(poisson1d(), hidden=[16, 16], adam_steps=500, lbfgs_steps=300, n_domain=64, seed=0)
+    >>> sol.errors["l2_error"] < 1e-3
+    True
+    >>> sorted(sol.histories)
+    ['adam', 'lbfgs']
+
+The two stages are two calls of the one training loop: the Adam stage (many
+cheap steps; ``steps_per_epoch`` steps per logged epoch), then an L-BFGS
+stage started from Adam's weights with a strong-Wolfe line search and no
+tolerance-based exit (``tolerance_grad = tolerance_change = 0``), so it runs
+the iterations it is given.  If the loss stops improving for
+``lbfgs_patience`` epochs the stage ends *and says so* (``stop_reason`` and
+``message`` of its History) — never silently.  A NaN loss stops either stage
+with the best weights restored.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from physnn.errors import check_int, check_range
+from physnn.pinn.objective import PINNObjective, RAR
+from physnn.pinn.problem import PINNModel, Problem
+
+__all__ = ["solve", "PINNSolution", "make_model"]
+
+
+@dataclass
+class PINNSolution:
+    """The trained model, its objective and what each stage did."""
+
+    model: PINNModel
+    objective: PINNObjective
+    histories: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, float] = field(default_factory=dict)
+    coefficients: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def messages(self) -> list[str]:
+        return [f"{k}: {h.message}" for k, h in self.histories.items()]
+
+
+def make_model(problem: Problem, *, hidden=(20, 20, 20), activation: str = "tanh", seed: int = 0,
+               dtype: torch.dtype = torch.float32) -> PINNModel:
+    """An MLP from the problem's coordinates to its outputs, wrapped with the coefficients."""
+    from physnn.nn import MLP
+
+    net = MLP(len(problem.names), list(hidden), problem.n_out, activation=activation, seed=seed, init="xavier")
+    return PINNModel(net, problem).to(dtype)
+
+
+def solve(
+    problem: Problem,
+    *,
+    model: PINNModel | None = None,
+    hidden=(20, 20, 20),
+    activation: str = "tanh",
+    n_domain: int = 2000,
+    n_boundary: int = 200,
+    method: str = "sobol",
+    weights: dict[str, float] | None = None,
+    adaptive: str | None = None,
+    resample_every: int | None = None,
+    rar: RAR | None = None,
+    adam_steps: int = 5000,
+    adam_lr: float = 1e-3,
+    coefficient_lr: float | None = None,
+    lbfgs_steps: int = 2000,
+    lbfgs_iters_per_epoch: int = 50,
+    lbfgs_patience: int = 10,
+    steps_per_epoch: int = 100,
+    seed: int = 0,
+    dtype: torch.dtype = torch.float32,
+    log_every: int | None = None,
+    callbacks: tuple = (),
+    reference_points: int = 10000,
+    reference_x: Any = None,
+) -> PINNSolution:
+    """Train a PINN for ``problem``; return the :class:`PINNSolution`.
+
+    ``adam_steps`` and ``lbfgs_steps`` count optimizer steps (L-BFGS:
+    iterations, ``lbfgs_iters_per_epoch`` per logged epoch).  ``seed`` fixes
+    the initial weights, the collocation points and the batch order.
+    """
+    adam_steps = check_int("adam_steps", adam_steps, low=0, owner="solve")
+    lbfgs_steps = check_int("lbfgs_steps", lbfgs_steps, low=0, owner="solve")
+    check_range("adam_lr", adam_lr, low=0.0, low_inclusive=False, owner="solve")
+    from physnn.train import fit
+    from physnn.train.callbacks import EarlyStopping
+
+    if model is None:
+        model = make_model(problem, hidden=hidden, activation=activation, seed=seed, dtype=dtype)
+    spe = max(1, min(steps_per_epoch, adam_steps or 1))
+    obj = PINNObjective(problem, n_domain=n_domain, n_boundary=n_boundary, method=method, weights=weights,
+                        adaptive=adaptive, steps_per_epoch=spe, resample_every=resample_every, rar=rar,
+                        reference_points=reference_points, reference_x=reference_x, seed=seed, dtype=dtype)
+    sol = PINNSolution(model=model, objective=obj)
+    if adam_steps:
+        t0 = time.perf_counter()
+        epochs = max(1, adam_steps // spe)
+        sol.histories["adam"] = fit(
+            model, objective=obj, optimizer="adam", lr=adam_lr, epochs=epochs, seed=seed,
+            params=model.param_groups(adam_lr, coefficient_lr), log_every=log_every,
+            callbacks=list(callbacks), progress=False, monitor="pinn_loss",
+        )
+        sol.seconds["adam"] = time.perf_counter() - t0
+    if lbfgs_steps:
+        t0 = time.perf_counter()
+        obj.steps_per_epoch = 1
+        k = max(1, min(lbfgs_iters_per_epoch, lbfgs_steps))
+        stall = EarlyStopping(monitor="pinn_loss", patience=lbfgs_patience, min_delta=0.0, restore_best=True)
+        sol.histories["lbfgs"] = fit(
+            model, objective=obj, optimizer="lbfgs", lr=1.0, epochs=max(1, lbfgs_steps // k), seed=seed,
+            optimizer_options={"max_iter": k, "max_eval": int(k * 1.25) + 1, "history_size": 50,
+                               "tolerance_grad": 0.0, "tolerance_change": 0.0},
+            callbacks=[stall, *callbacks], log_every=log_every, progress=False, monitor="pinn_loss",
+        )
+        sol.seconds["lbfgs"] = time.perf_counter() - t0
+    if obj.ref_u is not None:
+        sol.errors = obj.errors(model)
+    sol.coefficients = model.coefficients.values()
+    return sol
