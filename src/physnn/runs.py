@@ -46,7 +46,7 @@ class Run:
     """A trained run: its directory, model, standardizer and saved state."""
 
     directory: Path
-    config: ExperimentConfig
+    config: ExperimentConfig | None  #: None for PINN runs (their config.toml holds the solve settings)
     model: Any
     standardizer: Any
     state: dict[str, Any]
@@ -66,8 +66,9 @@ class Run:
         if self.standardizer is not None:
             X = self.standardizer.transform(X)
         self.model.eval()
+        dtype = next(self.model.parameters()).dtype
         with torch.no_grad():
-            out = self.model(torch.as_tensor(np.asarray(X, dtype=np.float32)))
+            out = self.model(torch.as_tensor(np.asarray(X), dtype=dtype)).float()
             loss = self.state["loss"]
             if loss == "bce_with_logits":
                 out = torch.sigmoid(out)
@@ -269,6 +270,13 @@ def load_run(directory: str | Path) -> Run:
         raise PhysnnError(f"{d / 'state.json'}: not valid JSON ({exc}).") from None
     if state.get("format") != "physnn-run-1":
         raise PhysnnError(f"{d / 'state.json'}: not a physnn run state (format {state.get('format')!r}).")
+    if state["model"].get("kind") == "pinn":  # a physics-informed run (physnn pinn ...)
+        from physnn.pinn.runs import build_pinn_model
+
+        model = build_pinn_model(state["model"])
+        load_weights(model, d / "model.safetensors")
+        model.eval()
+        return Run(d, None, model, None, state)
     cfg = parse_config(tomllib.loads((d / "config.toml").read_text()), origin=str(d / "config.toml"))
     model = build_model(state["model"])
     load_weights(model, d / "model.safetensors")
@@ -291,9 +299,11 @@ def predict_run(directory: str | Path, data_path: str | Path, out: str | Path, *
     data = read_data(data_path, features=run.feature_names, target=None, tree=tree)
     pred = run.predict(data.X)
     task = run.state["task"]
-    if task == "multiclass":
+    if task == "pinn":
+        names = list(run.state["target_names"])
+    elif task == "multiclass":
         names = [f"prob_{k}" for k in range(pred.shape[1])]
-    else:
+    elif task in ("binary", "regression"):
         prefix = "prob_" if task == "binary" else "pred_"
         names = [prefix + t for t in run.state["target_names"]][: pred.shape[1]]
     result = ArrayData(pred, None, feature_names=names, name="predictions")

@@ -8,10 +8,10 @@ from physnn.lecture import SECTIONS, parse_sections
 
 
 def test_parse_sections():
-    assert parse_sections(None) == list(range(1, 12))
+    assert parse_sections(None) == list(range(1, 13))
     assert parse_sections("2,5,9") == [2, 5, 9]
     assert parse_sections("9,1-3") == [1, 2, 3, 9]
-    for bad in ("0", "12", "a", "3-x", ","):
+    for bad in ("0", "13", "a", "3-x", ","):
         with pytest.raises(PhysnnError):
             parse_sections(bad)
 
@@ -25,9 +25,9 @@ def test_every_section_module_declares_number_and_title():
 
 
 def test_cli_lecture_writes_report(tmp_path, capsys):
-    assert main(["lecture", "--sections", "11", "--out", str(tmp_path), "--quick"]) == 0
+    assert main(["lecture", "--sections", "12", "--out", str(tmp_path), "--quick"]) == 0
     out = capsys.readouterr().out
-    assert "[1/1] 11. Physics-informed networks and applications" in out
+    assert "[1/1] 12. Applications in physics" in out
     assert (tmp_path / "report.html").exists() and (tmp_path / "report.md").exists()
     md = (tmp_path / "report.md").read_text()
     assert "| seed | 0 |" in md and "| torch |" in md and "| python |" in md

@@ -1,4 +1,4 @@
-"""Section 11 — physics-informed networks and the applications (placeholders for now).
+"""Section 12 — the applications (placeholders until each part exists).
 
 The lecture closes with physics-informed neural networks,
 L = L_data + λ‖N(u_θ)‖², and four applications.  Each becomes a physnn
@@ -13,13 +13,11 @@ import time
 
 from physnn.lecture.base import SectionResult, markdown_table
 
-NUMBER = 11
-TITLE = "Physics-informed networks and applications"
+NUMBER = 12
+TITLE = "Applications in physics"
 
 #: (lecture topic, physnn subpackage that will hold it, what it will measure)
 PLANNED = [
-    ("Physics-informed neural networks: L = L_data + λ‖N(u_θ)‖²", "physnn.pinn",
-     "Burgers, Poisson, heat, Kovasznay and an inverse problem, against exact solutions"),
     ("Particle physics: event classification and anomaly detection", "physnn.hep",
      "jets from Pythia 8 and FastJet; ROC AUC and background rejection; ROOT in, ONNX out"),
     ("Fluid dynamics: networks that approximate expensive simulations", "physnn.fluids",
@@ -39,8 +37,7 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         present = importlib.util.find_spec(module) is not None
         rows.append([topic, f"`{module}`", "available" if present else "planned", what])
     text = (
-        "The lecture ends with an outlook: physics-informed networks that put a differential "
-        "equation into the loss, and four fields where networks already do real work. "
+        "The lecture names four fields where networks already do real work. "
         "Each is a separate part of physnn with its own measured section; the table says which "
         "exist in this version. A section that does not exist yet makes **no claim** here — "
         "nothing is shown as passed that was not run."
@@ -49,10 +46,11 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         number=NUMBER,
         title=TITLE,
         claim=(
-            "“By incorporating differential equations directly into the loss function, these "
-            "networks learn solutions that satisfy both observational data and fundamental "
-            "physics: L = L_data + λ‖N(u_θ) − 0‖².” — and the applications in particle physics, "
-            "fluid dynamics, materials science and computational biology."
+            "“Particle physics: event classification and anomaly detection in collider data … Fluid "
+            "dynamics: networks can learn to approximate computationally expensive fluid simulations … "
+            "Materials science: predicting material properties from atomic structure and simulation "
+            "data … Computational biology: cell segmentation, tracking, and classification in "
+            "microscopy images.”"
         ),
         text=text,
         tables=[markdown_table(["lecture topic", "physnn part", "status", "what it will measure"], rows)],

@@ -37,7 +37,8 @@ SECTIONS: dict[int, str] = {
     8: "physnn.lecture.depth",
     9: "physnn.lecture.overfitting",
     10: "physnn.lecture.regularization",
-    11: "physnn.lecture.applications",
+    11: "physnn.lecture.pinn",
+    12: "physnn.lecture.applications",
 }
 
 
@@ -46,10 +47,10 @@ def parse_sections(spec: str | Iterable[int] | None) -> list[int]:
 
         >>> parse_sections("1-3,9")
         [1, 2, 3, 9]
-        >>> parse_sections("12")
+        >>> parse_sections("13")
         Traceback (most recent call last):
         ...
-        physnn.errors.PhysnnError: lecture: section 12 does not exist; sections are 1 to 11 (e.g. --sections 2,5,9 or 1-4).
+        physnn.errors.PhysnnError: lecture: section 13 does not exist; sections are 1 to 12 (e.g. --sections 2,5,9 or 1-4).
     """
     if spec is None or spec == "" or spec == "all":
         return sorted(SECTIONS)
