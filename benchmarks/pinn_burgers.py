@@ -1,0 +1,146 @@
+"""Burgers' equation with a PINN: physnn on several seeds, and DeepXDE side by side when installed.
+
+The problem (Raissi et al. 2017; DeepXDE's ``examples/pinn_forward/Burgers.py``):
+u_t + u u_x = (0.01/π) u_xx, x ∈ [−1, 1], t ∈ [0, 0.99], u(x, 0) = −sin(πx),
+u(±1, t) = 0.  The error is the relative L2 error on the standard 256 × 100
+grid against the exact Cole–Hopf solution (``physnn.pinn.references``), the
+same for both libraries.
+
+For each seed the script prints: the final error, the wall time, the time at
+which the error first fell to 1e-3 (from the per-epoch log), and ms per Adam
+step.  physnn uses its ``burgers`` preset (``physnn.pinn.runs.PRESETS``);
+DeepXDE runs its shipped example settings (2-[20]×3-1 tanh, 2540 domain / 80
+boundary / 160 initial points, Adam lr 1e-3 × 15,000 then L-BFGS), on the
+PyTorch backend, in the same process, on one thread.
+
+    .venv/bin/python benchmarks/pinn_burgers.py                 # physnn, seeds 0-4
+    .venv/bin/python benchmarks/pinn_burgers.py --deepxde       # + DeepXDE (pip install deepxde)
+    .venv/bin/python benchmarks/pinn_burgers.py --quick         # smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("DDE_BACKEND", "pytorch")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+def run_physnn(seed: int, quick: bool) -> dict:
+    from physnn.pinn.problems import burgers, burgers_reference_points
+    from physnn.pinn.runs import PRESETS
+    from physnn.pinn.solve import solve
+
+    settings = dict(PRESETS["burgers"]["quick" if quick else "full"])
+    t0 = time.perf_counter()
+    sol = solve(burgers(), seed=seed, reference_x=burgers_reference_points(), **settings)
+    wall = time.perf_counter() - t0
+    # time-to-1e-3 from the per-epoch records (each stage's clock starts at its own fit)
+    offset, reach = 0.0, None
+    for stage in ("adam", "lbfgs"):
+        h = sol.histories.get(stage)
+        if h is None:
+            continue
+        for r in h.records:
+            if reach is None and r.get("l2_error", 1.0) <= 1e-3:
+                reach = offset + r["time"]
+        offset += sol.seconds[stage]
+    adam_ms = 1e3 * sol.seconds.get("adam", float("nan")) / max(settings["adam_steps"], 1)
+    return {"error": sol.errors["l2_error"], "wall": wall, "to_1e-3": reach, "adam_ms": adam_ms,
+            "notes": "; ".join(h.stop_reason.value for h in sol.histories.values())}
+
+
+def run_deepxde(seed: int, quick: bool) -> dict:
+    import deepxde as dde
+
+    from physnn.pinn.problems import burgers_reference_points
+    from physnn.pinn.references import burgers_exact
+
+    dde.config.set_random_seed(seed)
+    geomtime = dde.geometry.GeometryXTime(dde.geometry.Interval(-1, 1), dde.geometry.TimeDomain(0, 0.99))
+
+    def pde(x, y):
+        dy_x = dde.grad.jacobian(y, x, i=0, j=0)
+        dy_t = dde.grad.jacobian(y, x, i=0, j=1)
+        dy_xx = dde.grad.hessian(y, x, i=0, j=0)
+        return dy_t + y * dy_x - 0.01 / np.pi * dy_xx
+
+    bc = dde.icbc.DirichletBC(geomtime, lambda x: 0, lambda _, on_boundary: on_boundary)
+    ic = dde.icbc.IC(geomtime, lambda x: -np.sin(np.pi * x[:, 0:1]), lambda _, on_initial: on_initial)
+    data = dde.data.TimePDE(geomtime, pde, [bc, ic], num_domain=2540, num_boundary=80, num_initial=160)
+    net = dde.nn.FNN([2] + [20] * 3 + [1], "tanh", "Glorot normal")
+    model = dde.Model(data, net)
+    X = burgers_reference_points()
+    ref = burgers_exact(X[:, 0], X[:, 1])
+    adam_iters = 300 if quick else 15000
+    t0 = time.perf_counter()
+    model.compile("adam", lr=1e-3)
+    model.train(iterations=adam_iters, display_every=10**9)
+    t_adam = time.perf_counter() - t0
+    model.compile("L-BFGS")
+    if quick:
+        dde.optimizers.config.set_LBFGS_options(maxiter=100)
+    model.train(display_every=10**9)
+    wall = time.perf_counter() - t0
+    u = model.predict(X)[:, 0]
+    err = float(np.linalg.norm(u - ref) / np.linalg.norm(ref))
+    return {"error": err, "wall": wall, "to_1e-3": None, "adam_ms": 1e3 * t_adam / adam_iters,
+            "notes": "time-to-1e-3 not logged"}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--seeds", default="0-4", help="seeds, e.g. 0-4 or 0,2 (default 0-4)")
+    p.add_argument("--deepxde", action="store_true", help="also run DeepXDE's example (needs deepxde)")
+    p.add_argument("--quick", action="store_true", help="tiny budgets: a smoke run")
+    a = p.parse_args()
+    seeds: list[int] = []
+    for part in a.seeds.split(","):
+        lo, _, hi = part.partition("-")
+        seeds += list(range(int(lo), int(hi or lo) + 1))
+    print(f"torch {torch.__version__}, 1 thread; seeds {seeds}{' (quick)' if a.quick else ''}")
+    rows = []
+    for seed in seeds:
+        r = run_physnn(seed, a.quick)
+        rows.append(("physnn", seed, r))
+        print(f"  physnn  seed {seed}: error {r['error']:.2e}  wall {r['wall']:.1f} s", flush=True)
+    if a.deepxde:
+        try:
+            import deepxde  # noqa: F401
+        except ImportError:
+            print("  DeepXDE not installed (pip install deepxde): skipped")
+        else:
+            for seed in seeds:
+                r = run_deepxde(seed, a.quick)
+                rows.append(("DeepXDE", seed, r))
+                print(f"  DeepXDE seed {seed}: error {r['error']:.2e}  wall {r['wall']:.1f} s", flush=True)
+    print()
+    print(f"{'library':8s} | seed | rel. L2 error | wall s | s to 1e-3 | ms/Adam step | stages")
+    print("-" * 80)
+    for lib, seed, r in rows:
+        reach = "-" if r["to_1e-3"] is None else f"{r['to_1e-3']:.1f}"
+        print(f"{lib:8s} | {seed:4d} | {r['error']:13.2e} | {r['wall']:6.1f} | {reach:>9s} | "
+              f"{r['adam_ms']:12.2f} | {r['notes']}")
+    for lib in ("physnn", "DeepXDE"):
+        rs = [r for lb, _, r in rows if lb == lib]
+        if rs:
+            errs = [r["error"] for r in rs]
+            print(f"{lib}: max error {max(errs):.2e}, median {np.median(errs):.2e}, "
+                  f"max wall {max(r['wall'] for r in rs):.1f} s, seeds ≤ 1e-3: {sum(e <= 1e-3 for e in errs)}/{len(errs)}")
+    ph = [r for lb, _, r in rows if lb == "physnn"]
+    dx = [r for lb, _, r in rows if lb == "DeepXDE"]
+    if ph and dx:
+        print(f"ratios DeepXDE/physnn: median error {np.median([r['error'] for r in dx]) / np.median([r['error'] for r in ph]):.1f}x, "
+              f"median wall {np.median([r['wall'] for r in dx]) / np.median([r['wall'] for r in ph]):.1f}x, "
+              f"ms per Adam step {np.median([r['adam_ms'] for r in dx]) / np.median([r['adam_ms'] for r in ph]):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
