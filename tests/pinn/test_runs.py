@@ -1,0 +1,40 @@
+"""'physnn pinn' writes a run that 'physnn predict' can evaluate; bad names exit 2."""
+
+import json
+import math
+
+import numpy as np
+
+from physnn.cli.app import main
+
+
+def test_pinn_run_and_predict(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["pinn", "poisson", "--quick", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "l2_error" in text and "run written to" in text
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["problem"] == "poisson" and m["l2_error"] < 1e-2
+    assert set(m["stages"]) == {"adam", "lbfgs"} and all(s["message"] for s in m["stages"].values())
+    assert (out / "figures" / "loss_terms.png").stat().st_size > 1000
+    assert (out / "figures" / "solution.png").stat().st_size > 1000
+    xs = np.linspace(-0.9, 0.9, 7)
+    (tmp_path / "pts.csv").write_text("x\n" + "\n".join(f"{x}" for x in xs) + "\n")
+    assert main(["predict", str(out), str(tmp_path / "pts.csv"), "--out", str(tmp_path / "u.csv")]) == 0
+    rows = (tmp_path / "u.csv").read_text().splitlines()
+    assert rows[0] == "u"
+    u = np.array([float(r) for r in rows[1:]])
+    assert np.abs(u - np.sin(math.pi * xs)).max() < 2e-2
+
+
+def test_pinn_inverse_reports_coefficient(tmp_path, capsys):
+    assert main(["pinn", "inverse", "--quick", "--out", str(tmp_path / "inv")]) == 0
+    assert "identified C =" in capsys.readouterr().out
+    m = json.loads((tmp_path / "inv" / "metrics.json").read_text())
+    assert abs(m["coef_C"] - 1.0) < 0.1
+
+
+def test_pinn_bad_name(capsys):
+    assert main(["pinn", "burger"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Did you mean 'burgers'" in err
