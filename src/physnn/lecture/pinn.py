@@ -138,7 +138,7 @@ def _fig_burgers(sol):
     x = obj.ref_x.cpu().numpy()
     u = obj.predict(sol.model, obj.ref_x).double().cpu().numpy()[:, 0]
     ref = obj.ref_u.numpy()[:, 0]
-    fig, axes = subplots(1, 3, width=5.2, height=4.2)
+    fig, axes = subplots(1, 3, width=5.6, height=4.2, layout="constrained")
     axes = axes[0]
     for ax, z, title, cmap in [(axes[0], u, "PINN u(x, t)", "RdBu_r"), (axes[1], ref, "exact (Cole–Hopf)", "RdBu_r"),
                                (axes[2], np.abs(u - ref), "|PINN − exact|", "magma")]:
