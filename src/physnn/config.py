@@ -56,25 +56,23 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from physnn.errors import PhysnnError, check_file
+from physnn.errors import PhysnnError, check_choice, check_file
 
 __all__ = ["ExperimentConfig", "DataConfig", "ModelConfig", "TrainConfig", "EarlyStoppingConfig",
            "load_config", "parse_config", "config_to_toml", "builtin_examples"]
 
-_ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu", "softplus", "identity"]
-_LOSSES = ["mse", "mae", "huber", "bce", "bce_with_logits", "cross_entropy"]
-_OPTIMIZERS = ["sgd", "adam", "adamw", "rmsprop", "lbfgs"]
-_SCHEDULES = ["none", "step", "cosine", "plateau"]
+from physnn.nn.activations import ACTIVATIONS as _ACTIVATIONS  # noqa: E402  (the registries are the truth)
+from physnn.train.losses import LOSSES as _LOSSES  # noqa: E402
+from physnn.train.optimizers import OPTIMIZERS as _OPTIMIZERS  # noqa: E402
+from physnn.train.schedules import SCHEDULES as _SCHEDULES  # noqa: E402
 
 
-def _choice(value: Any, allowed: list[str]) -> str:
-    if not isinstance(value, str) or value.strip().lower() not in allowed:
-        import difflib
-
-        close = difflib.get_close_matches(str(value).lower(), allowed, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"must be one of {', '.join(map(repr, allowed))}; got {value!r}.{hint}")
-    return value.strip().lower()
+def _choice(value: Any, allowed: Any) -> str:
+    """The shared check_choice, re-raised as the ValueError pydantic expects (it names the field)."""
+    try:
+        return check_choice("value", value, list(allowed))
+    except PhysnnError as exc:
+        raise ValueError(str(exc).split(" ", 1)[1]) from None
 
 
 class _Section(BaseModel):
