@@ -33,7 +33,7 @@ from physnn.data import polynomial, polynomial_truth
 from physnn.data.arrays import Split
 from physnn.errors import check_int
 from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
-from physnn.lecture.stacking import fit_stack, member_mse
+from physnn.lecture.stacking import fit_stack, member_mse, predict_curve
 from physnn.nn import MLP
 from physnn.train.callbacks import Callback
 
@@ -91,12 +91,6 @@ def _settings(quick: bool) -> dict[str, Any]:
         return dict(epochs=1200, widths=[1, 4, 32, 128], groups=[[1, 4], [32], [128]], seeds=2, u_epochs=1200)
     return dict(epochs=3000, widths=[1, 2, 4, 8, 16, 32, 64, 128, 256],
                 groups=[[1, 2, 4, 8, 16], [32, 64], [128], [256]], seeds=4, u_epochs=3000)
-
-
-def _predict(model: torch.nn.Module, x: np.ndarray) -> np.ndarray:
-    model.eval()
-    with torch.no_grad():
-        return model(torch.tensor(x, dtype=torch.float32).reshape(-1, 1)).reshape(-1).numpy()
 
 
 def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
@@ -268,8 +262,8 @@ def _figure_turn(h, turn, data, turn_net, final_net, n_params):
     ax.plot(x, polynomial_truth(x), color="k", lw=2.5, alpha=0.3, label="truth 4x³ − 3x")
     ax.plot(data.train.X.ravel(), data.train.y.ravel(), "o", color="C0", ms=8, label="training points (15)")
     ax.plot(data.val.X.ravel(), data.val.y.ravel(), "x", color="C1", ms=6, label="validation points (45)")
-    ax.plot(x, _predict(turn_net, x), color="C2", lw=2, label=f"fit at the turn (epoch {turn})")
-    ax.plot(x, _predict(final_net, x), color="C3", lw=2, ls="--", label=f"fit at the end (epoch {len(ep) - 1})")
+    ax.plot(x, predict_curve(turn_net, x), color="C2", lw=2, label=f"fit at the turn (epoch {turn})")
+    ax.plot(x, predict_curve(final_net, x), color="C3", lw=2, ls="--", label=f"fit at the end (epoch {len(ep) - 1})")
     ax.set_ylim(-2.2, 2.2)
     ax.set_xlabel("x")
     ax.set_ylabel("y")
@@ -314,7 +308,7 @@ def _figure_u(widths, tr_err, va_err, i_best, data, nets, n_seeds, epochs):
     ax.plot(data.train.X.ravel(), data.train.y.ravel(), "o", color="C0", ms=8, label="training points")
     ax.plot(data.val.X.ravel(), data.val.y.ravel(), "x", color="C1", ms=6, label="validation points")
     for k, c, ls in [(widths[0], "C4", "-"), (widths[i_best], "C2", "-"), (widths[-1], "C3", "--")]:
-        ax.plot(x, _predict(nets[k], x), color=c, lw=2, ls=ls, label=f"width {k}")
+        ax.plot(x, predict_curve(nets[k], x), color=c, lw=2, ls=ls, label=f"width {k}")
     ax.set_ylim(-2.2, 2.2)
     ax.set_xlabel("x")
     ax.set_ylabel("y")

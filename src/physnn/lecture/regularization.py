@@ -34,7 +34,7 @@ import torch
 from physnn.data import polynomial_truth
 from physnn.errors import check_int
 from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
-from physnn.lecture.stacking import MemberCurves, fit_stack, member_mse
+from physnn.lecture.stacking import MemberCurves, fit_stack, member_mse, predict_curve
 from physnn.lecture.overfitting import HIDDEN, LR, NOISE, small_noisy_data
 from physnn.nn import MLP
 
@@ -66,12 +66,6 @@ def _settings(quick: bool) -> dict[str, Any]:
     if quick:  # a larger step compresses the same story into fewer epochs
         return dict(epochs=700, seeds=2, patience=150, short_patience=40, lr=3e-3, every=5)
     return dict(epochs=3000, seeds=4, patience=500, short_patience=200, lr=LR, every=5)
-
-
-def _predict(model: torch.nn.Module, x: np.ndarray) -> np.ndarray:
-    model.eval()
-    with torch.no_grad():
-        return model(torch.tensor(x, dtype=torch.float32).reshape(-1, 1)).reshape(-1).numpy()
 
 
 def _run_config(name: str, data, s: dict[str, Any], seeds: list[int], seed: int) -> dict[str, Any]:
@@ -350,7 +344,7 @@ def _figure_summary(runs, data):
     ax.plot(data.train.X.ravel(), data.train.y.ravel(), "o", color="C0", ms=8, label="training points")
     ax.plot(data.val.X.ravel(), data.val.y.ravel(), "x", color="C1", ms=6, label="validation points")
     for name, ls in [("none", "--"), ("dropout 0.3", "-"), ("weight decay 1e-2", "-"), ("all together", "-")]:
-        ax.plot(x, _predict(runs[name]["nets"][0], x), color=_COLORS[name], lw=2, ls=ls, label=name)
+        ax.plot(x, predict_curve(runs[name]["nets"][0], x), color=_COLORS[name], lw=2, ls=ls, label=name)
     ax.set_ylim(-2.2, 2.2)
     ax.set_xlabel("x")
     ax.set_ylabel("y")

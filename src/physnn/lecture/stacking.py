@@ -19,7 +19,7 @@ from physnn.errors import check_int
 from physnn.nn import MLP, StackedMLP
 from physnn.train.callbacks import Callback
 
-__all__ = ["stack_mse", "fit_stack", "member_mse", "MemberCurves"]
+__all__ = ["stack_mse", "fit_stack", "member_mse", "predict_curve", "MemberCurves"]
 
 
 def stack_mse(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -103,3 +103,10 @@ class MemberCurves(Callback):
     @property
     def curves(self) -> dict[str, np.ndarray]:
         return {k: np.array(v) for k, v in self._rows.items()}
+
+
+def predict_curve(model: nn.Module, x: np.ndarray) -> np.ndarray:
+    """A 1-D model's predictions on the points ``x`` (n,), in evaluation mode, as a NumPy array."""
+    model.eval()
+    with torch.no_grad():
+        return model(torch.tensor(x, dtype=torch.float32).reshape(-1, 1)).reshape(-1).numpy()
