@@ -192,8 +192,9 @@ def test_regression_checks():
         check_targets("mae", np.zeros((4, 2)), n_outputs=1)
     with pytest.raises(PhysnnError, match="must be numeric"):
         check_targets("mse", np.array(["a", "b"]))
+    check_targets("mse", np.zeros((2, 2, 2)))  # fields and masks: (n, ...) is fine
     with pytest.raises(PhysnnError, match="must be a 1-D or 2-D"):
-        check_targets("mse", np.zeros((2, 2, 2)))
+        check_targets("mse", np.zeros((1,) * 6))
 
 
 def test_custom_loss_gets_generic_checks_only():

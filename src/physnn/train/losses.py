@@ -199,14 +199,16 @@ def check_targets(
     output columns (``k`` classes for ``cross_entropy``). What each loss needs:
 
     * ``mse``/``mae``/``huber``: numbers, all finite; ``(n,)`` or ``(n, m)``
-      with ``m == n_outputs`` (``(n,)`` counts as one column);
+      with ``m == n_outputs`` (``(n,)`` counts as one column), or ``(n, ...)``
+      fields and masks shaped like the model's output;
     * ``bce``/``bce_with_logits``: values in ``[0, 1]`` — 0/1 labels or soft
       labels (probabilities); columns as for regression;
     * ``cross_entropy``: integer class indices ``0 .. n_outputs-1`` in a 1-D
-      array (floats are accepted only if they hold whole numbers).
+      array, or ``(n, H, W, ...)`` class maps for per-pixel classes (floats are
+      accepted only if they hold whole numbers).
 
     A custom loss (not from :func:`get_loss`) gets only the generic checks
-    (numeric, finite, 1-D or 2-D).
+    (numeric, finite, 1-D to 5-D).
 
         >>> check_targets("bce", [0, 1, 1, 0])
         >>> check_targets("bce", [0.0, 2.0, 1.0, -1.0])
@@ -222,12 +224,12 @@ def check_targets(
     key = name if isinstance(name, str) else loss_name(name)
     if key is not None:
         key = check_choice("loss", key, LOSSES, owner=owner)
-    a = check_array("y", y, ndim=(1, 2), finite=True, owner=owner)
+    a = check_array("y", y, ndim=(1, 2, 3, 4, 5), finite=True, owner=owner)
     if a.dtype == bool:
         a = a.astype(np.int64)
 
     if key == "cross_entropy":
-        if a.ndim == 2:
+        if a.ndim == 2:  # (n, H, ...) class maps (segmentation) are fine; (n, k) is one-hot
             if a.shape[1] == 1:
                 raise PhysnnError(
                     f"{pre}targets for 'cross_entropy' must be 1-D class indices of shape (n,); "
@@ -273,7 +275,7 @@ def check_targets(
                 "for more than two classes."
             )
 
-    if n_outputs is not None and key is not None:
+    if n_outputs is not None and key is not None and a.ndim <= 2:
         cols = 1 if a.ndim == 1 else a.shape[1]
         if cols != int(n_outputs):
             raise PhysnnError(
@@ -345,7 +347,7 @@ def _identity(out: torch.Tensor) -> torch.Tensor:
 
 
 def _softmax(out: torch.Tensor) -> torch.Tensor:
-    return torch.softmax(out, dim=-1)
+    return torch.softmax(out, dim=1 if out.ndim >= 2 else -1)
 
 
 def predict_proba_fn(name: Any) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -353,7 +355,8 @@ def predict_proba_fn(name: Any) -> Callable[[torch.Tensor], torch.Tensor]:
 
     * ``bce_with_logits``: :math:`\sigma(z)=1/(1+e^{-z})` — probability of class 1;
     * ``cross_entropy``: :math:`\operatorname{softmax}(z)_j=e^{z_j}/\sum_l e^{z_l}`
-      over the last axis — ``(n, k)`` class probabilities;
+      over the class axis (axis 1, torch's convention) — ``(n, k)`` class
+      probabilities, or ``(n, k, H, W)`` per pixel;
     * ``bce`` (outputs are already probabilities) and regression losses: identity.
 
         >>> f = predict_proba_fn("bce_with_logits")

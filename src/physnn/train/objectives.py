@@ -67,13 +67,19 @@ class Objective:
         return 1
 
 
+#: dimensions accepted for inputs (samples first: tables, sets, images, volumes) and targets
+_X_NDIM = (2, 3, 4, 5)
+_Y_NDIM = (1, 2, 3, 4, 5)
+
+
 def as_tensors(data: Any, *, owner: str = "fit") -> tuple[torch.Tensor, torch.Tensor | None, dict]:
     """Turn an ``ArrayData``, an ``(X, y)`` pair or a bare ``X`` into tensors.
 
-    Returns ``(X, y, info)`` with ``X`` float32 of shape (N, d), ``y`` of shape
-    (N, k) or (N,) (integer labels) or ``None``, and ``info`` holding the
-    feature/target names when known.  Arrays are validated: 2-D ``X``, finite
-    values, matching row counts.
+    Returns ``(X, y, info)`` with ``X`` float32 of shape (N, d) — or (N, ...)
+    for sets, images and fields, the first axis always the samples —, ``y`` of
+    shape (N, k), (N,) (integer labels), (N, ...) (masks, fields) or ``None``,
+    and ``info`` holding the feature/target names when known.  Arrays are
+    validated: at least 2-D ``X``, finite values, matching row counts.
     """
     info: dict[str, Any] = {}
     if hasattr(data, "X") and hasattr(data, "y"):  # ArrayData, duck-typed (lower layer)
@@ -90,23 +96,23 @@ def as_tensors(data: Any, *, owner: str = "fit") -> tuple[torch.Tensor, torch.Te
             f"got {type(data).__name__}."
         )
     if isinstance(X, torch.Tensor):
-        if X.ndim != 2:
-            check_array("X", X, ndim=2, owner=owner)
+        if X.ndim not in _X_NDIM:
+            check_array("X", X, ndim=_X_NDIM, owner=owner)
         Xt = X.detach()
         if not Xt.is_floating_point():
             Xt = Xt.float()
         check_finite("X", Xt, owner=owner)
     else:
-        Xt = torch.as_tensor(check_array("X", X, ndim=2, owner=owner), dtype=torch.float32)
+        Xt = torch.as_tensor(check_array("X", X, ndim=_X_NDIM, owner=owner), dtype=torch.float32)
     if Xt.dtype == torch.float64:
         Xt = Xt.float()
     yt = None
     if y is not None:
         ya = y if isinstance(y, torch.Tensor) else torch.as_tensor(
-            check_array("y", y, ndim=(1, 2), owner=owner)
+            check_array("y", y, ndim=_Y_NDIM, owner=owner)
         )
-        if ya.ndim not in (1, 2):
-            check_array("y", ya, ndim=(1, 2), owner=owner)
+        if ya.ndim not in _Y_NDIM:
+            check_array("y", ya, ndim=_Y_NDIM, owner=owner)
         if ya.is_floating_point():
             check_finite("y", ya, owner=owner)
         if ya.shape[0] != Xt.shape[0]:
@@ -126,9 +132,11 @@ class Supervised(Objective):
     Parameters
     ----------
     train : ArrayData or (X, y)
-        Training data; ``X`` has shape (N, d).  ``y`` has shape (N, k) for
-        regression and ``bce``/``bce_with_logits`` (labels in {0, 1}) or (N,)
-        integer classes for ``cross_entropy``.
+        Training data; ``X`` has shape (N, d), or (N, ...) for sets, images
+        and fields.  ``y`` has shape (N, k) for regression and
+        ``bce``/``bce_with_logits`` (labels in {0, 1}), (N,) integer classes
+        for ``cross_entropy``, or (N, ...) like the model's output (masks,
+        fields).
     val : ArrayData or (X, y), optional
         Validation data, evaluated after every epoch without gradients; gives
         ``val_loss`` and ``val_<metric>`` for each name in ``metrics``.
@@ -173,10 +181,15 @@ class Supervised(Objective):
             self.Xv, yv, _ = as_tensors(val, owner="fit (validation data)")
             if yv is None:
                 raise PhysnnError("fit: the validation data have no targets (y is None).")
-            if self.Xv.shape[1] != self.X.shape[1]:
+            if self.Xv.ndim == 2 and self.X.ndim == 2 and self.Xv.shape[1] != self.X.shape[1]:
                 raise PhysnnError(
                     f"fit: validation data have {self.Xv.shape[1]} features but the "
                     f"training data have {self.X.shape[1]}; use the same columns."
+                )
+            if self.Xv.ndim != self.X.ndim or (self.X.ndim > 2 and self.Xv.shape[1:] != self.X.shape[1:]):
+                raise PhysnnError(
+                    f"fit: validation samples have shape {tuple(self.Xv.shape[1:])} but "
+                    f"training samples have {tuple(self.X.shape[1:])}; they must match."
                 )
             self.yv = self._prep(yv, "validation y")
         self.task = L.loss_task(self.loss_name) if self.loss_name else "regression"
@@ -221,15 +234,20 @@ class Supervised(Objective):
         except RuntimeError as exc:
             n_in = _first_in_features(model)
             expect = f" (its first layer takes {n_in})" if n_in is not None else ""
+            if self.X.ndim == 2:
+                raise PhysnnError(
+                    f"fit: the model cannot take inputs with {self.X.shape[1]} features"
+                    f"{expect}; build the model with n_in={self.X.shape[1]} or select "
+                    f"matching columns. ({exc})"
+                ) from None
             raise PhysnnError(
-                f"fit: the model cannot take inputs with {self.X.shape[1]} features"
-                f"{expect}; build the model with n_in={self.X.shape[1]} or select "
-                f"matching columns. ({exc})"
+                f"fit: the model cannot take samples of shape {tuple(self.X.shape[1:])}; "
+                f"build it for that input shape. ({exc})"
             ) from None
         finally:
             model.train(was)
         if self.loss_name == "cross_entropy":
-            k = out.shape[-1] if out.ndim == 2 else 1
+            k = out.shape[1] if out.ndim >= 2 else 1
             from physnn.train import losses as L
 
             L.check_targets("cross_entropy", self.y, n_outputs=k, owner="fit (y)")
@@ -239,6 +257,11 @@ class Supervised(Objective):
             raise PhysnnError(
                 f"fit: the model gives {out.shape[1]} outputs but y has {self.y.shape[1]} "
                 f"column(s); set n_out={self.y.shape[1]}."
+            )
+        elif out.ndim > 2 and tuple(out.shape[1:]) != tuple(self.y.shape[1:]):
+            raise PhysnnError(
+                f"fit: the model gives outputs of shape {tuple(out.shape[1:])} per sample but "
+                f"y has {tuple(self.y.shape[1:])}; they must match."
             )
 
     def batches(self, generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -288,8 +311,15 @@ class Supervised(Objective):
         out = self.predict(model, X)
         logs = {f"{prefix}loss": float(self.loss_fn(out, y))}
         if self.metrics:
-            yt = y.detach().cpu().numpy()
-            sc = self._to_score(out).detach().cpu().numpy()
+            yt = y.detach().cpu()
+            sc = self._to_score(out).detach().cpu()
+            if self.loss_name == "cross_entropy" and yt.ndim > 1:
+                # per-pixel classes: (N, C, H, ...) scores against (N, H, ...) labels
+                sc, yt = sc.movedim(1, -1).reshape(-1, sc.shape[1]), yt.reshape(-1)
+            elif yt.ndim > 2:
+                # fields and masks: metrics pool every value (pixel, grid point)
+                sc, yt = sc.reshape(-1), yt.reshape(-1)
+            yt, sc = yt.numpy(), sc.numpy()
             for k, v in compute_metrics(self.metrics, yt, sc).items():
                 logs[f"{prefix}{k}"] = v
         return logs
