@@ -195,3 +195,30 @@ def test_rar_adds_points_where_residual_is_largest():
     added = obj.points["pde"][200:]
     assert added.shape[0] == 20
     assert obj.residual_norm(m, added).mean() > 2 * res_before
+
+
+def test_float32_lbfgs_that_stalls_continues_in_float64_and_says_so():
+    # Poisson in float32 reaches round-off long before 600 L-BFGS iterations: the stall
+    # ends the float32 stage, and the iterations left run in float64 as a third stage
+    sol = solve(get_problem("poisson"), hidden=[16, 16], adam_steps=300, lbfgs_steps=600,
+                lbfgs_iters_per_epoch=20, lbfgs_patience=3, n_domain=64, seed=0)
+    h32 = sol.histories["lbfgs"]
+    assert h32.stop_reason is StopReason.EARLY_STOPPING and h32.message
+    assert "lbfgs_float64" in sol.histories
+    assert next(sol.model.parameters()).dtype == torch.float64
+    assert sol.objective.points["pde"].dtype == torch.float64
+    best32 = min(h32["pinn_loss"])
+    assert min(sol.histories["lbfgs_float64"]["pinn_loss"]) < best32  # float64 goes below the float32 floor
+    sol_never = solve(get_problem("poisson"), hidden=[16, 16], adam_steps=300, lbfgs_steps=600,
+                      lbfgs_iters_per_epoch=20, lbfgs_patience=3, n_domain=64, seed=0, lbfgs_float64="never")
+    assert "lbfgs_float64" not in sol_never.histories
+    assert next(sol_never.model.parameters()).dtype == torch.float32
+
+
+def test_lbfgs_float64_always_and_bad_choice():
+    sol = solve(get_problem("poisson"), hidden=[8], adam_steps=50, lbfgs_steps=20, n_domain=32,
+                lbfgs_float64="always")
+    assert next(sol.model.parameters()).dtype == torch.float64
+    assert sol.coefficients == {} or all(isinstance(v, float) for v in sol.coefficients.values())
+    with pytest.raises(PhysnnError, match="lbfgs_float64"):
+        solve(get_problem("poisson"), hidden=[8], adam_steps=1, lbfgs_steps=1, lbfgs_float64="sometimes")

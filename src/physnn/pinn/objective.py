@@ -176,6 +176,17 @@ class PINNObjective(Objective):
             )
         self.ref_x, self.ref_u = x, torch.as_tensor(u)
 
+    def to_dtype(self, dtype: torch.dtype) -> None:
+        """Move the collocation, condition and reference points to ``dtype``.
+
+        Used to continue a float32 run in float64 when float32 round-off stalls
+        the optimizer (the points are the same numbers, only held more exactly).
+        """
+        self.dtype = dtype
+        self.points = {k: v.to(dtype) for k, v in self.points.items()}
+        if self.ref_x is not None:
+            self.ref_x = self.ref_x.to(dtype)
+
     # -- Objective interface ----------------------------------------------------------
     def log_keys(self) -> list[str]:
         keys = ["pinn_loss"] + [f"loss_{t}" for t in self.terms]

@@ -61,7 +61,9 @@ def build_pinn_model(state: dict[str, Any]) -> Any:
     from physnn.pinn.problems import get_problem
 
     problem = get_problem(state["problem"], **state.get("problem_options", {}))
-    return PINNModel(build_model(state["net"]), problem)
+    # a run whose L-BFGS stage was promoted to float64 is evaluated in float64
+    dtype = {"float32": torch.float32, "float64": torch.float64}[state.get("dtype", "float32")]
+    return PINNModel(build_model(state["net"]), problem).to(dtype)
 
 
 def run_problem(
@@ -104,8 +106,9 @@ def run_problem(
         "n_classes": None,
         "standardizer": None,
         "seed": seed,
-        "dtype": str(dtype).replace("torch.", ""),
+        "dtype": str(next(sol.model.parameters()).dtype).replace("torch.", ""),
     }
+    state["model"]["dtype"] = state["dtype"]
     write_json(directory / "state.json", state)
     write_text(directory / "config.toml", _settings_toml(name, seed, quick, settings))
     records = []

@@ -15,6 +15,16 @@ the iterations it is given.  If the loss stops improving for
 ``lbfgs_patience`` epochs the stage ends *and says so* (``stop_reason`` and
 ``message`` of its History) — never silently.  A NaN loss stops either stage
 with the best weights restored.
+
+In float32 the L-BFGS stage often stalls on round-off rather than on the
+problem: near a shock the residual is a difference of large, nearly equal
+terms, and the line search finds no decrease below a loss of ~1e-5.  With
+``lbfgs_float64="on_stall"`` (default) a float32 L-BFGS stage that stalls
+before its budget is spent continues in float64 (model, coefficients and
+points promoted) for the iterations left, as a third stage
+``lbfgs_float64``; ``"always"`` runs the whole L-BFGS stage in float64 (Adam
+stays float32), ``"never"`` keeps the model's dtype.  A promoted model is
+returned in float64.
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ from typing import Any
 
 import torch
 
-from physnn.errors import check_int, check_range
+from physnn.errors import check_choice, check_int, check_range
 from physnn.pinn.objective import PINNObjective, RAR
 from physnn.pinn.problem import PINNModel, Problem
 
@@ -83,6 +93,7 @@ def solve(
     callbacks: tuple = (),
     reference_points: int = 10000,
     reference_x: Any = None,
+    lbfgs_float64: str = "on_stall",
 ) -> PINNSolution:
     """Train a PINN for ``problem``; return the :class:`PINNSolution`.
 
@@ -112,6 +123,10 @@ def solve(
             callbacks=list(callbacks), progress=False, monitor="pinn_loss",
         )
         sol.seconds["adam"] = time.perf_counter() - t0
+    lbfgs_float64 = check_choice("lbfgs_float64", lbfgs_float64, ["never", "on_stall", "always"], owner="solve")
+    if lbfgs_steps and lbfgs_float64 == "always" and dtype != torch.float64:
+        model.to(torch.float64)
+        obj.to_dtype(torch.float64)
     if lbfgs_steps:
         t0 = time.perf_counter()
         obj.steps_per_epoch = 1
@@ -124,6 +139,21 @@ def solve(
             callbacks=[stall, *callbacks], log_every=log_every, progress=False, monitor="pinn_loss",
         )
         sol.seconds["lbfgs"] = time.perf_counter() - t0
+        h = sol.histories["lbfgs"]
+        left = lbfgs_steps - k * h.epochs_run
+        if (lbfgs_float64 == "on_stall" and obj.dtype == torch.float32 and h.stop_reason == "early_stopping"
+                and left >= k):
+            t0 = time.perf_counter()
+            model.to(torch.float64)
+            obj.to_dtype(torch.float64)
+            stall = EarlyStopping(monitor="pinn_loss", patience=lbfgs_patience, min_delta=0.0, restore_best=True)
+            sol.histories["lbfgs_float64"] = fit(
+                model, objective=obj, optimizer="lbfgs", lr=1.0, epochs=max(1, left // k), seed=seed,
+                optimizer_options={"max_iter": k, "max_eval": int(k * 1.25) + 1, "history_size": 50,
+                                   "tolerance_grad": 0.0, "tolerance_change": 0.0},
+                callbacks=[stall, *callbacks], log_every=log_every, progress=False, monitor="pinn_loss",
+            )
+            sol.seconds["lbfgs_float64"] = time.perf_counter() - t0
     if obj.ref_u is not None:
         sol.errors = obj.errors(model)
     sol.coefficients = model.coefficients.values()
