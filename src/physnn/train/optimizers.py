@@ -17,6 +17,8 @@ name            update
 ``"rmsprop"``   :math:`s_t=\alpha s_{t-1}+(1-\alpha)g_t^2`, :math:`\theta\leftarrow\theta-\eta g_t/(\sqrt{s_t}+\epsilon)`
 ``"lbfgs"``     quasi-Newton: a limited-memory estimate of the inverse Hessian from the last
                 ``history_size`` steps, with a strong-Wolfe line search; needs a closure
+``"bfgs"``      quasi-Newton with the full n×n inverse Hessian (:class:`physnn.train.bfgs.BFGS`),
+                O(n²) per step: for small networks (PINNs); needs a closure
 ==============  ==========================================================================
 
     >>> import torch
@@ -37,10 +39,11 @@ import torch
 from torch import nn
 
 from physnn.errors import PhysnnError, check_choice, check_range
+from physnn.train.bfgs import BFGS
 
 __all__ = ["OPTIMIZERS", "make_optimizer", "needs_closure", "FusedAdamStepper", "fast_stepper"]
 
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "lbfgs")
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "lbfgs", "bfgs")
 """The optimizer names :func:`make_optimizer` knows."""
 
 _CLASSES: dict[str, type[torch.optim.Optimizer]] = {
@@ -49,6 +52,7 @@ _CLASSES: dict[str, type[torch.optim.Optimizer]] = {
     "adamw": torch.optim.AdamW,
     "rmsprop": torch.optim.RMSprop,
     "lbfgs": torch.optim.LBFGS,
+    "bfgs": BFGS,
 }
 
 _OWNER = "make_optimizer"
@@ -158,9 +162,9 @@ def make_optimizer(
         raise PhysnnError(
             f"{_OWNER}: 'nesterov=True' needs momentum > 0 (e.g. momentum=0.9); got momentum={momentum}."
         )
-    if key == "lbfgs" and weight_decay > 0:
+    if key in ("lbfgs", "bfgs") and weight_decay > 0:
         raise PhysnnError(
-            f"{_OWNER}: 'lbfgs' has no weight_decay; got weight_decay={weight_decay}. "
+            f"{_OWNER}: {key!r} has no weight_decay; got weight_decay={weight_decay}. "
             "Add an L2 penalty to the objective instead."
         )
     if key in ("adam", "adamw"):
@@ -192,7 +196,7 @@ def make_optimizer(
         args.update(betas=betas, weight_decay=weight_decay)
     elif key == "rmsprop":
         args.update(momentum=momentum, weight_decay=weight_decay)
-    else:
+    elif key == "lbfgs":
         args.update(_LBFGS_DEFAULTS)
     args.update(kwargs)
 
@@ -221,7 +225,7 @@ def make_optimizer(
 
 
 def needs_closure(optimizer: torch.optim.Optimizer | str) -> bool:
-    """True if ``optimizer.step`` must be given a closure that recomputes the loss (L-BFGS).
+    """True if ``optimizer.step`` must be given a closure that recomputes the loss (L-BFGS, BFGS).
 
     The loop then calls ``optimizer.step(closure)`` where ``closure`` zeroes the
     gradients, computes the loss, calls ``backward()`` and returns the loss.
@@ -231,8 +235,8 @@ def needs_closure(optimizer: torch.optim.Optimizer | str) -> bool:
         (True, False)
     """
     if isinstance(optimizer, str):
-        return check_choice("optimizer", optimizer, OPTIMIZERS, owner="needs_closure") == "lbfgs"
-    return isinstance(optimizer, torch.optim.LBFGS)
+        return check_choice("optimizer", optimizer, OPTIMIZERS, owner="needs_closure") in ("lbfgs", "bfgs")
+    return isinstance(optimizer, (torch.optim.LBFGS, BFGS))
 
 
 class FusedAdamStepper:
