@@ -245,6 +245,14 @@ def toy(
     typer.echo(f"Wrote {data.n_samples} rows ({', '.join(data.feature_names + data.target_names)}) to {out}")
 
 
+# the applications: each a sub-app in its own module (heavy imports stay inside the commands)
+from physnn.cli import hep as _hep_cli  # noqa: E402
+from physnn.cli import materials as _materials_cli  # noqa: E402
+
+app.add_typer(_hep_cli.app, name="hep")
+app.add_typer(_materials_cli.app, name="materials")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app; bad input → one line on stderr, exit code 2."""
     command = typer.main.get_command(app)

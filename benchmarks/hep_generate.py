@@ -1,0 +1,200 @@
+"""Benchmark the jet generator against raw Pythia 8 event generation (same settings, same events).
+
+What it measures, per sample (``--signal``):
+
+1. **physnn vs raw Pythia** — ``generate_chunk`` (Pythia + CellJet/SlowJet
+   pre-filters + FastJet clustering + truth matching + N-subjettiness) for
+   ``--jets`` jets, then a bare ``pythia.next()`` loop over exactly the same
+   number of events with the same seed (so the same events).  Both are
+   timed in CPU seconds of this process (``time.process_time``), which the
+   other users of a shared machine do not inflate.  The goal of issue 5:
+   physnn's events/s within 10 % of raw Pythia's (ratio >= 0.9).
+2. **1 vs 2 workers** — ``generate_jets`` wall time for ``--jets`` jets in two
+   chunks with ``workers=1`` and ``workers=2`` (goal ~2x on two *free* cores;
+   on a busy machine the load average printed alongside explains a shortfall).
+3. ``--pthat-study``: the bias of the default hard-scale window — generate
+   with a wide window (250, 1000) GeV and count the accepted jets whose
+   pTHat falls outside the default window (those are what the default
+   loses), and the events needed per jet in both cases.
+4. ``--prefilter-check``: generate with ``prefilter=False`` and count the
+   accepted jets the pre-filters would have rejected (should be 0).
+
+Run (numbers in benchmarks/README.md):
+
+    nice -n 10 .venv/bin/python benchmarks/hep_generate.py --jets 60
+    nice -n 10 .venv/bin/python benchmarks/hep_generate.py --signal qcd --jets 200 --pthat-study --prefilter-check
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def _load() -> str:
+    with open("/proc/loadavg") as fh:
+        return " ".join(fh.read().split()[:3])
+
+
+def _warm_up() -> None:
+    """Import and touch FastJet and the substructure code once, so one-time costs are not timed."""
+    import numpy as np
+
+    from physnn.hep.generate import _stdout_to
+    from physnn.hep.nsubjettiness import nsubjettiness, ptyphim_to_p4
+
+    with _stdout_to(os.devnull):  # FastJet prints its banner on first use
+        nsubjettiness(ptyphim_to_p4(np.array([10.0, 5.0, 1.0]), np.zeros(3), np.array([0.0, 0.2, 0.4])))
+
+
+def raw_vs_physnn(signal: str, jets: int, seed: int) -> dict:
+    from physnn.hep.generate import JetConfig, _stdout_to, generate_chunk, open_pythia, pythia_settings
+
+    cfg = JetConfig(signal)
+    _warm_up()
+    load0 = _load()
+    t0, w0 = time.process_time(), time.perf_counter()
+    _, stats = generate_chunk(cfg, seed, jets)
+    gen_cpu, gen_wall = time.process_time() - t0, time.perf_counter() - w0
+    n_events = stats["events"]
+
+    t0, w0 = time.process_time(), time.perf_counter()
+    pythia = open_pythia(pythia_settings(cfg, seed))
+    with _stdout_to(os.devnull):
+        for _ in range(n_events):
+            pythia.next()
+    raw_cpu, raw_wall = time.process_time() - t0, time.perf_counter() - w0
+    return {
+        "signal": signal,
+        "jets": jets,
+        "events": n_events,
+        "acceptance": stats["accepted"] / n_events,
+        "prefilter_pass_fraction": stats["prefilter_passed"] / n_events,
+        "raw_events_per_cpu_s": n_events / raw_cpu,
+        "physnn_events_per_cpu_s": n_events / gen_cpu,
+        "ratio_physnn_over_raw": raw_cpu / gen_cpu,
+        "raw_jet_ceiling_per_cpu_s": stats["accepted"] / raw_cpu,
+        "physnn_jets_per_cpu_s": stats["accepted"] / gen_cpu,
+        "physnn_wall_s": gen_wall,
+        "raw_wall_s": raw_wall,
+        "stage_cpu_s": stats["stage_cpu_s"],
+        "loadavg_before": load0,
+        "loadavg_after": _load(),
+    }
+
+
+def workers_scaling(signal: str, jets: int, seed: int) -> dict:
+    from physnn.hep.generate import generate_jets
+
+    out = {"signal": signal, "jets": jets}
+    chunk = max(1, jets // 2)
+    for w in (1, 2):
+        load0 = _load()
+        t0 = time.perf_counter()
+        _, st = generate_jets(signal, jets, seed, workers=w, chunk_size=chunk, progress=False, return_stats=True)
+        out[f"wall_s_workers{w}"] = time.perf_counter() - t0
+        out[f"cpu_s_workers{w}"] = st["cpu_s_workers"]
+        out[f"loadavg_workers{w}"] = f"{load0} -> {_load()}"
+    out["speedup_2_over_1"] = out["wall_s_workers1"] / out["wall_s_workers2"]
+    return out
+
+
+def pthat_study(signal: str, jets: int, seed: int) -> dict:
+    import numpy as np
+
+    from physnn.hep.generate import JetConfig, generate_chunk
+
+    default = JetConfig(signal).pthat_range
+    wide = (250.0, 1000.0)
+    d, sd = generate_chunk(JetConfig(signal), seed, jets)
+    w, sw = generate_chunk(JetConfig(signal, pthat_range=wide), seed, jets)
+    p = w["_pthat"]
+    outside = (p < default[0]) | (p > default[1])
+    return {
+        "signal": signal,
+        "jets": jets,
+        "default_window": list(default),
+        "wide_window": list(wide),
+        "fraction_of_wide_window_jets_outside_default": float(outside.mean()),
+        "fraction_below_default_min": float((p < default[0]).mean()),
+        "fraction_above_default_max": float((p > default[1]).mean()),
+        "events_per_jet_default": sd["events"] / jets,
+        "events_per_jet_wide": sw["events"] / jets,
+        "cpu_s_per_jet_default": sd["cpu_s"] / jets,
+        "cpu_s_per_jet_wide": sw["cpu_s"] / jets,
+        "mean_mass_default": float(np.mean(d["mass"])),
+        "mean_mass_wide": float(np.mean(w["mass"])),
+        "loadavg": _load(),
+    }
+
+
+def prefilter_check(signal: str, jets: int, seed: int) -> dict:
+    from physnn.hep.generate import JetConfig, generate_chunk
+
+    _, st = generate_chunk(JetConfig(signal, prefilter=False), seed, jets)
+    return {"signal": signal, "jets": jets, "events": st["events"], "prefilter_missed": st["prefilter_missed"],
+            "loadavg": _load()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--signal", choices=["top", "w", "qcd", "all"], default="all")
+    ap.add_argument("--jets", type=int, default=60, help="jets per measurement")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-workers", action="store_true", help="skip the 1 vs 2 workers measurement")
+    ap.add_argument("--pthat-study", action="store_true")
+    ap.add_argument("--prefilter-check", action="store_true")
+    ap.add_argument("--json", default=None, help="also write the results to this JSON file")
+    args = ap.parse_args()
+    signals = ["qcd", "top"] if args.signal == "all" else [args.signal]
+    results: dict = {"raw_vs_physnn": [], "workers": [], "pthat": [], "prefilter": []}
+    for s in signals:
+        r = raw_vs_physnn(s, args.jets, args.seed)
+        results["raw_vs_physnn"].append(r)
+        print(
+            f"[{s}] {r['events']} events -> {r['jets']} jets (acceptance {r['acceptance']:.1%}, "
+            f"pre-filter passes {r['prefilter_pass_fraction']:.1%})\n"
+            f"   raw Pythia {r['raw_events_per_cpu_s']:.1f} events/CPU-s   physnn {r['physnn_events_per_cpu_s']:.1f} "
+            f"events/CPU-s   ratio physnn/raw = {r['ratio_physnn_over_raw']:.3f} (goal >= 0.90)\n"
+            f"   jets per CPU-s: physnn {r['physnn_jets_per_cpu_s']:.1f}, raw-Pythia ceiling "
+            f"{r['raw_jet_ceiling_per_cpu_s']:.1f}   load {r['loadavg_before']} -> {r['loadavg_after']}\n"
+            f"   physnn CPU by stage [s]: " + ", ".join(f"{k} {v:.2f}" for k, v in r["stage_cpu_s"].items()),
+            flush=True,
+        )
+        if not args.no_workers:
+            w = workers_scaling(s, args.jets, args.seed)
+            results["workers"].append(w)
+            print(
+                f"   workers: 1 -> {w['wall_s_workers1']:.1f} s wall, 2 -> {w['wall_s_workers2']:.1f} s wall, "
+                f"speedup {w['speedup_2_over_1']:.2f}x (goal ~2x on 2 free cores)   "
+                f"load {w['loadavg_workers1']} | {w['loadavg_workers2']}",
+                flush=True,
+            )
+        if args.pthat_study:
+            p = pthat_study(s, args.jets, args.seed)
+            results["pthat"].append(p)
+            print(
+                f"   pTHat window {p['default_window']} vs {p['wide_window']}: "
+                f"{p['fraction_of_wide_window_jets_outside_default']:.1%} of the wide-window jets lie outside "
+                f"the default (below {p['fraction_below_default_min']:.1%}, above {p['fraction_above_default_max']:.1%}); "
+                f"events/jet {p['events_per_jet_default']:.1f} vs {p['events_per_jet_wide']:.1f}; "
+                f"CPU-s/jet {p['cpu_s_per_jet_default']:.3f} vs {p['cpu_s_per_jet_wide']:.3f}",
+                flush=True,
+            )
+        if args.prefilter_check:
+            c = prefilter_check(s, args.jets, args.seed)
+            results["prefilter"].append(c)
+            print(f"   pre-filter check: {c['prefilter_missed']} of {c['jets']} accepted jets would have been "
+                  f"lost by the pre-filters ({c['events']} events)", flush=True)
+    if args.json:
+        from physnn.files import write_json
+
+        write_json(args.json, results)
+
+
+if __name__ == "__main__":
+    main()

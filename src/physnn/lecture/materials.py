@@ -1,0 +1,201 @@
+"""Section 14 — materials science: alloy properties from simulation data.
+
+The pattern of every surrogate: simulate (ASE's EMT on random FCC alloys),
+describe (composition, SOAP), learn (a per-atom network on the common loop),
+and measure — error against the simplest baselines, and speed against the
+simulator it replaces.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+
+from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
+
+NUMBER = 14
+TITLE = "Materials science: alloy properties from simulation data"
+
+CLAIM = (
+    "“Materials science: predicting material properties from atomic structure and simulation "
+    "data.” A network trained on simulations can stand in for the simulation: as accurate as the "
+    "best simple model, and hundreds of times faster."
+)
+
+CODE = '''\
+from physnn.materials import generate, load_alloys
+from physnn.materials.train import train_materials
+
+data = generate("B", 400, seed=0, workers=2, out="cuau.npz")   # EMT: E-V fit + relaxation per structure
+res = train_materials(data, learning_curve=(0.125, 0.25, 0.5, 1.0), out="runs/cuau")
+print(res.table())          # MAE, R² vs label std, predict-the-mean, ridge baselines, speed-up
+'''
+
+
+def _single_point_data(n: int, seed: int) -> dict:
+    """Cu16Au16 orderings labelled with the unrelaxed EMT mixing energy only (5 ms each)."""
+    from physnn.materials.generate import LABELS, fcc_alloy, mixing_energy, sample_symbols
+
+    atoms = [fcc_alloy(sample_symbols("B", i, seed)) for i in range(n)]
+    t = time.process_time()
+    e = np.array([mixing_energy(a) for a in atoms])
+    t_single = (time.process_time() - t) / n
+    d = {"numbers": np.array([a.numbers for a in atoms], dtype=np.int16),
+         "cell": np.array([np.asarray(a.cell) for a in atoms]),
+         "positions": np.array([a.positions for a in atoms]),
+         "ok": np.isfinite(e), "status": np.array(["ok"] * n)}
+    for k in LABELS:
+        d[k] = e.copy() if k == "e_mix_unrelaxed" else np.full(n, np.nan)
+    d["t_single"] = np.full(n, t_single)
+    d["t_eos"] = np.zeros(n)
+    d["t_relax"] = np.full(n, np.nan)  # filled by the caller with a measured relaxation time
+    d["meta"] = json.dumps({"task": "B", "seed": seed, "n": n, "labels": "single point"})
+    return d
+
+
+def _relax_seconds(seed: int, n: int = 3) -> float:
+    """CPU seconds per full relaxation (UnitCellFilter + FIRE) of Cu16Au16 orderings, measured here."""
+    from physnn.materials.generate import fcc_alloy, relax, sample_symbols
+
+    t = time.process_time()
+    for i in range(n):
+        relax(fcc_alloy(sample_symbols("B", 10_000 + i, seed)))
+    return (time.process_time() - t) / n
+
+
+def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
+    import torch
+
+    torch.set_num_threads(1)
+    from ase.units import GPa
+
+    from physnn.materials.features import soap
+    from physnn.materials.generate import ELEMENTS, eos_fit, fcc_alloy, generate, mixing_energy, reference, sample_symbols
+    from physnn.materials.train import train_materials
+
+    t0 = time.perf_counter()
+    checks: list[Check] = []
+
+    # 1. the reference states: pure elements have zero mixing energy at their own lattice constant
+    worst = max(abs(mixing_energy(fcc_alloy([el] * 32, a=reference(el).a))) for el in ELEMENTS)
+    checks.append(Check("mixing energy of each pure element at its EMT lattice constant is zero",
+                        "|E_mix| < 1e-12 eV/atom", f"max {worst:.1e} eV/atom over {len(ELEMENTS)} elements",
+                        worst < 1e-12, worst))
+
+    # 2. the Birch–Murnaghan fit against an independent curvature
+    a0, b_bm, _ = eos_fit(fcc_alloy(["Cu"] * 32))
+    base = fcc_alloy(["Cu"] * 4, a=reference("Cu").a)
+    v0 = base.get_volume()
+    h = 1e-3 * v0
+
+    def e_at(v: float) -> float:
+        at = base.copy()
+        at.set_cell(base.cell * (v / v0) ** (1 / 3), scale_atoms=True)
+        return mixing_energy(at) * len(at)
+
+    b_fd = v0 * (e_at(v0 + h) - 2 * e_at(v0) + e_at(v0 - h)) / h**2 / GPa
+    checks.append(Check("the E–V fit gives Cu's bulk modulus B = V d²E/dV² (finite differences at the minimum)",
+                        "within 2 %", f"B = {b_bm:.1f} GPa (fit) vs {b_fd:.1f} GPa (FD), a = {a0:.4f} Å",
+                        abs(b_bm - b_fd) <= 0.02 * b_fd, b_bm))
+
+    # 3. the descriptor: inner-averaged SOAP cannot tell orderings apart, outer can
+    s1, s2 = (fcc_alloy(sample_symbols("B", i, seed)) for i in (0, 1))
+    inner = soap([s1, s2], ["Cu", "Au"], average="inner")
+    outer = soap([s1, s2], ["Cu", "Au"], average="outer")
+    d_in = float(np.linalg.norm(inner[0] - inner[1]) / np.linalg.norm(inner[0]))
+    d_out = float(np.linalg.norm(outer[0] - outer[1]) / np.linalg.norm(outer[0]))
+    checks.append(Check("at fixed composition SOAP average='inner' is identical for every ordering; 'outer' is not",
+                        "inner < 1e-9 and outer > 1e-3 (relative difference)",
+                        f"inner {d_in:.1e}, outer {d_out:.1e}", d_in < 1e-9 and d_out > 1e-3, d_out))
+
+    # 4. learn: task B, structure -> energy
+    if quick:
+        n = 200
+        data = _single_point_data(n, seed)
+        t_relax = _relax_seconds(seed, 2)
+        data["t_relax"] = np.full(n, t_relax)
+        target, what = "e_mix_unrelaxed", "unrelaxed (single-point) mixing energy — quick mode"
+        kw = dict(epochs=150, patience=40, learning_curve=(0.25, 1.0))
+    else:
+        from pathlib import Path
+
+        n = 160
+        data = generate("B", n, seed=seed, workers=2, cache=Path(".physnn-cache") / f"materials_B_{seed}",
+                        progress=False)
+        target, what = "e_mix_relaxed", "relaxed mixing energy (E–V fit and full relaxation per structure)"
+        kw = dict(epochs=400, patience=60, learning_curve=(0.125, 0.25, 0.5, 1.0))
+    res = train_materials(data, targets=[target], seed=seed, progress=False, **kw)
+    rep = res.reports[target]
+    b = rep["baselines"]
+    f = 1000.0
+    beats = rep["mae"] < min(v["mae"] for v in b.values())
+    checks.append(Check("a structure-aware network beats the ridge baselines on held-out Cu16Au16 orderings",
+                        "network MAE < regular-solution ridge and < SOAP ridge",
+                        f"{rep['mae'] * f:.3f} vs {b['regular-solution ridge']['mae'] * f:.3f} and "
+                        f"{b['SOAP ridge (outer)']['mae'] * f:.3f} meV/atom (label std {rep['label_std'] * f:.2f})",
+                        beats, rep["mae"] * f))
+    tm = res.timing
+    checks.append(Check("the surrogate is much faster than the relaxation it replaces (descriptor included)",
+                        "speed-up ≥ 200×",
+                        f"{tm['speedup_vs_relax']:.0f}× ({tm['predict_s'] * 1e3:.2f} ms vs {tm['relax_s']:.2f} s per structure, CPU)",
+                        tm["speedup_vs_relax"] >= 200, tm["speedup_vs_relax"]))
+
+    rows = [["predict the mean", f"{rep['mean_baseline']['mae'] * f:.3f}", f"{rep['mean_baseline']['r2']:.3f}"]]
+    rows += [[k, f"{v['mae'] * f:.3f}", f"{v['r2']:.3f}"] for k, v in b.items()]
+    rows += [["per-atom network", f"{rep['mae'] * f:.3f}", f"{rep['r2']:.3f}"]]
+    table = markdown_table(["model", "test MAE [meV/atom]", "R²"], rows)
+    text = (
+        f"**Simulate.** Random orderings of Cu16Au16 on a 2×2×2 cubic FCC cell (32 sites) at Vegard's "
+        f"lattice constant, labelled with ASE's EMT: here the {what}; {n} structures, "
+        f"{res.n_failed} failed and skipped. Mixing energies are relative to the pure elements at their "
+        f"own EMT equilibrium (check 1); the E–V fit is checked against finite differences (check 2).\n\n"
+        f"**Describe.** Composition alone is the same for every structure, so the regular-solution "
+        f"model can only predict the mean. SOAP (dscribe) describes each atom's neighbour shells by "
+        f"species; averaged *outside* the power spectrum it sees the ordering, averaged *inside* it "
+        f"does not (check 3).\n\n"
+        f"**Learn.** A per-atom network — one MLP applied to every atom's SOAP environment, averaged — "
+        f"trained with physnn's loop (Adam, early stopping). On {res.n_test} held-out structures "
+        f"(label std {rep['label_std'] * f:.2f} meV/atom) it reaches MAE {rep['mae'] * f:.3f} meV/atom, "
+        f"R² {rep['r2']:.3f}.\n\n"
+        f"**Measure the speed.** Descriptor plus network: {tm['predict_s'] * 1e3:.2f} ms per structure "
+        f"(one structure alone: {tm['single_s'] * 1e3:.2f} ms) against {tm['relax_s']:.2f} s for a "
+        f"relaxation: **{tm['speedup_vs_relax']:.0f}×**. The `physnn materials` commands and "
+        f"`benchmarks/materials_surrogate.py` run both tasks (A: mixed compositions → energy, lattice "
+        f"constant, bulk modulus) at full size."
+    )
+    figs = [_parity(res, target), _curve(res)]
+    return SectionResult(number=NUMBER, title=TITLE, claim=CLAIM, text=text, figures=figs, tables=[table],
+                         checks=checks, code=CODE, seconds=time.perf_counter() - t0,
+                         data={"mae_meV": rep["mae"] * f, "baselines_meV": {k: v["mae"] * f for k, v in b.items()},
+                               "speedup": tm["speedup_vs_relax"], "n": n, "bulk_modulus_cu": b_bm})
+
+
+def _parity(res, target):
+    fig, ax = subplots(1, 1, width=5.0, height=4.6)
+    yt = res.y_test[:, 0] * 1000
+    for name, style in (("SOAP ridge (outer)", dict(color="0.6", marker="x")), ("network", dict(color="C0", marker="o"))):
+        yp = res.predictions[name][:, 0] * 1000
+        ax.scatter(yt, yp, s=16, label=f"{name}: MAE {np.mean(np.abs(yt - yp)):.3f}", **style)
+    lo, hi = float(yt.min()), float(yt.max())
+    ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+    ax.set_xlabel(f"EMT {target} [meV/atom]")
+    ax.set_ylabel("predicted [meV/atom]")
+    ax.legend(frameon=False, fontsize=9)
+    return figure_from_matplotlib(fig, "materials_parity.png", "Held-out Cu16Au16 orderings: prediction vs EMT.")
+
+
+def _curve(res):
+    c = res.learning_curve
+    fig, ax = subplots(1, 1, width=5.5, height=4.2)
+    for name, st in (("mean", "k:"), ("SOAP ridge (outer)", "x-"), ("network", "o-")):
+        ax.plot(c["n_train"], np.asarray(c[name]) * 1000, st, label="predict the mean" if name == "mean" else name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(c["n_train"], [str(m) for m in c["n_train"]])
+    ax.minorticks_off()
+    ax.set_xlabel("training structures")
+    ax.set_ylabel("test MAE [meV/atom]")
+    ax.legend(frameon=False, fontsize=9)
+    return figure_from_matplotlib(fig, "materials_learning_curve.png", "Error vs training-set size.")

@@ -1,0 +1,51 @@
+"""Materials science: alloy properties from simulation data (ASE EMT → features → networks).
+
+Simulate (:mod:`~physnn.materials.generate`), describe
+(:mod:`~physnn.materials.features`), learn (:mod:`~physnn.materials.train`)
+and measure error and speed-up with :mod:`physnn.surrogate`.  Heavy modules
+(ASE, dscribe, torch) load only when a name is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "ELEMENTS": "physnn.materials.generate",
+    "LABELS": "physnn.materials.generate",
+    "TASKS": "physnn.materials.generate",
+    "reference": "physnn.materials.generate",
+    "vegard": "physnn.materials.generate",
+    "fcc_alloy": "physnn.materials.generate",
+    "check_fcc": "physnn.materials.generate",
+    "mixing_energy": "physnn.materials.generate",
+    "eos_fit": "physnn.materials.generate",
+    "relax": "physnn.materials.generate",
+    "label_structure": "physnn.materials.generate",
+    "sample_symbols": "physnn.materials.generate",
+    "generate": "physnn.materials.generate",
+    "load_alloys": "physnn.materials.generate",
+    "to_atoms": "physnn.materials.generate",
+    "composition": "physnn.materials.features",
+    "regular_solution": "physnn.materials.features",
+    "soap": "physnn.materials.features",
+    "per_atom": "physnn.materials.features",
+    "PerAtomNet": "physnn.materials.models",
+    "train_materials": "physnn.materials.train",
+    "load_materials_model": "physnn.materials.train",
+    "MaterialsModel": "physnn.materials.train",
+    "MaterialsResult": "physnn.materials.train",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'physnn.materials' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

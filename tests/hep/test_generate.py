@@ -1,0 +1,177 @@
+"""The Pythia 8 + FastJet jet generator on tiny samples: physics truths, reproducibility, resume, errors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pythia8mc")
+fastjet = pytest.importorskip("fastjet")
+
+from physnn.errors import PhysnnError  # noqa: E402
+from physnn.hep.generate import JetConfig, chunk_seed, generate_jets, pythia_settings  # noqa: E402
+from physnn.hep.jetio import JET_COLUMNS, read_jet_metadata, read_jets  # noqa: E402
+
+SMALL = dict(n_constituents=30, progress=False)
+
+
+@pytest.fixture(scope="module")
+def qcd6():
+    return generate_jets("qcd", n=6, seed=11, chunk_size=3, return_stats=True, **SMALL)
+
+
+def test_jets_pass_the_selection_and_constituents_add_up_to_the_jet(qcd6):
+    jets, stats = qcd6
+    assert set(JET_COLUMNS) <= set(jets)
+    assert jets["part_pt"].shape == (6, 30)
+    assert np.all((jets["pt"] > 550) & (jets["pt"] < 650)) and np.all(np.abs(jets["eta"]) < 2)
+    assert np.all(jets["label"] == 0)
+    assert stats["accepted"] == 6 and 0 < stats["acceptance"] < 1
+    for i in range(6):
+        pt = jets["part_pt"][i]
+        k = min(int(jets["n_constituents"][i]), 30)
+        assert np.all(pt[:k] > 0) and np.all(pt[k:] == 0)  # zero padding after the real ones
+        assert np.all(np.diff(pt[:k]) <= 0)  # sorted by pT
+        assert np.all(jets["part_deta"][i, k:] == 0) and np.all(jets["part_dphi"][i, k:] == 0)
+        assert np.all(np.abs(jets["part_dphi"][i, :k]) < 1.0)  # inside R = 0.8 (+ recombination slack)
+    # E-scheme: the jet's transverse momentum is the vector sum of its constituents'; in the frame
+    # rotated to the jet axis Σ pT_k cos Δφ_k = pT(jet) and Σ pT_k sin Δφ_k = 0 (jets with all
+    # constituents stored).
+    full = jets["n_constituents"] <= 30
+    if full.any():
+        px = (jets["part_pt"] * np.cos(jets["part_dphi"])).sum(1)[full]
+        py = (jets["part_pt"] * np.sin(jets["part_dphi"])).sum(1)[full]
+        np.testing.assert_allclose(px, jets["pt"][full], rtol=1e-4)
+        np.testing.assert_allclose(py, 0.0, atol=1e-3 * jets["pt"][full].max())
+    np.testing.assert_allclose(jets["tau21"], jets["tau2"] / jets["tau1"])
+    np.testing.assert_allclose(jets["tau32"], jets["tau3"] / jets["tau2"])
+
+
+def test_bit_identical_for_any_number_of_workers(qcd6):
+    jets1, _ = qcd6
+    jets2 = generate_jets("qcd", n=6, seed=11, chunk_size=3, workers=2, **SMALL)
+    for c in jets1:
+        assert np.array_equal(jets1[c], jets2[c]), c
+    other = generate_jets("qcd", n=3, seed=12, chunk_size=3, **SMALL)
+    assert not np.array_equal(other["pt"], jets1["pt"][:3])
+
+
+def test_prefilter_does_not_change_the_jets(qcd6):
+    jets1, _ = qcd6
+    jets2, stats = generate_jets("qcd", n=3, seed=11, chunk_size=3, prefilter=False, return_stats=True, **SMALL)
+    assert stats["prefilter_missed"] == 0
+    for c in jets2:
+        assert np.array_equal(jets2[c], jets1[c][:3]), c
+
+
+def test_top_jets_are_truth_matched_and_heavy():
+    jets, stats = generate_jets("top", n=4, seed=2, chunk_size=4, return_stats=True, **SMALL)
+    assert np.all(jets["label"] == 1)
+    # a contained hadronic top: jet mass near m_t = 173 GeV (FSR/UE spread it)
+    assert 120 < np.median(jets["mass"]) < 230
+    assert stats["truth_rejected"] + stats["accepted"] <= stats["in_window"]
+
+
+def test_resume_reuses_finished_chunks(tmp_path, qcd6):
+    jets1, _ = qcd6
+    out = tmp_path / "qcd.npz"
+    generate_jets("qcd", n=6, seed=11, chunk_size=3, out=out, keep_cache=True, **SMALL)
+    cache = next((tmp_path / "qcd.npz.chunks").iterdir())
+    chunks = sorted(cache.glob("chunk_*.npz"))
+    assert [p.name for p in chunks] == ["chunk_00000.npz", "chunk_00001.npz"]
+    # a smaller sample with the same seed is a prefix: every chunk comes from the cache
+    small, st = generate_jets("qcd", n=4, seed=11, chunk_size=3, out=tmp_path / "qcd4.npz", cache_dir=cache.parent,
+                              keep_cache=True, return_stats=True, **SMALL)
+    assert st["chunks_reused"] == 2 and st["jets_generated_now"] == 0
+    for c in jets1:
+        assert np.array_equal(small[c], jets1[c][:4]), c
+    # simulate a run killed after the first chunk: drop the output and the second chunk
+    out.unlink()
+    chunks[1].unlink()
+    back, stats = generate_jets("qcd", n=6, seed=11, chunk_size=3, out=out, return_stats=True, **SMALL)
+    assert stats["chunks_reused"] == 1 and stats["jets_generated_now"] == 3
+    for c in jets1:
+        assert np.array_equal(back[c], jets1[c]), c
+    on_disk = read_jets(out)
+    for c in JET_COLUMNS:
+        assert np.array_equal(on_disk[c], jets1[c]), c
+    assert not (tmp_path / "qcd.npz.chunks").exists()  # removed after success
+    meta = read_jet_metadata(out)
+    assert meta["seed"] == 11 and meta["config"]["signal"] == "qcd"
+
+
+def test_jet_definition_is_e_scheme():
+    # the generator's form: two arguments -> E-scheme
+    jd = fastjet.JetDefinition(fastjet.antikt_algorithm, 0.8)
+    assert jd.recombination_scheme() == fastjet.E_scheme
+    # E-scheme adds four-vectors: two massless particles make a massive jet,
+    # m^2 = 2 pT1 pT2 (cosh Δy - cos Δφ); the pt-scheme would give m = 0.
+    from physnn.hep.nsubjettiness import ptyphim_to_p4
+
+    p4 = ptyphim_to_p4([300.0, 200.0], [0.1, -0.1], [0.0, 0.3])
+    cs = fastjet.ClusterSequence([fastjet.PseudoJet(*map(float, v)) for v in p4], jd)
+    (jet,) = cs.inclusive_jets(0.0)
+    m_true = math.sqrt(2 * 300 * 200 * (math.cosh(0.2) - math.cos(0.3)))
+    assert jet.m() == pytest.approx(m_true, rel=1e-9)
+    # the trap the generator avoids: the four-argument form silently gives the pt-scheme
+    jd4 = fastjet.JetDefinition(fastjet.antikt_algorithm, 0.8, fastjet.E_scheme, fastjet.Best)
+    assert jd4.recombination_scheme() != fastjet.E_scheme
+
+
+def test_settings_and_seeds():
+    cfg = JetConfig("w", sqrt_s=14000, mpi=False, settings=("Tune:pp = 21",))
+    s = pythia_settings(cfg, 42)
+    assert "Beams:eCM = 14000" in s and "PartonLevel:MPI = off" in s and "Random:seed = 42" in s
+    assert "WeakDoubleBoson:ffbar2WW = on" in s and "24:onMode = off" in s and s[-1] == "Tune:pp = 21"
+    seeds = [chunk_seed(7, i) for i in range(50)]
+    assert len(set(seeds)) == 50 and all(1 <= x <= 900_000_000 for x in seeds)
+    assert chunk_seed(7, 3) == chunk_seed(7, 3)
+
+
+def test_bad_input_is_a_clear_error(tmp_path):
+    with pytest.raises(PhysnnError, match="'signal' must be one of 'top', 'w', 'qcd'; got 'tops'. Did you mean 'top'"):
+        generate_jets("tops", n=1, progress=False)
+    with pytest.raises(PhysnnError, match="'n' must be an integer >= 1; got 0"):
+        generate_jets("qcd", n=0, progress=False)
+    with pytest.raises(PhysnnError, match="must end in one of"):
+        generate_jets("qcd", n=1, out=tmp_path / "jets.csv", progress=False)
+    with pytest.raises(PhysnnError, match="pt_range"):
+        generate_jets("qcd", n=1, pt_range=(650, 550), progress=False)
+    with pytest.raises(PhysnnError, match="Pythia rejected the setting 'HardQCD:alll = on'.*input string not found"):
+        generate_jets("qcd", n=1, settings=["HardQCD:alll = on"], progress=False)
+    with pytest.raises(PhysnnError, match="value not meaningful"):
+        generate_jets("qcd", n=1, settings=["PhaseSpace:pTHatMin = abc"], progress=False)
+    with pytest.raises(PhysnnError, match="init\\(\\) failed.*cannot handle this beam combination"):
+        generate_jets("qcd", n=1, settings=["Beams:idA = 12345"], progress=False)
+    assert not list(tmp_path.iterdir())
+
+
+def test_cli_generate_writes_a_file_and_rejects_bad_input(tmp_path):
+    from typer.testing import CliRunner
+
+    from physnn.cli.hep import app
+
+    runner = CliRunner()
+    help_text = runner.invoke(app, ["generate", "--help"]).output
+    assert "--signal" in help_text and "anti-kt" in help_text and "physnn hep generate" in help_text
+    out = tmp_path / "w.parquet"
+    pytest.importorskip("pyarrow")
+    res = runner.invoke(app, ["generate", "--signal", "w", "--n", "2", "--seed", "3", "--constituents", "20",
+                              "--chunk-size", "2", "--quiet", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "wrote 2 w jets" in res.output
+    jets = read_jets(out)
+    assert jets["part_pt"].shape == (2, 20) and np.all(jets["label"] == 1)
+    bad = runner.invoke(app, ["generate", "--signal", "higgs", "--n", "2", "--out", str(tmp_path / "h.npz")])
+    assert isinstance(bad.exception, PhysnnError) and "'signal' must be one of" in str(bad.exception)
+
+
+def test_a_selection_nothing_passes_stops_with_a_message(monkeypatch):
+    import physnn.hep.generate as gen
+
+    monkeypatch.setattr(gen, "_MAX_EVENTS_WITHOUT_JET", 30)
+    # jets of 2000-2100 GeV cannot come from a hard scale of 400-500 GeV
+    with pytest.raises(PhysnnError, match="no jet passed the selection in 30 events"):
+        gen.generate_chunk(JetConfig("qcd", pt_range=(2000, 2100), pthat_range=(400, 500)), 1, 1)
