@@ -1,0 +1,131 @@
+"""Data sets (seeded, cached, worker-independent), the relative-L2 objective, training and the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from physnn.errors import PhysnnError
+from physnn.fluids.burgers import solve_burgers
+from physnn.fluids.data import burgers_dataset, load_dataset, ns_dataset, save_dataset
+from physnn.fluids.train import (RelativeL2, heat_baseline, load_run, measure_speed, relative_l2, resolution_errors,
+                                 rollout, save_run, train_burgers, train_ns)
+
+
+def test_burgers_dataset_is_seeded_cached_and_solved(tmp_path):
+    d = burgers_dataset(6, grid=64, nu=0.05, seed=1, chunk=4, cache_dir=tmp_path)
+    again = burgers_dataset(6, grid=64, nu=0.05, seed=1, chunk=4, cache_dir=tmp_path)
+    assert len(list(tmp_path.iterdir())) == 1
+    assert np.array_equal(d["a"], again["a"]) and np.array_equal(d["u"], again["u"])
+    other = burgers_dataset(6, grid=64, nu=0.05, seed=2, cache_dir=None)
+    assert not np.allclose(other["a"], d["a"])
+    # the labels are the solver's output
+    u = solve_burgers(d["a"][:4].astype(np.float64), nu=0.05, t=1.0)
+    assert np.abs(u - d["u"][:4]).max() < 1e-5
+
+
+def test_dataset_independent_of_workers():
+    a = ns_dataset(4, s=16, steps=2, chunk=2, workers=1, cache_dir=None)
+    b = ns_dataset(4, s=16, steps=2, chunk=2, workers=2, cache_dir=None)
+    assert np.array_equal(a["w"], b["w"])
+    assert a["w"].shape == (4, 2, 16, 16) and a["w"].dtype == np.float32
+
+
+def test_save_load_roundtrip_and_bad_files(tmp_path):
+    d = burgers_dataset(3, grid=32, nu=0.1, cache_dir=None)
+    p = save_dataset(d, tmp_path / "b.npz")
+    back = load_dataset(p)
+    assert back["meta"]["kind"] == "burgers" and np.array_equal(back["a"], d["a"])
+    np.savez(tmp_path / "x.npz", a=np.zeros(3))
+    with pytest.raises(PhysnnError, match="meta"):
+        load_dataset(tmp_path / "x.npz")
+    with pytest.raises(PhysnnError, match="does not exist"):
+        load_dataset(tmp_path / "missing.npz")
+
+
+def test_relative_l2_and_rollout():
+    y = torch.tensor([[3.0, 4.0], [1.0, 0.0]])
+    assert relative_l2(y, y).item() == 0
+    assert abs(relative_l2(2 * y, y).item() - 1.0) < 1e-6
+    shift = lambda x: x[:, -1:] + 1  # noqa: E731  a "model": last snapshot + 1
+    out = rollout(shift, torch.zeros(2, 3, 4, 4), 3)
+    assert out.shape == (2, 3, 4, 4) and torch.allclose(out[:, 2], torch.full((2, 4, 4), 3.0))
+
+
+def test_heat_baseline_is_exact_for_linear_data():
+    x = np.arange(64) / 64
+    a = 1e-6 * np.sin(2 * np.pi * 2 * x)[None]
+    assert np.abs(heat_baseline(a, nu=0.01, t=1.0) - solve_burgers(a, nu=0.01, t=1.0)).max() < 1e-13
+
+
+def test_fno_learns_burgers_better_than_baselines(tmp_path):
+    # tiny: nu = 0.1 fields, 64 points, 48 training pairs; the FNO must beat the heat-equation baseline
+    d = burgers_dataset(64, grid=64, nu=0.1, seed=0, cache_dir=None)
+    r = train_burgers(d, model="fno", s=64, n_train=48, n_test=16, epochs=40, modes=8, width=16,
+                      batch_size=8, lr=3e-3, progress=False)
+    assert r.test_rel_l2 < 0.5 * r.baselines["heat (no nonlinearity)"]
+    assert r.baselines["zero"] == pytest.approx(1.0)
+    # resolution invariance: same weights at s = 32 and 64, error stays in the same range
+    errs = resolution_errors(r.model, d, [32, 64], n_test=16)
+    assert errs[64] == pytest.approx(r.test_rel_l2, rel=1e-4)
+    assert errs[32] < 3 * errs[64] + 0.05
+    run = save_run(r, tmp_path / "run", figures=False)
+    model, state = load_run(run)
+    with torch.no_grad():
+        p = model(torch.as_tensor(r.test_input, dtype=torch.float32)).numpy()
+    assert np.abs(p - r.test_pred).max() < 1e-5
+    assert json.loads((run / "metrics.json").read_text())["test_rel_l2"] == pytest.approx(r.test_rel_l2)
+    sp = measure_speed(r, n=4, repeats=1)
+    assert sp["model_batched"] > 0 and sp["speedup_batched"] > 0
+
+
+def test_train_ns_tiny_and_errors():
+    d = ns_dataset(6, s=16, steps=4, cache_dir=None)
+    r = train_ns(d, model="fno", n_in=2, n_train=4, n_test=2, epochs=1, modes=3, width=4, progress=False)
+    assert r.test_pred.shape == (2, 2, 16, 16) and np.isfinite(r.test_rel_l2)
+    assert "persistence" in r.baselines
+    r2 = train_ns(d, model="resnet", n_in=2, n_train=4, n_test=2, epochs=1, width=4, blocks=1, progress=False)
+    assert np.isfinite(r2.test_rel_l2)
+    with pytest.raises(PhysnnError, match="exceeds"):
+        train_ns(d, n_in=2, n_train=5, n_test=2, epochs=1)
+    with pytest.raises(PhysnnError, match="not a Burgers"):
+        train_burgers(d, epochs=1)
+    with pytest.raises(PhysnnError, match="divide"):
+        train_burgers(burgers_dataset(4, grid=64, nu=0.1, cache_dir=None), s=48, n_train=2, n_test=2)
+
+
+def test_relative_l2_objective_checks_shapes():
+    with pytest.raises(PhysnnError, match="samples"):
+        RelativeL2((torch.zeros(3, 8), torch.zeros(2, 8)))
+    obj = RelativeL2((torch.zeros(3, 8), torch.zeros(3, 4)))
+    with pytest.raises(PhysnnError, match="targets"):
+        obj.setup(torch.nn.Linear(8, 8), torch.device("cpu"))
+
+
+def test_cli_generate_and_train(tmp_path):
+    from typer.testing import CliRunner
+
+    from physnn.cli.fluids import app
+
+    runner = CliRunner()
+    out = tmp_path / "b.npz"
+    res = runner.invoke(app, ["generate", "burgers", "--n", "12", "--grid", "64", "--nu", "0.1", "--out", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    assert "wrote 12 burgers samples" in res.output
+    res = runner.invoke(app, ["train", str(out), "--model", "mlp", "--s", "64", "--n-train", "8", "--n-test", "4",
+                              "--epochs", "2", "--out", str(tmp_path / "run"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert "held-out relative L2" in res.output and (tmp_path / "run" / "figures" / "fields.png").exists()
+    res = runner.invoke(app, ["generate", "vortex", "--out", str(out)])
+    assert isinstance(res.exception, PhysnnError) and "burgers" in str(res.exception)
+    res = runner.invoke(app, ["train", str(out), "--model", "resnet", "--out", str(tmp_path / "r2")])
+    assert isinstance(res.exception, PhysnnError) and "fno" in str(res.exception)
+
+
+def test_validation_split_restores_best_epoch():
+    d = burgers_dataset(20, grid=32, nu=0.1, seed=0, cache_dir=None)
+    r = train_burgers(d, model="fno", s=32, n_train=10, n_val=4, n_test=6, epochs=3, modes=4, width=4,
+                      progress=False)
+    vals = r.history["val_loss"]
+    assert len(vals) == 3 and r.history.best_value == pytest.approx(min(vals))
