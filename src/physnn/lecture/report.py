@@ -39,6 +39,8 @@ SECTIONS: dict[int, str] = {
     10: "physnn.lecture.regularization",
     11: "physnn.lecture.pinn",
     12: "physnn.lecture.applications",
+    13: "physnn.lecture.fluids",
+    14: "physnn.lecture.materials",
 }
 
 
@@ -47,10 +49,10 @@ def parse_sections(spec: str | Iterable[int] | None) -> list[int]:
 
         >>> parse_sections("1-3,9")
         [1, 2, 3, 9]
-        >>> parse_sections("13")
+        >>> parse_sections("42")
         Traceback (most recent call last):
         ...
-        physnn.errors.PhysnnError: lecture: section 13 does not exist; sections are 1 to 12 (e.g. --sections 2,5,9 or 1-4).
+        physnn.errors.PhysnnError: lecture: section 42 does not exist; sections are 1 to 14 (e.g. --sections 2,5,9 or 1-4).
     """
     if spec is None or spec == "" or spec == "all":
         return sorted(SECTIONS)
