@@ -246,11 +246,13 @@ def toy(
 
 
 # the applications: each a sub-app in its own module (heavy imports stay inside the commands)
+from physnn.cli import cells as _cells_cli  # noqa: E402
 from physnn.cli import fluids as _fluids_cli  # noqa: E402
 from physnn.cli import hep as _hep_cli  # noqa: E402
 from physnn.cli import materials as _materials_cli  # noqa: E402
 
 app.add_typer(_hep_cli.app, name="hep")
+app.add_typer(_cells_cli.app, name="cells")
 app.add_typer(_fluids_cli.app, name="fluids")
 app.add_typer(_materials_cli.app, name="materials")
 

@@ -41,6 +41,7 @@ SECTIONS: dict[int, str] = {
     12: "physnn.lecture.applications",
     13: "physnn.lecture.fluids",
     14: "physnn.lecture.materials",
+    15: "physnn.lecture.cells",
 }
 
 
@@ -52,7 +53,7 @@ def parse_sections(spec: str | Iterable[int] | None) -> list[int]:
         >>> parse_sections("42")
         Traceback (most recent call last):
         ...
-        physnn.errors.PhysnnError: lecture: section 42 does not exist; sections are 1 to 14 (e.g. --sections 2,5,9 or 1-4).
+        physnn.errors.PhysnnError: lecture: section 42 does not exist; sections are 1 to 15 (e.g. --sections 2,5,9 or 1-4).
     """
     if spec is None or spec == "" or spec == "all":
         return sorted(SECTIONS)

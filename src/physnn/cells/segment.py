@@ -1,0 +1,430 @@
+r"""Nucleus instance segmentation: a U-Net with 3 classes and a seeded watershed, and an Otsu baseline.
+
+**Why three classes.**  A U-Net predicts, per pixel, the probabilities of
+*background*, *interior* and *boundary* (the one-pixel inner rim of every
+nucleus, from ``skimage.segmentation.find_boundaries(mode="inner")``).  Two
+touching nuclei are then separated by their boundary pixels: the connected
+interior (``p_interior > 0.5``) yields the seeds — the maxima of its
+smoothed distance transform, so a thin neck of interior left between two
+nuclei does not merge them — and a watershed
+(``skimage.segmentation.watershed``) on :math:`1 - p_{interior}` inside the
+foreground :math:`p_{background} < 0.5` grows each seed back to the full
+nucleus.  This is the simplest instance-aware target — one softmax, the
+standard cross-entropy, no extra regression head — and, unlike a
+distance-transform regression, it needs no scale-dependent peak finding:
+the seeds are read off directly.  (StarDist's star-convex polygons would be
+a closer fit to our star-convex nuclei but need non-maximum suppression over
+polygons; the 3-class U-Net already separates touching nuclei here.)
+
+The training loss is cross-entropy plus a soft Dice loss over the three
+classes,
+
+.. math::
+
+    L = -\frac1{|\Omega|}\sum_{x\in\Omega} \log p_{y(x)}(x)
+        + 1 - \frac13\sum_{c}\frac{2\sum_x p_c(x)\,[y(x)=c] + \epsilon}{\sum_x p_c(x) + \sum_x [y(x)=c] + \epsilon},
+
+the Dice term keeping the rare boundary class from being ignored.  Training
+runs on the common loop :func:`physnn.train.fit` with
+:class:`SegmentationObjective` (random crops, the 8 symmetries of the square,
+intensity jitter — :mod:`physnn.data.augment`).
+
+Images are normalised per image by percentiles,
+:math:`x \mapsto (x - q_{1\%}) / (q_{99.8\%} - q_{1\%})`, so a model trained
+on synthetic photon counts reads a real camera's 8- or 16-bit image the same way.
+
+**Baseline** (:func:`otsu_watershed`): Gaussian smoothing, Otsu's threshold,
+distance transform, its local maxima as seeds, watershed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from physnn.cells.io import check_image, check_labels
+from physnn.data.augment import Augment
+from physnn.errors import PhysnnError, check_int, check_range
+from physnn.train.objectives import Objective
+
+__all__ = [
+    "normalize", "three_class_targets", "SegmentationObjective", "dice_loss", "train_unet",
+    "predict_probabilities", "instances_from_probabilities", "segment", "otsu_watershed",
+    "training_set", "save_model", "load_model", "evaluate_segmenter",
+]
+
+
+def normalize(image: Any, low: float = 1.0, high: float = 99.8) -> np.ndarray:
+    r"""Percentile normalisation to float32: :math:`(x - q_{low}) / (q_{high} - q_{low})`.
+
+        >>> normalize(np.array([[0, 50, 100]], dtype=np.uint16), 0, 100).tolist()
+        [[0.0, 0.5, 1.0]]
+    """
+    a = check_image("image", image, owner="normalize").astype(np.float32)
+    lo, hi = np.percentile(a, [low, high])
+    return ((a - lo) / max(float(hi - lo), 1e-6)).astype(np.float32)
+
+
+def three_class_targets(labels: Any) -> np.ndarray:
+    """Per-pixel classes from an instance mask: 0 background, 1 interior, 2 boundary (inner rim).
+
+        >>> lab = np.zeros((5, 5), int); lab[1:4, 1:4] = 1
+        >>> three_class_targets(lab)
+        array([[0, 0, 0, 0, 0],
+               [0, 2, 2, 2, 0],
+               [0, 2, 1, 2, 0],
+               [0, 2, 2, 2, 0],
+               [0, 0, 0, 0, 0]])
+    """
+    from skimage.segmentation import find_boundaries
+
+    lab = check_labels("labels", labels, owner="three_class_targets")
+    out = (lab > 0).astype(np.int64)
+    out[find_boundaries(lab, mode="inner") & (lab > 0)] = 2
+    return out
+
+
+def dice_loss(logits: Any, target: Any, eps: float = 1.0) -> Any:
+    r"""Soft multi-class Dice loss :math:`1 - \frac1C\sum_c \frac{2|P_c\cap Y_c|+\epsilon}{|P_c|+|Y_c|+\epsilon}`.
+
+    ``logits`` (N, C, H, W), ``target`` (N, H, W) integer classes.  A perfect,
+    confident prediction gives ~0.
+
+        >>> import torch
+        >>> y = torch.tensor([[[0, 1], [2, 1]]])
+        >>> logits = 50.0 * torch.nn.functional.one_hot(y, 3).permute(0, 3, 1, 2).float()
+        >>> round(float(dice_loss(logits, y)), 6)
+        0.0
+    """
+    import torch
+
+    p = torch.softmax(logits, dim=1)
+    y = torch.nn.functional.one_hot(target, p.shape[1]).permute(0, 3, 1, 2).to(p.dtype)
+    inter = (p * y).sum(dim=(0, 2, 3))
+    den = p.sum(dim=(0, 2, 3)) + y.sum(dim=(0, 2, 3))
+    return 1.0 - ((2 * inter + eps) / (den + eps)).mean()
+
+
+def _as_pairs(images: Sequence[Any], masks: Sequence[Any], owner: str) -> tuple[np.ndarray, np.ndarray]:
+    if len(images) != len(masks):
+        raise PhysnnError(f"{owner}: {len(images)} images but {len(masks)} masks; pass one mask per image.")
+    if len(images) == 0:
+        raise PhysnnError(f"{owner}: no training images; pass at least one image and its mask.")
+    xs, ys = [], []
+    for i, (im, m) in enumerate(zip(images, masks)):
+        a = check_image(f"images[{i}]", im, owner=owner)
+        lab = check_labels(f"masks[{i}]", m, shape=a.shape, owner=owner)
+        xs.append(normalize(a))
+        ys.append(three_class_targets(lab))
+    shapes = {x.shape for x in xs}
+    if len(shapes) > 1:
+        raise PhysnnError(f"{owner}: the images have different shapes {sorted(shapes)}; crop or pad them to one size.")
+    return np.stack(xs)[:, None], np.stack(ys)
+
+
+class SegmentationObjective(Objective):
+    """Per-pixel 3-class training of a U-Net on augmented random crops (see module docs).
+
+    An epoch is ``steps`` mini-batches of ``batch_size`` crops, each from a
+    random training image, cropped to ``crop`` pixels, randomly flipped /
+    rotated and intensity-jittered (seeded by the loop's generator).
+    ``evaluate`` logs ``val_loss`` on the full validation images and
+    ``val_ap50``, the AP at IoU 0.5 after the watershed.
+    """
+
+    def __init__(self, images, masks, val_images=None, val_masks=None, *, crop=128, batch_size=8,
+                 steps=20, dice_weight=1.0, augment=True):
+        X, Y = _as_pairs(images, masks, "SegmentationObjective")
+        self.crop = check_int("crop", crop, low=8, owner="SegmentationObjective")
+        if self.crop > min(X.shape[-2:]):
+            raise PhysnnError(
+                f"SegmentationObjective: crop={self.crop} is larger than the images {X.shape[-2:]}; "
+                f"use crop <= {min(X.shape[-2:])}."
+            )
+        self.batch_size = check_int("batch_size", batch_size, low=1, owner="SegmentationObjective")
+        self.steps = check_int("steps", steps, low=1, owner="SegmentationObjective")
+        self.dice_weight = check_range("dice_weight", dice_weight, low=0.0, owner="SegmentationObjective")
+        self.X = torch.from_numpy(X)
+        self.Y = torch.from_numpy(Y)
+        self.aug = Augment(crop=self.crop) if augment else Augment(crop=self.crop, flips=False, rot90=False, gain=0, offset=0)
+        self.val = None
+        if val_images is not None:
+            Xv, Yv = _as_pairs(val_images, val_masks, "SegmentationObjective (validation)")
+            self.val = (torch.from_numpy(Xv), torch.from_numpy(Yv),
+                        [check_labels("val_masks", m) for m in val_masks])
+
+    def log_keys(self):
+        return ["val_loss", "val_ap50"] if self.val is not None else []
+
+    def setup(self, model, device, rank=0, world=1):
+        self.device = device
+
+    def batches(self, generator):
+        n = self.X.shape[0]
+        for _ in range(self.steps):
+            idx = torch.randint(0, n, (self.batch_size,), generator=generator)
+            xb, yb = self.aug(self.X[idx], self.Y[idx], generator)
+            yield xb.to(self.device), yb.to(self.device)
+
+    def loss(self, model, batch):
+        xb, yb = batch
+        out = model(xb)
+        loss = torch.nn.functional.cross_entropy(out, yb)
+        if self.dice_weight > 0:
+            loss = loss + self.dice_weight * dice_loss(out, yb)
+        return loss
+
+    @torch.no_grad()
+    def evaluate(self, model):
+        if self.val is None:
+            return {}
+        from physnn.cells.metrics import matching_dataset
+
+        Xv, Yv, masks = self.val
+        was = model.training
+        model.eval()
+        try:
+            losses, preds = [], []
+            for i in range(Xv.shape[0]):
+                out = model(Xv[i : i + 1].to(self.device))
+                yb = Yv[i : i + 1].to(self.device)
+                losses.append(float(torch.nn.functional.cross_entropy(out, yb) + self.dice_weight * dice_loss(out, yb)))
+                probs = torch.softmax(out, 1)[0].cpu().numpy()
+                preds.append(instances_from_probabilities(probs))
+        finally:
+            model.train(was)
+        ap = matching_dataset(masks, preds, [0.5])[0.5].ap
+        return {"val_loss": float(np.mean(losses)), "val_ap50": float(ap)}
+
+
+def training_set(n: int, size: int = 192, *, seed: int = 0, randomize: bool = True) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Synthetic training images: the ``hard`` preset, or (``randomize``) settings drawn per image.
+
+    Domain randomisation — photons log-uniform in [15, 600], density in
+    [0.1, 0.45], radius in [7, 15] px, PSF σ in [0.8, 2], background in
+    [0.02, 0.3], brightness spread in [0.3, 0.8] — so the network meets
+    more imaging conditions than any single preset, which is what lets it
+    read a real microscope's image it never saw.
+    """
+    from physnn.cells.synth import generate
+
+    n = check_int("n", n, low=1, owner="training_set")
+    rng = np.random.default_rng(seed + 7919)
+    imgs, masks = [], []
+    for i in range(n):
+        kw: dict[str, Any] = {}
+        if randomize:
+            kw = dict(
+                photons=float(np.exp(rng.uniform(math.log(15), math.log(600)))),
+                density=float(rng.uniform(0.1, 0.45)), radius=float(rng.uniform(7, 15)),
+                psf_sigma=float(rng.uniform(0.8, 2.0)), background=float(rng.uniform(0.02, 0.3)),
+                brightness_sd=float(rng.uniform(0.3, 0.8)), min_sep=float(rng.uniform(0.7, 1.0)),
+                read_noise=float(rng.uniform(1, 5)),
+            )
+        s = generate(size, preset="hard", seed=seed * 100003 + 50000 + i, **kw)
+        imgs.append(s.image)
+        masks.append(s.labels)
+    return imgs, masks
+
+
+def train_unet(
+    images: Sequence[Any], masks: Sequence[Any], *, val_images: Sequence[Any] | None = None,
+    val_masks: Sequence[Any] | None = None, depth: int = 3, base: int = 16, dropout: float = 0.0,
+    epochs: int = 30, steps: int = 20, batch_size: int = 8, crop: int = 128, lr: float = 2e-3,
+    seed: int = 0, progress: bool | None = None, threads: int | str | None = 1, callbacks: Sequence[Any] = (),
+) -> tuple[Any, Any]:
+    """Train a 3-class :class:`~physnn.nn.conv.UNet` on image/mask pairs with :func:`physnn.train.fit`.
+
+    Adam with a cosine learning-rate schedule; with validation data the
+    weights of the epoch with the best ``val_ap50`` are kept (``EarlyStopping``
+    with ``restore_best``, patience = all epochs).
+
+    Returns ``(model, history)``; the model is in eval mode.
+
+        >>> from physnn.cells.synth import generate
+        >>> s = generate(32, preset="easy", seed=0)
+        >>> model, h = train_unet([s.image], [s.labels], depth=1, base=4, epochs=1, steps=1, batch_size=2, crop=16)
+        >>> h.epochs_run
+        1
+    """
+    import torch
+
+    from physnn.nn.conv import UNet
+    from physnn.train import fit
+    from physnn.train.callbacks import EarlyStopping
+
+    seed = check_int("seed", seed, low=0, owner="train_unet")
+    obj = SegmentationObjective(images, masks, val_images, val_masks, crop=crop, batch_size=batch_size, steps=steps)
+    torch.manual_seed(seed)
+    model = UNet(1, 3, depth=depth, base=base, dropout=dropout)
+    cbs = list(callbacks)
+    monitor = None
+    if obj.val is not None:
+        monitor = "val_ap50"
+        cbs.append(EarlyStopping(monitor="val_ap50", mode="max", patience=max(epochs, 1), restore_best=True))
+    history = fit(model, objective=obj, optimizer="adam", lr=lr, epochs=epochs, schedule="cosine",
+                  monitor=monitor, mode="max" if monitor else "min", seed=seed, progress=progress,
+                  threads=threads, callbacks=cbs)
+    model.eval()
+    return model, history
+
+
+def predict_probabilities(model: Any, image: Any) -> np.ndarray:
+    """Class probabilities (3, H, W) of a 3-class U-Net on one image (normalised here)."""
+    import torch
+
+    x = torch.from_numpy(normalize(image))[None, None]
+    was = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            p = torch.softmax(model(x), 1)[0].numpy()
+    finally:
+        model.train(was)
+    return p
+
+
+def _remove_small(labels: np.ndarray, min_size: int) -> np.ndarray:
+    """Set objects (labels > 0) with fewer than ``min_size`` pixels to 0."""
+    lab = np.asarray(labels)
+    if min_size <= 1 or not lab.any():
+        return lab
+    counts = np.bincount(lab.ravel())
+    small = counts < min_size
+    small[0] = False
+    out = lab.copy()
+    out[small[lab]] = 0
+    return out
+
+
+def instances_from_probabilities(
+    probs: np.ndarray, *, thresh: float = 0.5, h: float | None = 0.5, sigma: float = 1.0, min_size: int = 15,
+) -> np.ndarray:
+    """Instance labels from (3, H, W) probabilities by a seeded watershed.
+
+    The interior mask ``p_interior > thresh`` usually separates touching
+    nuclei by their boundary pixels; where it does not (a thin neck of
+    interior joins two nuclei) its distance transform still has two maxima.
+    So the seeds are the regional maxima of the distance transform of the
+    interior mask, smoothed by a Gaussian of width ``sigma``, that stand at
+    least ``h`` pixels above their surroundings (``skimage.morphology.h_maxima``);
+    ``h=None`` uses the connected components of the interior mask instead.
+    The watershed on :math:`1 - p_{interior}` grows the seeds inside the
+    foreground :math:`p_{background} < 0.5`.  Objects smaller than
+    ``min_size`` pixels are dropped.  (``h=0.5``, ``sigma=1`` were chosen on
+    synthetic validation images, never on the real test image.)
+
+        >>> p = np.zeros((3, 6, 6)); p[0] = 1
+        >>> p[:, 1:5, 1:3] = [[[0]], [[1]], [[0]]]; p[:, 1:5, 3:5] = [[[0]], [[0.2]], [[0.8]]]
+        >>> instances_from_probabilities(p, min_size=1, h=None)[1]
+        array([0, 1, 1, 1, 1, 0], dtype=int32)
+    """
+    from scipy import ndimage as ndi
+    from skimage.measure import label
+    from skimage.morphology import h_maxima
+    from skimage.segmentation import relabel_sequential, watershed
+
+    probs = np.asarray(probs)
+    if probs.ndim != 3 or probs.shape[0] != 3:
+        raise PhysnnError(f"instances_from_probabilities: 'probs' must have shape (3, H, W); got {probs.shape}.")
+    fg = probs[0] < 0.5
+    interior = probs[1] > thresh
+    if h is None:
+        seeds = label(interior)
+    else:
+        dist = ndi.distance_transform_edt(interior)
+        if sigma > 0:
+            dist = ndi.gaussian_filter(dist, sigma)
+        seeds = label(h_maxima(dist, h).astype(bool) & interior)
+    if min_size > 1 and h is None:
+        seeds = _remove_small(seeds, max(2, min_size // 3))
+    lab = watershed(1.0 - probs[1], markers=seeds, mask=fg | (seeds > 0))
+    if min_size > 1:
+        lab = _remove_small(lab, min_size)
+    return relabel_sequential(lab)[0].astype(np.int32)
+
+
+def segment(model: Any, image: Any, **kw: Any) -> np.ndarray:
+    """Instance mask (int32, (H, W)) of one image with a trained 3-class U-Net."""
+    return instances_from_probabilities(predict_probabilities(model, image), **kw)
+
+
+def otsu_watershed(image: Any, *, sigma: float = 1.0, min_distance: int = 5, min_size: int = 15) -> np.ndarray:
+    """Classical baseline: smooth, Otsu threshold, distance-transform peaks as seeds, watershed.
+
+        >>> from physnn.cells.synth import generate
+        >>> s = generate(96, preset="easy", seed=0)
+        >>> lab = otsu_watershed(s.image)
+        >>> lab.shape == s.labels.shape and int(lab.max()) > 0
+        True
+    """
+    from scipy import ndimage as ndi
+    from skimage.feature import peak_local_max
+    from skimage.filters import gaussian, threshold_otsu
+    from skimage.segmentation import relabel_sequential, watershed
+
+    a = check_image("image", image, owner="otsu_watershed").astype(float)
+    sm = gaussian(a, sigma=sigma, preserve_range=True)
+    fg = sm > threshold_otsu(sm)
+    fg = _remove_small(ndi.label(fg)[0], min_size) > 0
+    dist = ndi.distance_transform_edt(fg)
+    peaks = peak_local_max(dist, min_distance=min_distance, labels=ndi.label(fg)[0], exclude_border=False)
+    markers = np.zeros(a.shape, np.int32)
+    markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1)
+    lab = watershed(-dist, markers, mask=fg)
+    return relabel_sequential(lab)[0].astype(np.int32)
+
+
+def evaluate_segmenter(fn: Any, images: Sequence[Any], masks: Sequence[Any]) -> dict[str, Any]:
+    """Apply ``fn(image) -> labels`` to every image and score: AP per threshold, F1, mean IoU, Dice."""
+    from physnn.cells.metrics import THRESHOLDS, dice, matching_dataset
+
+    t0 = time.process_time()
+    preds = [fn(im) for im in images]
+    cpu = time.process_time() - t0
+    m = matching_dataset(list(masks), preds, THRESHOLDS)
+    return {
+        "ap": {th: mm.ap for th, mm in m.items()},
+        "ap50": m[0.5].ap, "f1": m[0.5].f1, "mean_iou": m[0.5].mean_iou,
+        "dice": float(np.mean([dice(t, p) for t, p in zip(masks, preds)])),
+        "n_true": m[0.5].n_true, "n_pred": m[0.5].n_pred, "cpu_s": cpu, "predictions": preds,
+    }
+
+
+def save_model(model: Any, directory: str | Path, *, extra: dict[str, Any] | None = None) -> Path:
+    """Write ``model.safetensors`` and ``state.json`` (the UNet config) into ``directory`` (atomically)."""
+    from physnn.files import write_json
+    from physnn.train.checkpoint import save_weights
+
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    save_weights(model, d / "model.safetensors")
+    write_json(d / "state.json", {"format": "physnn-cells-unet-1", "model": model.config(),
+                                  "targets": "3-class (background, interior, boundary)",
+                                  "normalize": [1.0, 99.8], **(extra or {})})
+    return d
+
+
+def load_model(directory: str | Path) -> Any:
+    """Rebuild the UNet from ``state.json`` and load ``model.safetensors`` (no pickle)."""
+    from physnn.errors import check_file
+    from physnn.nn.conv import UNet
+    from physnn.train.checkpoint import load_weights
+
+    d = Path(directory)
+    st_path = check_file(d / "state.json", owner="load_model", what="cells model state")
+    state = json.loads(st_path.read_text())
+    if state.get("format") != "physnn-cells-unet-1":
+        raise PhysnnError(f"load_model: {str(d)!r} is not a cells segmentation run (state.json format {state.get('format')!r}); "
+                          "train one with `physnn cells train`.")
+    model = UNet(**state["model"])
+    load_weights(model, d / "model.safetensors")
+    model.eval()
+    return model

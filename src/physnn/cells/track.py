@@ -1,0 +1,228 @@
+r"""Cell tracking: frame-to-frame Hungarian linking with divisions, Cell Tracking Challenge export and scores.
+
+For frames :math:`t` and :math:`t+1` with nucleus centroids :math:`c_i` and
+:math:`c'_j`:
+
+1. the global stage drift :math:`d` is estimated by phase correlation of the
+   two foreground masks (``skimage.registration.phase_cross_correlation``);
+2. the cost of linking :math:`i \to j` is the distance
+   :math:`\|c_i + d - c'_j\|`; pairs farther than ``max_distance`` are
+   forbidden, and ``scipy.optimize.linear_sum_assignment`` finds the
+   assignment of least total cost;
+3. a **division**: a new nucleus :math:`j` left unmatched lies within
+   ``division_distance`` of a nucleus :math:`i` whose own match :math:`j'`
+   (or a second unmatched nucleus) is also smaller than :math:`i`, with
+   :math:`0.6 < (A_j + A_{j'}) / A_i < 1.6` — then :math:`i`'s track ends at
+   :math:`t` and :math:`j, j'` start two tracks with parent :math:`i`;
+4. any other unmatched nucleus starts a new track.
+
+The result is a label stack whose labels are track ids and a table of
+``(label, start, end, parent)`` rows — exactly the Cell Tracking Challenge
+``res_track.txt``.  :func:`write_ctc` writes results (``mask000.tif``,
+``res_track.txt``) or ground truth (``TRA/man_track*.tif``, ``SEG/man_seg*.tif``),
+and :func:`ctc_scores` computes the official TRA and SEG measures with the
+``py-ctcmetrics`` package, offline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from physnn.errors import PhysnnError, check_range
+
+__all__ = ["link", "write_ctc", "ctc_scores", "TrackResult"]
+
+
+class TrackResult:
+    """Tracked label stack ``labels`` (T, H, W) and ``tracks`` rows ``(label, start, end, parent)``."""
+
+    def __init__(self, labels: np.ndarray, tracks: np.ndarray, divisions: int) -> None:
+        self.labels = labels
+        self.tracks = tracks
+        self.divisions = divisions
+
+    def __repr__(self) -> str:
+        return f"TrackResult(frames={self.labels.shape[0]}, tracks={len(self.tracks)}, divisions={self.divisions})"
+
+
+def _objects(lab: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from scipy import ndimage as ndi
+
+    ids = np.unique(lab)
+    ids = ids[ids > 0]
+    if ids.size == 0:
+        return ids, np.zeros((0, 2)), np.zeros(0)
+    cents = np.array(ndi.center_of_mass(np.ones_like(lab), lab, ids)).reshape(-1, 2)
+    areas = ndi.sum_labels(np.ones_like(lab), lab, ids).astype(float)
+    return ids, cents, areas
+
+
+def link(labels: Any, *, max_distance: float = 10.0, division_distance: float = 18.0,
+         drift: bool = True) -> TrackResult:
+    """Link the objects of a label stack (T, H, W) into tracks (see module docs).
+
+    Args:
+        labels: integer instance masks per frame (from ground truth or a segmenter).
+        max_distance: largest allowed displacement (px) after drift correction.
+        division_distance: largest mother–daughter centroid distance (px).
+        drift: estimate the global shift between frames by phase correlation.
+
+        >>> lab = np.zeros((3, 20, 20), int)
+        >>> for t in range(3): lab[t, 5:9, 3 + 2*t:7 + 2*t] = 4
+        >>> r = link(lab, drift=False)
+        >>> r.tracks.tolist(), int(r.labels[2].max())
+        ([[1, 0, 2, 0]], 1)
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    lab = np.asarray(labels)
+    if lab.ndim != 3 or not np.issubdtype(lab.dtype, np.integer):
+        raise PhysnnError(
+            f"link: 'labels' must be an integer label stack of shape (T, H, W); got dtype {lab.dtype}, shape {lab.shape}."
+        )
+    max_distance = check_range("max_distance", max_distance, low=0.0, low_inclusive=False, owner="link")
+    division_distance = check_range("division_distance", division_distance, low=0.0, low_inclusive=False, owner="link")
+    T = lab.shape[0]
+    out = np.zeros(lab.shape, np.int32)
+    start: dict[int, int] = {}
+    end: dict[int, int] = {}
+    parent: dict[int, int] = {}
+    ids, cents, areas = _objects(lab[0])
+    track_of = {}
+    nxt = 1
+    for k, i in enumerate(ids):
+        track_of[k] = nxt
+        start[nxt], parent[nxt] = 0, 0
+        out[0][lab[0] == i] = nxt
+        nxt += 1
+    n_div = 0
+    for t in range(1, T):
+        ids2, cents2, areas2 = _objects(lab[t])
+        shift = np.zeros(2)
+        if drift and ids.size and ids2.size:
+            from skimage.registration import phase_cross_correlation
+
+            shift = np.asarray(phase_cross_correlation((lab[t - 1] > 0).astype(float), (lab[t] > 0).astype(float))[0])
+            shift = -shift  # the displacement from frame t-1 to t
+        pred = cents + shift
+        d = np.linalg.norm(pred[:, None, :] - cents2[None, :, :], axis=2) if ids.size and ids2.size else np.zeros((ids.size, ids2.size))
+        match: dict[int, int] = {}
+        if d.size:
+            cost = np.where(d <= max_distance, d, 1e6)
+            rows, cols = linear_sum_assignment(cost)
+            match = {int(r): int(c) for r, c in zip(rows, cols) if d[r, c] <= max_distance}
+        matched2 = set(match.values())
+        unmatched2 = [j for j in range(ids2.size) if j not in matched2]
+        new_track: dict[int, int] = {}
+        mothers: set[int] = set()
+        # divisions: an unmatched object near a mother, with a sister (her match or another unmatched one)
+        for j in list(unmatched2):
+            if j in new_track or not ids.size:
+                continue
+            dist = np.linalg.norm(pred - cents2[j], axis=1)
+            for i in np.argsort(dist):
+                i = int(i)
+                if dist[i] > division_distance or i in mothers:
+                    break
+                sisters = [match[i]] if i in match else [
+                    s for s in unmatched2 if s != j and s not in new_track and np.linalg.norm(pred[i] - cents2[s]) <= division_distance
+                ]
+                sisters = [s for s in sisters if areas2[s] < areas[i] and areas2[j] < areas[i]
+                           and 0.6 < (areas2[s] + areas2[j]) / areas[i] < 1.6]
+                if sisters:
+                    s = min(sisters, key=lambda s: np.linalg.norm(pred[i] - cents2[s]))
+                    mothers.add(i)
+                    mom = track_of[i]
+                    for child in (j, s):
+                        new_track[child] = nxt
+                        start[nxt], parent[nxt] = t, mom
+                        nxt += 1
+                    match.pop(i, None)
+                    n_div += 1
+                    break
+        new_of = {}
+        for i, j in match.items():
+            new_of[j] = track_of[i]
+        for j, tr in new_track.items():
+            new_of[j] = tr
+        for j in range(ids2.size):
+            if j not in new_of:
+                new_of[j] = nxt
+                start[nxt], parent[nxt] = t, 0
+                nxt += 1
+        # tracks of frame t-1 that were not continued end at t-1
+        continued = {track_of[i] for i in match}
+        for k, tr in track_of.items():
+            if tr not in continued:
+                end[tr] = t - 1
+        lut = np.zeros(int(lab[t].max()) + 1, np.int32)
+        for j, tr in new_of.items():
+            lut[ids2[j]] = tr
+        out[t] = lut[lab[t]]
+        ids, cents, areas = ids2, cents2, areas2
+        track_of = {j: new_of[j] for j in range(ids2.size)}
+    for tr in track_of.values():
+        end[tr] = T - 1
+    rows = [(tr, start[tr], end.get(tr, T - 1), parent[tr]) for tr in sorted(start)]
+    return TrackResult(out, np.array(rows, dtype=int).reshape(-1, 4), n_div)
+
+
+def write_ctc(directory: str | Path, labels: np.ndarray, tracks: np.ndarray, *, kind: str = "result") -> Path:
+    """Write a label stack and its track table in the Cell Tracking Challenge layout.
+
+    ``kind="result"``: ``directory/mask000.tif ...`` and ``res_track.txt``;
+    ``kind="truth"``: ``directory/TRA/man_track000.tif ...``, ``TRA/man_track.txt``
+    and ``directory/SEG/man_seg000.tif ...`` (every frame annotated).
+    Each ``.txt`` line is ``L B E P``: label, first frame, last frame, parent (0 = none).
+    """
+    from physnn.cells.io import write_tiff
+    from physnn.files import write_text
+
+    from physnn.errors import check_choice
+
+    kind = check_choice("kind", kind, ["result", "truth"], owner="write_ctc")
+    lab = np.asarray(labels)
+    if lab.ndim != 3:
+        raise PhysnnError(f"write_ctc: 'labels' must be a stack (T, H, W); got shape {lab.shape}.")
+    d = Path(directory)
+    text = "".join(f"{int(l)} {int(b)} {int(e)} {int(p)}\n" for l, b, e, p in np.asarray(tracks).reshape(-1, 4))
+    width = max(3, len(str(lab.shape[0] - 1)))
+    if kind == "result":
+        d.mkdir(parents=True, exist_ok=True)
+        for t in range(lab.shape[0]):
+            write_tiff(d / f"mask{t:0{width}d}.tif", lab[t].astype(np.uint16))
+        write_text(d / "res_track.txt", text)
+    else:
+        (d / "TRA").mkdir(parents=True, exist_ok=True)
+        (d / "SEG").mkdir(parents=True, exist_ok=True)
+        for t in range(lab.shape[0]):
+            write_tiff(d / "TRA" / f"man_track{t:0{width}d}.tif", lab[t].astype(np.uint16))
+            write_tiff(d / "SEG" / f"man_seg{t:0{width}d}.tif", lab[t].astype(np.uint16))
+        write_text(d / "TRA" / "man_track.txt", text)
+    return d
+
+
+def ctc_scores(result_dir: str | Path, truth_dir: str | Path) -> dict[str, float]:
+    """TRA and SEG of a CTC result against CTC ground truth, computed by ``py-ctcmetrics`` (offline).
+
+    TRA = 1 − min(AOGM, AOGM₀)/AOGM₀ (the weighted graph edits that turn the
+    result's lineage graph into the truth's, relative to building it from
+    nothing); SEG = mean Jaccard index of truth objects matched with > 50 % overlap.
+    """
+    try:
+        from ctc_metrics.scripts.evaluate import evaluate_sequence
+    except ImportError:
+        raise PhysnnError("ctc_scores: needs the 'py-ctcmetrics' package; install it with `pip install py-ctcmetrics`.") from None
+    res_txt = Path(result_dir) / "res_track.txt"
+    if res_txt.is_file() and not res_txt.read_text().strip():
+        # an empty result (nothing segmented): py-ctcmetrics cannot parse it; by definition
+        # TRA = 1 - min(AOGM, AOGM_0)/AOGM_0 = 0 (every node and edge must be added) and SEG = 0
+        return {"TRA": 0.0, "SEG": 0.0}
+    with contextlib.redirect_stdout(io.StringIO()):
+        res = evaluate_sequence(str(result_dir), str(truth_dir), ["TRA", "SEG"], threads=1)
+    return {k: float(res[k]) for k in ("TRA", "SEG") if k in res and res[k] is not None}

@@ -1,0 +1,80 @@
+"""Segmentation: the 3-class encoding and its watershed decoding, the baseline, a tiny U-Net fit, save/load."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from physnn.cells.metrics import matching
+from physnn.cells.segment import (
+    SegmentationObjective, dice_loss, instances_from_probabilities, load_model, normalize, otsu_watershed,
+    save_model, segment, three_class_targets, train_unet,
+)
+from physnn.cells.synth import generate
+from physnn.errors import PhysnnError
+
+
+def one_hot(classes: np.ndarray) -> np.ndarray:
+    return np.eye(3)[classes].transpose(2, 0, 1)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_decoding_the_targets_gives_back_the_truth(seed):
+    """Perfect class probabilities -> the watershed recovers every nucleus (touching ones too): AP@0.9 = 1."""
+    s = generate(96, preset="hard", seed=seed)
+    probs = one_hot(three_class_targets(s.labels))
+    pred = instances_from_probabilities(probs, min_size=1)
+    m = matching(s.labels, pred, 0.9)
+    # nuclei too thin to have an interior pixel cannot be seeded; everything else must be exact
+    no_interior = sum(1 for lab in range(1, int(s.labels.max()) + 1)
+                      if not ((three_class_targets(s.labels) == 1) & (s.labels == lab)).any())
+    assert m.fp == 0 and m.fn == no_interior
+    assert m.mean_iou > 0.95
+
+
+def test_touching_squares_are_split_by_the_boundary():
+    lab = np.zeros((8, 12), np.int32)
+    lab[1:7, 1:6], lab[1:7, 6:11] = 1, 2
+    cls = three_class_targets(lab)
+    assert (cls[:, 5] == 2)[1:7].all() and (cls[:, 6] == 2)[1:7].all()
+    assert matching(lab, instances_from_probabilities(one_hot(cls), min_size=1), 0.99).ap == 1.0
+
+
+def test_dice_loss_and_normalize():
+    y = torch.tensor([[[0, 1], [2, 2]]])
+    wrong = 50.0 * torch.nn.functional.one_hot((y + 1) % 3, 3).permute(0, 3, 1, 2).float()
+    assert float(dice_loss(wrong, y)) == pytest.approx(1.0, abs=0.35)  # eps=1 smoothing keeps it a little below 1
+    x = normalize(np.arange(1000, dtype=np.uint16).reshape(10, 100), 0, 100)
+    assert x.min() == 0 and x.max() == pytest.approx(1.0)
+
+
+def test_otsu_baseline_on_an_easy_image():
+    s = generate(128, preset="easy", seed=3)
+    assert matching(s.labels, otsu_watershed(s.image), 0.5).ap > 0.6
+
+
+def test_tiny_unet_fit_lowers_the_loss_and_round_trips(tmp_path):
+    s = [generate(48, preset="easy", seed=i) for i in range(2)]
+    model, h = train_unet([x.image for x in s], [x.labels for x in s], val_images=[s[0].image],
+                          val_masks=[s[0].labels], depth=1, base=4, epochs=4, steps=3, batch_size=4, crop=32,
+                          lr=1e-2, progress=False)
+    assert h.epochs_run == 4 and h["loss"][-1] < h["loss"][0]
+    assert set(h.keys()) >= {"val_loss", "val_ap50"}
+    save_model(model, tmp_path / "run")
+    again = load_model(tmp_path / "run")
+    assert np.array_equal(segment(model, s[1].image), segment(again, s[1].image))
+
+
+def test_objective_errors():
+    s = generate(32, seed=0)
+    with pytest.raises(PhysnnError, match="crop=64 is larger"):
+        SegmentationObjective([s.image], [s.labels], crop=64)
+    with pytest.raises(PhysnnError, match="1 images but 2 masks"):
+        SegmentationObjective([s.image], [s.labels, s.labels], crop=16)
+    with pytest.raises(PhysnnError, match="shape \\(31, 32\\) but the image"):
+        SegmentationObjective([s.image], [s.labels[:31]], crop=16)
+    with pytest.raises(PhysnnError, match="'probs' must have shape"):
+        instances_from_probabilities(np.zeros((2, 4, 4)))
+    with pytest.raises(PhysnnError, match="not a cells segmentation run|does not exist"):
+        load_model("/nonexistent/run")
