@@ -128,32 +128,28 @@ def solve(
         model.to(torch.float64)
         obj.to_dtype(torch.float64)
     if lbfgs_steps:
-        t0 = time.perf_counter()
         obj.steps_per_epoch = 1
         k = max(1, min(lbfgs_iters_per_epoch, lbfgs_steps))
-        stall = EarlyStopping(monitor="pinn_loss", patience=lbfgs_patience, min_delta=0.0, restore_best=True)
-        sol.histories["lbfgs"] = fit(
-            model, objective=obj, optimizer="lbfgs", lr=1.0, epochs=max(1, lbfgs_steps // k), seed=seed,
-            optimizer_options={"max_iter": k, "max_eval": int(k * 1.25) + 1, "history_size": 50,
-                               "tolerance_grad": 0.0, "tolerance_change": 0.0},
-            callbacks=[stall, *callbacks], log_every=log_every, progress=False, monitor="pinn_loss",
-        )
-        sol.seconds["lbfgs"] = time.perf_counter() - t0
-        h = sol.histories["lbfgs"]
-        left = lbfgs_steps - k * h.epochs_run
-        if (lbfgs_float64 == "on_stall" and obj.dtype == torch.float32 and h.stop_reason == "early_stopping"
-                and left >= k):
+
+        def lbfgs_stage(name: str, iterations: int) -> Any:
             t0 = time.perf_counter()
-            model.to(torch.float64)
-            obj.to_dtype(torch.float64)
             stall = EarlyStopping(monitor="pinn_loss", patience=lbfgs_patience, min_delta=0.0, restore_best=True)
-            sol.histories["lbfgs_float64"] = fit(
-                model, objective=obj, optimizer="lbfgs", lr=1.0, epochs=max(1, left // k), seed=seed,
+            sol.histories[name] = fit(
+                model, objective=obj, optimizer="lbfgs", lr=1.0, epochs=max(1, iterations // k), seed=seed,
                 optimizer_options={"max_iter": k, "max_eval": int(k * 1.25) + 1, "history_size": 50,
                                    "tolerance_grad": 0.0, "tolerance_change": 0.0},
                 callbacks=[stall, *callbacks], log_every=log_every, progress=False, monitor="pinn_loss",
             )
-            sol.seconds["lbfgs_float64"] = time.perf_counter() - t0
+            sol.seconds[name] = time.perf_counter() - t0
+            return sol.histories[name]
+
+        h = lbfgs_stage("lbfgs", lbfgs_steps)
+        left = lbfgs_steps - k * h.epochs_run
+        if (lbfgs_float64 == "on_stall" and obj.dtype == torch.float32 and h.stop_reason == "early_stopping"
+                and left >= k):
+            model.to(torch.float64)
+            obj.to_dtype(torch.float64)
+            lbfgs_stage("lbfgs_float64", left)
     if obj.ref_u is not None:
         sol.errors = obj.errors(model)
     sol.coefficients = model.coefficients.values()
