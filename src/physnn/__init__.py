@@ -15,9 +15,7 @@ quick::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from physnn._lazy import lazy_exports
 from physnn.errors import PhysnnError
 
 __version__ = "0.1.0"
@@ -38,10 +36,4 @@ _LAZY = {
     "run_lecture": "physnn.lecture",
 }
 
-__all__ = ["PhysnnError", "__version__", *_LAZY]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'physnn' has no attribute {name!r}")
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _LAZY, extra=("PhysnnError", "__version__"))

@@ -8,9 +8,7 @@ and measure error and speed-up with :mod:`physnn.surrogate`.  Heavy modules
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from physnn._lazy import lazy_exports
 _LAZY = {
     "ELEMENTS": "physnn.materials.generate",
     "LABELS": "physnn.materials.generate",
@@ -38,14 +36,4 @@ _LAZY = {
     "MaterialsResult": "physnn.materials.train",
 }
 
-__all__ = list(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'physnn.materials' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _LAZY)

@@ -6,9 +6,7 @@ does not pull in the others.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from physnn._lazy import lazy_exports
 _LAZY = {
     "fit": "physnn.train.loop",
     "TrainState": "physnn.train.loop",
@@ -37,14 +35,4 @@ _LAZY = {
     "METRICS": "physnn.train.metrics",
 }
 
-__all__ = list(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'physnn.train' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _LAZY)
