@@ -24,7 +24,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write", "atomic_path", "write_text", "write_json"]
+__all__ = ["atomic_write", "atomic_path", "write_text", "write_json", "cache_dir"]
+
+
+def cache_dir(kind: str) -> Path:
+    """Where generated data of ``kind`` are kept between runs: ``$PHYSNN_CACHE/<kind>``,
+    else ``~/.cache/physnn/<kind>``.  Simulated data (jets, alloys, flows) are
+    expensive; a second run reads them from here instead of simulating again.
+
+        >>> import os; os.environ["PHYSNN_CACHE"] = "/tmp/pc"
+        >>> str(cache_dir("hep"))
+        '/tmp/pc/hep'
+        >>> del os.environ["PHYSNN_CACHE"]
+    """
+    base = os.environ.get("PHYSNN_CACHE")
+    return (Path(base) if base else Path.home() / ".cache" / "physnn") / kind
 
 
 def _umask() -> int:

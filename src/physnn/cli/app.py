@@ -252,6 +252,11 @@ from physnn.cli import hep as _hep_cli  # noqa: E402
 from physnn.cli import materials as _materials_cli  # noqa: E402
 
 app.add_typer(_hep_cli.app, name="hep")
+app.command(
+    "export",
+    help="Export a trained run to ONNX (dynamic batch and particle axes), checked against onnxruntime.",
+    epilog="Example:\n\n  physnn export runs/tagger --onnx tagger.onnx",
+)(_hep_cli._hep_learn.export_command)
 app.add_typer(_cells_cli.app, name="cells")
 app.add_typer(_fluids_cli.app, name="fluids")
 app.add_typer(_materials_cli.app, name="materials")

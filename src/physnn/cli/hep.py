@@ -91,3 +91,9 @@ def generate(
         f"{stats['acceptance']:.1%}, {stats['jets_per_s']:.1f} jets/s "
         f"({stats['jets_per_cpu_s']:.1f} per CPU second){reused}"
     )
+
+
+# tagging and anomaly detection are written in their own module; `physnn hep` is one group
+from physnn.cli import hep_learn as _hep_learn  # noqa: E402
+
+app.registered_commands.extend(_hep_learn.app.registered_commands)

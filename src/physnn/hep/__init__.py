@@ -12,9 +12,7 @@ Pythia only when a chunk is generated).  To export a new name, add one line to
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from physnn._lazy import lazy_exports
 # public name -> submodule of physnn.hep that defines it
 _EXPORTS: dict[str, str] = {
     # data generation (Pythia 8 + FastJet)
@@ -36,19 +34,26 @@ _EXPORTS: dict[str, str] = {
     "write_jets": "jetio",
     "read_jets": "jetio",
     "read_jet_metadata": "jetio",
+    "load_jets": "features",
+    "JetData": "features",
+    "jets_from_columns": "features",
+    "concat_jets": "features",
+    "pad_jagged": "features",
+    "ParticleScaler": "features",
+    "roc": "diagnostics",
+    "rejection_at": "diagnostics",
+    "bootstrap_rejection": "diagnostics",
+    "bootstrap_auc": "diagnostics",
+    "overtraining": "diagnostics",
+    "significance_improvement": "diagnostics",
+    "permutation_ranking": "diagnostics",
+    "sculpting": "diagnostics",
+    "diagnose": "diagnostics",
+    "train_tagger": "classify",
+    "load_tagger": "classify",
+    "align_constituents": "classify",
+    "train_anomaly": "anomaly",
+    "distance_correlation": "anomaly",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'physnn.hep' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"physnn.hep.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {k: f"physnn.hep.{m}" for k, m in _EXPORTS.items()})

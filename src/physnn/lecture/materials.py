@@ -119,10 +119,10 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         target, what = "e_mix_unrelaxed", "unrelaxed (single-point) mixing energy — quick mode"
         kw = dict(epochs=150, patience=40, learning_curve=(0.25, 1.0))
     else:
-        from pathlib import Path
+        from physnn.files import cache_dir
 
         n = 160
-        data = generate("B", n, seed=seed, workers=2, cache=Path(".physnn-cache") / f"materials_B_{seed}",
+        data = generate("B", n, seed=seed, workers=2, cache=cache_dir("materials") / f"lecture_B_{seed}",
                         progress=False)
         target, what = "e_mix_relaxed", "relaxed mixing energy (E–V fit and full relaxation per structure)"
         kw = dict(epochs=400, patience=60, learning_curve=(0.125, 0.25, 0.5, 1.0))

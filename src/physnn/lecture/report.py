@@ -38,7 +38,7 @@ SECTIONS: dict[int, str] = {
     9: "physnn.lecture.overfitting",
     10: "physnn.lecture.regularization",
     11: "physnn.lecture.pinn",
-    12: "physnn.lecture.applications",
+    12: "physnn.lecture.hep",
     13: "physnn.lecture.fluids",
     14: "physnn.lecture.materials",
     15: "physnn.lecture.cells",
