@@ -129,3 +129,23 @@ def test_validation_split_restores_best_epoch():
                       progress=False)
     vals = r.history["val_loss"]
     assert len(vals) == 3 and r.history.best_value == pytest.approx(min(vals))
+
+
+def test_increment_adds_last_snapshot_and_round_trips(tmp_path):
+    from physnn.fluids.train import Increment, ResNet2d
+
+    net = ResNet2d(in_channels=2, width=4, blocks=1)
+    torch.nn.init.zeros_(net.out.weight)
+    torch.nn.init.zeros_(net.out.bias)
+    x = torch.randn(3, 2, 8, 8)
+    # a zero increment is persistence: every rolled-out step equals the last input snapshot
+    assert torch.equal(rollout(Increment(net), x, 3), x[:, -1:].expand(3, 3, 8, 8))
+    d = ns_dataset(6, s=16, steps=4, cache_dir=None)
+    r = train_ns(d, model="fno", n_in=2, n_train=4, n_test=2, epochs=1, modes=3, width=4, increment=True,
+                 progress=False)
+    assert isinstance(r.model, Increment) and r.settings["increment"] is True
+    model, state = load_run(save_run(r, tmp_path / "run", figures=False))
+    assert isinstance(model, Increment) and state["settings"]["net"]["kind"] == "increment"
+    with torch.no_grad():
+        pred = rollout(model, torch.as_tensor(r.test_input), 2).numpy()
+    np.testing.assert_allclose(pred, r.test_pred, rtol=1e-5, atol=1e-6)

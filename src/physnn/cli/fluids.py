@@ -108,6 +108,9 @@ def train(
     lr: float = typer.Option(1e-3, "--lr", help="Adam learning rate (cosine schedule)."),
     seed: int = typer.Option(0, "--seed", help="Model initialisation and batch order."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, auto."),
+    increment: bool = typer.Option(
+        False, "--increment/--no-increment",
+        help="Navier-Stokes: the FNO predicts w(t+1) - w(t) (measured: 0.0109 vs 0.0200 at 60 epochs)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Train a neural surrogate on a fluids data set and write a run directory."""
@@ -129,7 +132,8 @@ def train(
         nt = n_test or 20
         r = train_ns(d, model=model, n_in=n_in, epochs=epochs or 20,
                      n_train=n_train or max(1, len(d["w"]) - nt - n_val), n_test=nt, modes=modes or 12,
-                     width=width or 20, batch_size=batch_size or 10, **common)
+                     width=width or 20, batch_size=batch_size or 10, increment=increment and model == "fno",
+                     **common)
     directory = save_run(r, unique_run_dir(out))
     sp = measure_speed(r, repeats=2)
     base = ", ".join(f"{k} {v:.4f}" for k, v in r.baselines.items())
