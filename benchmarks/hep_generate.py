@@ -28,7 +28,6 @@ Run (numbers in benchmarks/README.md):
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 

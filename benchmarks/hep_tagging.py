@@ -20,10 +20,8 @@ handful of jets: read the bootstrap errors and the jet counts printed with it.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 

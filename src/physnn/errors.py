@@ -21,6 +21,7 @@ import math
 import numbers
 import sys
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -286,9 +287,8 @@ def check_columns(
     return wanted
 
 
-def check_file(path: Any, *, owner: str | None = None, what: str = "file") -> "Path":
+def check_file(path: Any, *, owner: str | None = None, what: str = "file") -> Path:
     """Return ``Path(path)`` if it exists and is a file; else say so clearly."""
-    from pathlib import Path
 
     p = Path(path)
     if not p.exists():

@@ -3,17 +3,15 @@ conditions measure what they claim, bad input is named, and solve() reaches the 
 
 import math
 
-import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from physnn.errors import PhysnnError
 from physnn.pinn import (
-    RAR, DirichletBC, InitialCondition, Interval, NeumannBC, PeriodicBC, PINNModel, PINNObjective,
-    PointData, Problem, Rectangle, RobinBC, SpaceTime, TimeDomain, solve,
+    RAR, DirichletBC, Interval, NeumannBC, PeriodicBC, PINNModel, PINNObjective,
+    PointData, Problem, Rectangle, RobinBC, solve,
 )
-from physnn.pinn import references as ref
 from physnn.pinn.problems import get_problem
 from physnn.train.history import StopReason
 

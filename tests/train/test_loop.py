@@ -14,7 +14,7 @@ from physnn.errors import PhysnnError
 from physnn.train import EarlyStopping, fit
 from physnn.train.callbacks import Callback, PrintLogger
 from physnn.train.history import StopReason
-from physnn.train.objectives import Objective, Supervised
+from physnn.train.objectives import Objective
 
 
 def mlp(n_in=2, hidden=16, n_out=1, act=nn.Tanh, seed=0):

@@ -1,7 +1,6 @@
 """The report writer: self-contained HTML, Markdown with figure files, JSON of checks."""
 
 import base64
-import io
 import json
 
 import matplotlib

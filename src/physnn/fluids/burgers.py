@@ -45,11 +45,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from physnn.errors import PhysnnError, check_array, check_int, check_range
+from physnn.fluids.stepping import COURANT_MAX, cfl_step, if_rk4_step
 
 __all__ = ["grf_1d", "solve_burgers", "spectral_resample", "cole_hopf_solution", "COURANT_MAX"]
 
 #: the largest Courant number max|u|·dt/dx accepted for a user-forced step
-COURANT_MAX = 1.0
 
 
 def grf_1d(n: int, s: int, *, sigma2: float = 625.0, tau2: float = 25.0, alpha: float = 2.0,
@@ -198,31 +198,10 @@ def solve_burgers(u0: np.ndarray, *, nu: float = 0.01, t: float | Sequence[float
     now = 0.0
     for j, t_next in enumerate(times):
         while now < t_next - 1e-14 * max(1.0, t_next):
-            umax = float(np.abs(u).max())
-            if not np.isfinite(umax):
-                raise PhysnnError(
-                    f"{owner}: the solution blew up (NaN/Inf) at t={now:.4g}; use a smaller "
-                    f"'cfl' (now {cfl}) or leave 'dt' unset, or a finer grid for nu={nu:g}."
-                )
-            if dt is None:
-                h = min(cfl * dx / max(umax, 1e-12), dt_max)
-            else:
-                h = dt
-                courant = umax * dt / dx
-                if courant > COURANT_MAX:
-                    raise PhysnnError(
-                        f"{owner}: dt={dt:g} violates the CFL condition at t={now:.4g}: Courant "
-                        f"number max|u|·dt/dx = {courant:.3g} > {COURANT_MAX}; use dt <= "
-                        f"{COURANT_MAX * dx / umax:.3g} or leave dt unset for a CFL-controlled step."
-                    )
+            h = cfl_step(float(np.abs(u).max()), dx, cfl=cfl, dt=dt, dt_max=dt_max, now=now, nu=nu,
+                         owner=owner, what="max|u|")
             h = min(h, t_next - now)
-            e = np.exp(lin * h / 2)
-            e2 = e * e
-            k1 = h * nonlin(uh)
-            k2 = h * nonlin(e * (uh + k1 / 2))
-            k3 = h * nonlin(e * uh + k2 / 2)
-            k4 = h * nonlin(e2 * uh + e * k3)
-            uh = e2 * uh + (e2 * k1 + 2 * e * (k2 + k3) + k4) / 6
+            uh = if_rk4_step(uh, lin, nonlin, h)
             u = np.fft.irfft(uh, n=s, axis=1)
             now += h
         if not np.all(np.isfinite(u)):

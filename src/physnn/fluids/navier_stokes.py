@@ -40,11 +40,11 @@ import numpy as np
 import scipy.fft as sfft
 
 from physnn.errors import PhysnnError, check_array, check_int, check_range
+from physnn.fluids.stepping import COURANT_MAX, cfl_step, if_rk4_step
 
 __all__ = ["grf_2d", "fno_forcing", "solve_ns", "COURANT_MAX"]
 
 #: the largest Courant number max(|u|+|v|)·dt/dx accepted for a user-forced step
-COURANT_MAX = 1.0
 
 
 def grf_2d(n: int, s: int, *, alpha: float = 2.5, tau: float = 7.0, sigma: float | None = None,
@@ -183,31 +183,10 @@ def solve_ns(w0: np.ndarray, *, nu: float = 1e-3, t: float | Sequence[float] = 1
     for j, t_next in enumerate(times):
         while now < t_next - 1e-14 * max(1.0, t_next):
             u, v = velocity(wh)
-            speed = float((np.abs(u) + np.abs(v)).max())
-            if not np.isfinite(speed):
-                raise PhysnnError(
-                    f"{owner}: the solution blew up (NaN/Inf) at t={now:.4g}; use a smaller 'cfl' "
-                    f"(now {cfl}) or leave 'dt' unset, or a finer grid for nu={nu:g}."
-                )
-            if dt is None:
-                h = min(cfl * dx / max(speed, 1e-12), dt_max)
-            else:
-                h = dt
-                courant = speed * dt / dx
-                if courant > COURANT_MAX:
-                    raise PhysnnError(
-                        f"{owner}: dt={dt:g} violates the CFL condition at t={now:.4g}: Courant number "
-                        f"max(|u|+|v|)·dt/dx = {courant:.3g} > {COURANT_MAX}; use dt <= "
-                        f"{COURANT_MAX * dx / speed:.3g} or leave dt unset for a CFL-controlled step."
-                    )
+            h = cfl_step(float((np.abs(u) + np.abs(v)).max()), dx, cfl=cfl, dt=dt, dt_max=dt_max, now=now,
+                         nu=nu, owner=owner, what="max(|u|+|v|)")
             h = min(h, t_next - now)
-            e = np.exp(lin * h / 2)
-            e2 = e * e
-            k1 = h * nonlin(wh)
-            k2_ = h * nonlin(e * (wh + k1 / 2))
-            k3 = h * nonlin(e * wh + k2_ / 2)
-            k4 = h * nonlin(e2 * wh + e * k3)
-            wh = e2 * wh + (e2 * k1 + 2 * e * (k2_ + k3) + k4) / 6
+            wh = if_rk4_step(wh, lin, nonlin, h)
             now += h
         wt = sfft.irfft2(wh, s=(s, s))
         if not np.all(np.isfinite(wt)):

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -49,7 +48,7 @@ from torch import nn
 
 from physnn.errors import PhysnnError, check_int
 from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
-from physnn.lecture.stacking import MemberCurves, fit_stack, member_mse  # noqa: F401 (re-exported)
+from physnn.lecture.stacking import MemberCurves, fit_stack, member_mse, stack_mse  # noqa: F401 (re-exported)
 from physnn.nn import MLP, StackedMLP  # noqa: F401
 
 TITLE = "Depth: exponential expressiveness"

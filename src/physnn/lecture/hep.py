@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 
 from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
 
@@ -44,7 +43,6 @@ def _generate(n: int, seed: int):
     (``$PHYSNN_CACHE/hep``) so a second run of the lecture reads the same jets instead of regenerating them."""
     from physnn.files import cache_dir
     from physnn.hep import generate_jets, read_jets
-    from physnn.hep.features import jets_from_columns
 
     t0 = time.perf_counter()
     cache = cache_dir("hep")

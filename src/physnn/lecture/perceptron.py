@@ -242,7 +242,7 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         f"Both the 2-2-1 and the 2-4-1 networks solve it for every seed tried ({len(m_seeds)})."
     )
     text = (
-        f"**Rosenblatt's rule** (physnn `Perceptron`: step output, weights start at zero, "
+        "**Rosenblatt's rule** (physnn `Perceptron`: step output, weights start at zero, "
         "w ← w + η(y − ŷ)x on every mistake) "
         + (f"learns AND and OR in every run ({n_p} each: {len(lrs)} learning rates × {len(p_seeds)} seeds; "
            if checks[0].passed and checks[1].passed else

@@ -29,7 +29,6 @@ import time
 from typing import Any
 
 import numpy as np
-import torch
 
 from physnn.data import polynomial_truth
 from physnn.errors import check_int

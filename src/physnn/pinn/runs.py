@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from physnn.errors import PhysnnError, check_choice
+from physnn.errors import check_choice
 from physnn.files import write_json, write_text
 from physnn.pinn.objective import RAR
 
