@@ -7,7 +7,7 @@ import pytest
 
 from physnn.cells.classify import (
     FEATURE_NAMES, confusion_matrix, crop_features, feature_baseline, phenotype_crops, predict_classes,
-    train_classifier,
+    train_classifier, with_position,
 )
 from physnn.errors import PhysnnError
 
@@ -44,3 +44,25 @@ def test_tiny_convnet_learns():
     model, h = train_classifier(X, y, channels=(8, 16), epochs=30, batch_size=16, lr=1e-2, progress=False)
     assert h["loss"][-1] < 0.7 * h["loss"][0]
     assert (predict_classes(model, X) == y).mean() > 0.7
+
+
+def test_position_channel_is_the_centre_distance_and_symmetric():
+    """ρ² = 0 at the centre of an odd crop, 1 at the middle of an edge; unchanged by the 8 symmetries."""
+    P = with_position(np.random.default_rng(0).random((2, 9, 9)))
+    r2 = P[0, 1]
+    assert P.shape == (2, 2, 9, 9) and r2[4, 4] == 0 and r2[4, 0] == pytest.approx((4 / 4.5) ** 2)
+    for k in range(4):
+        assert np.array_equal(np.rot90(r2, k), r2) and np.array_equal(np.rot90(r2, k)[:, ::-1], r2)
+    assert np.array_equal(P[:, 1], np.broadcast_to(r2, (2, 9, 9)))
+    with pytest.raises(PhysnnError, match="shape \\(N, H, W\\)"):
+        with_position(np.zeros((9, 9)))
+
+
+@pytest.mark.parametrize("position", [True, False])
+def test_classifier_with_and_without_position_channel(position):
+    X, y = phenotype_crops(6, size=16, preset="easy", seed=5)
+    model, _ = train_classifier(X, y, val=(X, y), channels=(4,), epochs=2, progress=False, position=position)
+    assert model.in_channels == (2 if position else 1)
+    assert predict_classes(model, X).shape == (18,)
+    with pytest.raises(PhysnnError, match="crops of shape"):
+        predict_classes(model, X[0])

@@ -24,13 +24,28 @@ def test_decoding_the_targets_gives_back_the_truth(seed):
     """Perfect class probabilities -> the watershed recovers every nucleus (touching ones too): AP@0.9 = 1."""
     s = generate(96, preset="hard", seed=seed)
     probs = one_hot(three_class_targets(s.labels))
-    pred = instances_from_probabilities(probs, min_size=1)
+    pred = instances_from_probabilities(probs, min_size=1, min_rel_size=0)
     m = matching(s.labels, pred, 0.9)
     # nuclei too thin to have an interior pixel cannot be seeded; everything else must be exact
     no_interior = sum(1 for lab in range(1, int(s.labels.max()) + 1)
                       if not ((three_class_targets(s.labels) == 1) & (s.labels == lab)).any())
     assert m.fp == 0 and m.fn == no_interior
     assert m.mean_iou > 0.95
+
+
+def test_relative_size_prior_drops_specks_only():
+    """Objects below min_rel_size x the median object area go; the nuclei stay, whatever the image's scale."""
+    for scale in (1, 3):
+        lab = np.zeros((48 * scale, 48 * scale), np.int32)
+        for i, (y, x) in enumerate([(2, 2), (2, 26), (26, 2)]):
+            lab[y * scale:(y + 16) * scale, x * scale:(x + 16) * scale] = i + 1  # three 256 s² nuclei
+        lab[32 * scale:(32 + 7) * scale, 32 * scale:(32 + 7) * scale] = 4  # a 49 s² speck: 0.19 of the median
+        probs = one_hot(three_class_targets(lab))
+        kept = instances_from_probabilities(probs, min_size=1, min_rel_size=0.25)
+        assert int(kept.max()) == 3 and kept[35 * scale, 35 * scale] == 0
+        assert int(instances_from_probabilities(probs, min_size=1, min_rel_size=0).max()) == 4
+    with pytest.raises(PhysnnError, match="min_rel_size"):
+        instances_from_probabilities(probs, min_rel_size=2.0)
 
 
 def test_touching_squares_are_split_by_the_boundary():

@@ -76,3 +76,12 @@ def test_timelapse_tracks_match_masks_and_divisions():
     for lab, b, e, parent in daughters:
         assert rows[int(parent)][2] == b - 1  # the mother ends the frame before the daughters start
     assert sum(1 for r in tl.tracks if r[3] == daughters[0][3]) == 2
+
+
+def test_debris_adds_unlabelled_light_only():
+    """debris > 0 changes the image (more light) but not one label; the presets have none."""
+    a, b = generate(96, seed=2), generate(96, seed=2, debris=0.3)
+    assert np.array_equal(a.labels, b.labels)
+    assert b.photons.sum() > a.photons.sum() and not np.array_equal(a.image, b.image)
+    with pytest.raises(PhysnnError, match="debris"):
+        generate(32, debris=-1.0)

@@ -7,7 +7,18 @@ kept), labelled ``interphase`` (0), ``mitotic`` (1) or ``apoptotic`` (2).
 * **ConvNet** (:class:`~physnn.nn.conv.ConvNet`): three conv–BN–ReLU–pool
   blocks, global average pooling and a linear layer over 3 logits, trained
   with cross-entropy :math:`-\log p_y` on :func:`physnn.train.fit`
-  (:class:`CropObjective`: mini-batches with random flips and quarter turns).
+  (:class:`CropObjective`: mini-batches with random flips and quarter turns,
+  which leave the phenotype unchanged).  Global average pooling forgets
+  *where* a feature was, but the crop's class is that of the nucleus in
+  its centre, not of the neighbours that share the crop; so a second input
+  channel carries the squared distance from the crop centre,
+  :math:`\rho^2 = ((i - c)^2 + (j - c)^2) / (H/2)^2`
+  (:func:`with_position`; invariant under the 8 symmetries, so the
+  augmentation stays label- and channel-consistent).  Measured on the hard
+  preset (150 test crops per class, median of seeds 0-2; features +
+  logistic regression 0.833): 300 training crops per class, 40 epochs:
+  0.813 without it, 0.851 with it; 900 crops per class, 30 epochs: 0.898
+  (0.862-0.916, above the baseline for every seed).
 * **Baseline**: features a microscopist would measure — area, perimeter,
   eccentricity, solidity, number of fragments, mean/max/spread of intensity
   inside the Otsu-thresholded crop — standardised and fed to a logistic
@@ -31,7 +42,7 @@ from physnn.errors import PhysnnError, check_int
 from physnn.train.objectives import Objective
 
 __all__ = ["phenotype_crops", "crop_features", "FEATURE_NAMES", "CropObjective", "train_classifier",
-           "predict_classes", "feature_baseline", "confusion_matrix"]
+           "predict_classes", "feature_baseline", "confusion_matrix", "with_position"]
 
 FEATURE_NAMES: tuple[str, ...] = ("area", "perimeter", "eccentricity", "solidity", "fragments",
                                   "mean_intensity", "max_intensity", "intensity_sd", "axis_ratio")
@@ -77,6 +88,25 @@ def phenotype_crops(n_per_class: int, *, size: int = 32, preset: str = "hard", s
     return X[order], y[order]
 
 
+def with_position(crops: Any) -> np.ndarray:
+    r"""Stack each crop with its squared distance from the centre: ``(N, H, W)`` -> ``(N, 2, H, W)`` float32.
+
+    Channel 1 is :math:`\rho^2_{ij} = ((i - \tfrac{H-1}2)^2 + (j - \tfrac{W-1}2)^2) / (H/2)^2`, the same
+    for every crop: 0 at the centre, 1 at the middle of an edge.
+
+        >>> P = with_position(np.zeros((1, 4, 4)))
+        >>> P.shape, float(P[0, 1, 1, 1]), float(P[0, 1, 0, 0])
+        ((1, 2, 4, 4), 0.125, 1.125)
+    """
+    X = np.asarray(crops, dtype=np.float32)
+    if X.ndim != 3:
+        raise PhysnnError(f"with_position: 'crops' must have shape (N, H, W); got {X.shape}.")
+    n, h, w = X.shape
+    yy, xx = np.mgrid[:h, :w]
+    r2 = (((yy - (h - 1) / 2) ** 2 + (xx - (w - 1) / 2) ** 2) / (h / 2) ** 2).astype(np.float32)
+    return np.stack([X, np.broadcast_to(r2, X.shape)], axis=1)
+
+
 def crop_features(crops: np.ndarray) -> np.ndarray:
     """Hand-crafted features (:data:`FEATURE_NAMES`) of each crop, from its Otsu foreground."""
     from skimage.filters import gaussian, threshold_otsu
@@ -115,19 +145,25 @@ def feature_baseline(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarra
 class CropObjective(Objective):
     """Cross-entropy on mini-batches of crops, each randomly flipped / rotated (seeded by the loop).
 
-    ``X`` (N, H, W) float crops, ``y`` (N,) classes; optional validation
-    ``(Xv, yv)`` logs ``val_loss`` and ``val_accuracy``.
+    ``X`` (N, H, W) float crops — or (N, C, H, W) with channels, e.g. from
+    :func:`with_position` —, ``y`` (N,) classes; optional validation
+    ``(Xv, yv)`` of the same layout logs ``val_loss`` and ``val_accuracy``.
     """
 
     def __init__(self, X: Any, y: Any, val: tuple[Any, Any] | None = None, *, batch_size: int = 64) -> None:
-        self.X = torch.as_tensor(np.asarray(X, np.float32))[:, None]
+        self.X = self._as_images(X)
         self.y = torch.as_tensor(np.asarray(y, np.int64))
-        if self.X.ndim != 4 or self.y.shape[0] != self.X.shape[0]:
-            raise PhysnnError(f"CropObjective: X must be (N, H, W) and y (N,); got {tuple(self.X.shape[:1]) + tuple(self.X.shape[2:])} and {tuple(self.y.shape)}.")
+        if self.X.ndim != 4 or self.y.ndim != 1 or self.y.shape[0] != self.X.shape[0]:
+            raise PhysnnError(f"CropObjective: X must be (N, H, W) or (N, C, H, W) and y (N,); got {tuple(np.shape(X))} and {tuple(self.y.shape)}.")
         self.batch_size = check_int("batch_size", batch_size, low=1, owner="CropObjective")
         self.val = None
         if val is not None:
-            self.val = (torch.as_tensor(np.asarray(val[0], np.float32))[:, None], torch.as_tensor(np.asarray(val[1], np.int64)))
+            self.val = (self._as_images(val[0]), torch.as_tensor(np.asarray(val[1], np.int64)))
+
+    @staticmethod
+    def _as_images(X: Any) -> torch.Tensor:
+        t = torch.as_tensor(np.asarray(X, np.float32))
+        return t[:, None] if t.ndim == 3 else t
 
     def log_keys(self) -> list[str]:
         return ["val_loss", "val_accuracy"] if self.val is not None else []
@@ -159,8 +195,14 @@ class CropObjective(Objective):
 
 def train_classifier(X: np.ndarray, y: np.ndarray, *, val: tuple[np.ndarray, np.ndarray] | None = None,
                      channels: Sequence[int] = (16, 32, 64), epochs: int = 30, batch_size: int = 32,
-                     lr: float = 3e-3, seed: int = 0, progress: bool | None = None) -> tuple[Any, Any]:
+                     lr: float = 3e-3, seed: int = 0, progress: bool | None = None,
+                     position: bool = True) -> tuple[Any, Any]:
     """Train a :class:`~physnn.nn.conv.ConvNet` on crops with :func:`physnn.train.fit`; returns ``(model, history)``.
+
+    ``X`` (N, H, W) crops.  With ``position`` (default) the network gets the
+    centre-distance channel of :func:`with_position` too (2 input channels;
+    :func:`predict_classes` adds it the same way).  With ``val`` the weights
+    of the epoch with the best validation accuracy are kept.
 
         >>> X, y = phenotype_crops(4, size=16, seed=1)
         >>> model, h = train_classifier(X, y, channels=(4,), epochs=2, progress=False)
@@ -172,9 +214,16 @@ def train_classifier(X: np.ndarray, y: np.ndarray, *, val: tuple[np.ndarray, np.
     from physnn.train.callbacks import EarlyStopping
 
     seed = check_int("seed", seed, low=0, owner="train_classifier")
+    X = np.asarray(X, np.float32)
+    if X.ndim != 3:
+        raise PhysnnError(f"train_classifier: 'X' must be crops of shape (N, H, W); got {X.shape}.")
+    if position:
+        X = with_position(X)
+        if val is not None:
+            val = (with_position(val[0]), val[1])
     obj = CropObjective(X, y, val, batch_size=batch_size)
     torch.manual_seed(seed)
-    model = ConvNet(1, list(channels), len(PHENOTYPES), dropout=0.1)
+    model = ConvNet(2 if position else 1, list(channels), len(PHENOTYPES), dropout=0.1)
     cbs = [EarlyStopping("val_accuracy", patience=max(epochs, 1), mode="max", restore_best=True)] if val is not None else []
     h = fit(model, objective=obj, lr=lr, epochs=epochs, seed=seed, progress=progress, threads=1,
             schedule="cosine", callbacks=cbs, monitor="val_accuracy" if val is not None else None,
@@ -185,9 +234,16 @@ def train_classifier(X: np.ndarray, y: np.ndarray, *, val: tuple[np.ndarray, np.
 
 @torch.no_grad()
 def predict_classes(model: torch.nn.Module, X: np.ndarray) -> np.ndarray:
-    """Predicted class per crop (argmax of the logits)."""
+    """Predicted class per crop ``(N,)`` (argmax of the logits) of crops ``X`` (N, H, W).
+
+    A model with 2 input channels (trained with ``position=True``) gets the
+    :func:`with_position` channel added here.
+    """
     model.eval()
-    x = torch.as_tensor(np.asarray(X, np.float32))[:, None]
+    X = np.asarray(X, np.float32)
+    if X.ndim != 3:
+        raise PhysnnError(f"predict_classes: 'X' must be crops of shape (N, H, W); got {X.shape}.")
+    x = torch.as_tensor(with_position(X) if getattr(model, "in_channels", 1) == 2 else X[:, None])
     return torch.cat([model(x[i:i + 512]).argmax(1) for i in range(0, len(x), 512)]).numpy()
 
 

@@ -7,7 +7,8 @@ A run directory holds (every file written atomically)::
     state.json          the UNet config, normalisation, target encoding (load_model reads it)
     history.csv         per epoch: loss, val_loss, val_ap50, lr, time
     metrics.json        AP@0.5..0.9, F1, mean IoU, Dice on the hard and easy synthetic test sets and
-                        the real DSB2018 image, for the U-Net and for Otsu + watershed; CPU seconds
+                        the real DSB2018 image, for the U-Net (also without the relative size prior,
+                        ``unet_no_size_prior``) and for Otsu + watershed; CPU seconds
     figures/            loss.png, overlay_hard.png, overlay_dsb.png, ap_curve.png
 
 Test images never overlap training or validation images: the seeds are disjoint
@@ -61,7 +62,7 @@ def score_methods(methods: dict[str, Any], sets: dict[str, tuple[list, list]]) -
 
 
 def train_segmentation_run(
-    directory: str | Path, *, n_train: int = 48, size: int = 192, n_val: int = 4, epochs: int = 40,
+    directory: str | Path, *, n_train: int = 48, size: int = 192, n_val: int = 4, epochs: int = 80,
     steps: int = 25, crop: int = 96, batch_size: int = 8, depth: int = 3, base: int = 16, lr: float = 2e-3,
     seed: int = 0, n_test: int = 8, progress: bool | None = None, figures: bool = True,
 ) -> dict[str, Any]:
@@ -94,7 +95,8 @@ def train_segmentation_run(
     save_model(model, d, extra={"seed": seed, "torch": torch.__version__})
     history.to_csv(d / "history.csv")
     sets = test_sets(n_test, 256, seed=seed)
-    scores = score_methods({"unet": lambda im: segment(model, im), "otsu_watershed": otsu_watershed}, sets)
+    scores = score_methods({"unet": lambda im: segment(model, im), "otsu_watershed": otsu_watershed,
+                            "unet_no_size_prior": lambda im: segment(model, im, min_rel_size=0.0)}, sets)
     metrics: dict[str, Any] = {
         "train_cpu_s": train_cpu, "train_wall_s": train_wall, "loadavg": os.getloadavg()[0],
         "epochs_run": history.epochs_run, "best_epoch": history.best_epoch, "best_val_ap50": history.best_value,

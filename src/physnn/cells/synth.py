@@ -57,12 +57,12 @@ PRESETS: dict[str, dict[str, Any]] = {
     "easy": dict(
         density=0.15, radius=11.0, radius_sd=0.15, min_sep=1.05, photons=300.0, brightness_sd=0.3,
         background=0.05, background_var=0.3, psf_sigma=1.0, read_noise=2.0, offset=100.0, gain=1.0,
-        texture=0.15, phenotypes=(0.92, 0.05, 0.03),
+        texture=0.15, phenotypes=(0.92, 0.05, 0.03), debris=0.0,
     ),
     "hard": dict(
         density=0.40, radius=11.0, radius_sd=0.2, min_sep=0.75, photons=25.0, brightness_sd=0.6,
         background=0.25, background_var=0.6, psf_sigma=1.6, read_noise=3.0, offset=100.0, gain=1.0,
-        texture=0.3, phenotypes=(0.9, 0.06, 0.04),
+        texture=0.3, phenotypes=(0.9, 0.06, 0.04), debris=0.0,
     ),
 }
 
@@ -118,7 +118,7 @@ def _settings(preset: str, overrides: dict[str, Any], owner: str) -> dict[str, A
     for k in ("density", "radius", "photons", "min_sep"):
         st[k] = check_range(k, st[k], low=0.0, low_inclusive=False, owner=owner)
     for k in ("radius_sd", "brightness_sd", "background", "background_var", "psf_sigma", "read_noise",
-              "offset", "texture"):
+              "offset", "texture", "debris"):
         st[k] = check_range(k, st[k], low=0.0, owner=owner)
     st["gain"] = check_range("gain", st["gain"], low=0.0, low_inclusive=False, owner=owner)
     p = np.asarray(st["phenotypes"], dtype=float)
@@ -236,6 +236,8 @@ def _render(nuclei: list[_Nucleus], shape: tuple[int, int], st: dict, rng: np.ra
     theta = rng.uniform(0, 2 * np.pi)
     grad = (np.cos(theta) * (xx / w - 0.5) + np.sin(theta) * (yy / h - 0.5))
     bg = st["background"] * (1.0 + st["background_var"] * (0.5 * _smooth_field(rng, shape, max(h, w) / 6) + grad))
+    if st.get("debris", 0.0) > 0:
+        bg = bg + _debris(rng, shape, st)
     lam = st["photons"] * (inten + np.clip(bg, 0.0, None))
     if st["psf_sigma"] > 0:
         lam = ndi.gaussian_filter(lam, st["psf_sigma"], mode="reflect")
@@ -243,6 +245,33 @@ def _render(nuclei: list[_Nucleus], shape: tuple[int, int], st: dict, rng: np.ra
     adu = st["gain"] * counts + rng.normal(0.0, st["read_noise"], shape) + st["offset"]
     image = np.clip(np.rint(adu), 0, 65535).astype(np.uint16)
     return image, labels, lam
+
+
+def _debris(rng: np.random.Generator, shape: tuple[int, int], st: dict) -> np.ndarray:
+    r"""Unlabelled light (relative brightness units): out-of-focus nuclei and small specks.
+
+    ``debris`` objects per nucleus-sized area :math:`\pi r^2`, half of them
+    out-of-focus nuclei of another focal plane (Gaussian blobs of width
+    0.3-0.7 r, 0.1-0.5 of a nucleus' brightness), half small bright specks
+    (width 0.7-2.5 px, 0.3-1.5 of a nucleus' brightness) — light that no
+    annotator labels, so the network must learn to ignore it.
+    """
+    h, w = shape
+    n = int(rng.poisson(st["debris"] * h * w / (math.pi * st["radius"] ** 2)))
+    out = np.zeros(shape)
+    for i in range(n):
+        y, x = rng.uniform(0, h), rng.uniform(0, w)
+        if i % 2 == 0:
+            sig, amp = st["radius"] * rng.uniform(0.3, 0.7), rng.uniform(0.1, 0.5)
+        else:
+            sig, amp = rng.uniform(0.7, 2.5), rng.uniform(0.3, 1.5)
+        e = 3.0 * sig + 1
+        y0, y1, x0, x1 = max(0, int(y - e)), min(h, int(y + e) + 2), max(0, int(x - e)), min(w, int(x + e) + 2)
+        if y0 >= y1 or x0 >= x1:
+            continue
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        out[y0:y1, x0:x1] += amp * np.exp(-((yy - y) ** 2 + (xx - x) ** 2) / (2 * sig**2))
+    return out
 
 
 def _place(rng: np.random.Generator, shape: tuple[int, int], st: dict) -> list[_Nucleus]:
@@ -282,7 +311,9 @@ def generate(size: int | tuple[int, int] = 256, *, preset: str = "hard", seed: i
             ``photons`` (expected photons per nucleus pixel), ``brightness_sd``,
             ``background`` (fraction of ``photons``), ``background_var``,
             ``psf_sigma`` (px), ``read_noise`` (ADU), ``offset`` (ADU),
-            ``gain`` (ADU / photon), ``texture``, ``phenotypes`` (3 weights).
+            ``gain`` (ADU / photon), ``texture``, ``phenotypes`` (3 weights),
+            ``debris`` (unlabelled out-of-focus nuclei and specks per
+            :math:`\pi r^2` of image; 0 in both presets).
 
     Returns:
         :class:`SynthImage` (``image`` uint16 (H, W), ``labels`` int32 (H, W), ...).
