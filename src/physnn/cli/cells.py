@@ -15,26 +15,29 @@ from typing import Optional
 
 import typer
 
+from physnn.cli._typer import command_group
 
-app = typer.Typer(
-    name="cells",
-    help=(
+app = command_group(
+    "cells",
+    (
         "Computational biology: synthetic fluorescence microscopy, nucleus segmentation with a U-Net "
         "(trained on synthetic data only), tracking in time-lapses.\n\n"
         "Start with:  physnn cells generate data/hard --n 4\n\n"
         "then:        physnn cells train runs/unet   ·   physnn cells segment runs/unet IMAGE.tif --mask MASK.tif"
         "   ·   physnn cells track runs/track"
     ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
 )
 
 
 def _progress(enabled: bool):
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=Console(stderr=True), disable=not enabled)
@@ -58,7 +61,8 @@ def generate(
 ) -> None:
     """Write synthetic fluorescence images (uint16 TIFF) with their instance masks."""
     from physnn.cells.io import write_tiff
-    from physnn.cells.synth import generate as gen, generate_timelapse
+    from physnn.cells.synth import generate as gen
+    from physnn.cells.synth import generate_timelapse
     from physnn.cells.track import write_ctc
     from physnn.errors import check_int
 
@@ -144,7 +148,8 @@ def segment(
     """Segment nuclei in one image; with a truth mask, print AP, F1, mean IoU and Dice."""
     from physnn.cells.io import dsb2018_example, read_image, read_mask, write_tiff
     from physnn.cells.metrics import THRESHOLDS, dice, matching_dataset
-    from physnn.cells.segment import load_model, otsu_watershed, segment as seg
+    from physnn.cells.segment import load_model, otsu_watershed
+    from physnn.cells.segment import segment as seg
 
     truth = None
     if image.lower() == "dsb":
@@ -196,7 +201,8 @@ def track(
     """Generate a synthetic time-lapse, segment it, link nuclei into tracks, export CTC and score TRA/SEG."""
     import numpy as np
 
-    from physnn.cells.segment import load_model, otsu_watershed, segment as seg
+    from physnn.cells.segment import load_model, otsu_watershed
+    from physnn.cells.segment import segment as seg
     from physnn.cells.synth import generate_timelapse
     from physnn.cells.track import ctc_scores, link, write_ctc
     from physnn.files import write_json

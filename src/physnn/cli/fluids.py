@@ -14,20 +14,17 @@ from typing import Optional
 
 import typer
 
+from physnn.cli._typer import command_group
 from physnn.errors import PhysnnError, check_choice
 
-app = typer.Typer(
-    name="fluids",
-    help=(
+app = command_group(
+    "fluids",
+    (
         "Fluid dynamics: networks that learn to approximate spectral flow solvers (1-D viscous "
         "Burgers, 2-D Navier-Stokes on the torus), as in the Fourier-neural-operator paper.\n\n"
         "Start with:  physnn fluids generate burgers --n 1200 --seed 0 --out burgers.npz\n\n"
         "then:        physnn fluids train burgers.npz --model fno --out runs/fno"
     ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
 )
 
 _GEN_EPILOG = (

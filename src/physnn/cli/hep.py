@@ -14,16 +14,14 @@ from typing import Optional
 
 import typer
 
-app = typer.Typer(
-    name="hep",
-    help=(
+from physnn.cli._typer import command_group
+
+app = command_group(
+    "hep",
+    (
         "Particle physics: collider jets from Pythia 8 + FastJet, jet tagging and anomaly detection.\n\n"
         "Start with:  physnn hep generate --signal top --n 1000 --out jets_top.parquet"
     ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
 )
 
 

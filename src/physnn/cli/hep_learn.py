@@ -14,15 +14,12 @@ from typing import Optional
 
 import typer
 
+from physnn.cli._typer import command_group
 from physnn.errors import PhysnnError
 
-app = typer.Typer(
-    name="hep",
-    help="Particle physics: jet tagging and anomaly detection on jet files.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+app = command_group(
+    "hep",
+    "Particle physics: jet tagging and anomaly detection on jet files.",
 )
 
 

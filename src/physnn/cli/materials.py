@@ -14,18 +14,16 @@ from typing import Optional
 
 import typer
 
-app = typer.Typer(
-    name="materials",
-    help=(
+from physnn.cli._typer import command_group
+
+app = command_group(
+    "materials",
+    (
         "Materials science: predict alloy properties (mixing energy, lattice constant, bulk modulus) "
         "from atomic structure, learned from ASE EMT simulations.\n\n"
         "Start with:  physnn materials generate --task A --n 500 --out alloys.npz\n\n"
         "then:        physnn materials train alloys.npz --out runs/mat"
     ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
 )
 
 _GENERATE_EPILOG = (
