@@ -75,3 +75,31 @@ def test_cli_generate_train_and_errors(cuau_data, tmp_path):
                  ["train", str(data), "--hidden", "a,b"]):
         r = runner.invoke(app, args)
         assert isinstance(r.exception, PhysnnError), (args, r.output)
+
+
+def test_train_ensemble_averages_members_and_reloads(cuau_data, tmp_path):
+    from physnn.materials.models import NetEnsemble
+
+    res = train_materials(cuau_data, epochs=20, patience=20, hidden=[8], ensemble=2, out=tmp_path / "ens",
+                          progress=False)
+    net = res.model.net
+    assert isinstance(net, NetEnsemble) and len(net.members) == 2 and len(res.histories) == 2
+    ok = np.flatnonzero(cuau_data["ok"])
+    structs = to_atoms(cuau_data, ok[:6])
+    x = torch.as_tensor(res.model.features(structs), dtype=torch.float32)
+    with torch.no_grad():
+        members = [m(x).double().numpy() for m in net.members]
+    # the model is the mean of its members, and the members differ (different initial weights)
+    np.testing.assert_allclose(res.model.predict(structs), np.mean(members, axis=0), rtol=1e-5, atol=1e-9)
+    assert np.abs(members[0] - members[1]).max() > 0
+    # MAE is convex: the ensemble's validation MAE is at most its members' mean
+    v = res.validation["e_mix_relaxed"]
+    assert v["mae"] <= np.mean(v["member_maes"]) + 1e-12
+    m = json.loads((res.directory / "metrics.json").read_text())
+    assert m["ensemble"] == 2 and len(m["members"]) == 2
+    model = load_materials_model(res.directory)
+    np.testing.assert_allclose(model.predict(structs), res.model.predict(structs), rtol=1e-6)
+    with pytest.raises(PhysnnError, match="'ensemble'"):
+        train_materials(cuau_data, ensemble=0)
+    with pytest.raises(PhysnnError, match="'members'"):
+        NetEnsemble([])

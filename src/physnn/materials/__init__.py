@@ -30,6 +30,7 @@ _LAZY = {
     "soap": "physnn.materials.features",
     "per_atom": "physnn.materials.features",
     "PerAtomNet": "physnn.materials.models",
+    "NetEnsemble": "physnn.materials.models",
     "train_materials": "physnn.materials.train",
     "load_materials_model": "physnn.materials.train",
     "MaterialsModel": "physnn.materials.train",

@@ -35,7 +35,7 @@ from torch import nn
 from physnn.errors import PhysnnError, check_int
 from physnn.nn import MLP
 
-__all__ = ["PerAtomNet"]
+__all__ = ["NetEnsemble", "PerAtomNet"]
 
 
 class PerAtomNet(nn.Module):
@@ -139,3 +139,47 @@ class PerAtomNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.y_mean + self.y_std * self.standardized(x)
+
+
+class NetEnsemble(nn.Module):
+    r"""The mean prediction of K independently trained networks (a deep ensemble).
+
+    .. math:: \hat y(x) = \frac1K \sum_{k=1}^{K} f_{\theta_k}(x)
+
+    Members differ only in their initial weights and batch order; averaging
+    removes the part of each member's error that is specific to its random
+    start, so the ensemble's MAE (and MSE) is at most the members' mean one
+    (convexity: :math:`|\frac1K\sum_k e_k| \le \frac1K\sum_k |e_k|`) and usually
+    below the best member's.  It
+    costs K× the training and K× the network part of a prediction.
+
+    Args:
+        members: the trained networks, all with the same input and output shapes
+            (``n_global`` and ``config()`` are taken from the first).
+
+    Shape: whatever the members take; output the members' output shape.
+
+        >>> import torch
+        >>> a, b = PerAtomNet(5, [8], 1, seed=0), PerAtomNet(5, [8], 1, seed=1)
+        >>> x = torch.randn(3, 4, 5)
+        >>> torch.allclose(NetEnsemble([a, b])(x), (a(x) + b(x)) / 2)
+        True
+    """
+
+    def __init__(self, members: Sequence[nn.Module]) -> None:
+        super().__init__()
+        members = list(members)
+        if not members:
+            raise PhysnnError("NetEnsemble: 'members' is empty; pass at least one trained network.")
+        self.members = nn.ModuleList(members)
+
+    @property
+    def n_global(self) -> int:
+        return int(getattr(self.members[0], "n_global", 0))
+
+    def config(self) -> dict[str, Any]:
+        """The first member's ``config()`` plus ``ensemble``: the number of members."""
+        return {**self.members[0].config(), "ensemble": len(self.members)}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m(x) for m in self.members]).mean(dim=0)

@@ -10,7 +10,9 @@ succeeded (failed ones are counted and skipped):
    power spectrum;
 2. trains a :class:`~physnn.materials.models.PerAtomNet` on per-atom SOAP with
    the common loop :func:`physnn.train.fit` (Adam, MSE on standardised labels,
-   early stopping on the validation loss, best weights kept);
+   early stopping on the validation loss, best weights kept) — or, with
+   ``ensemble=K``, K of them from different initial weights, whose mean
+   prediction is the model (:class:`~physnn.materials.models.NetEnsemble`);
 3. reports MAE and R² on the held-out test structures next to the label's
    standard deviation (:func:`physnn.surrogate.regression_report`);
 4. times the surrogate per structure — descriptor *and* network — against the
@@ -123,10 +125,12 @@ class MaterialsResult:
     timing: dict[str, float]
     learning_curve: dict[str, Any]
     model: MaterialsModel
-    history: Any
+    history: Any  # the first member's
     predictions: dict[str, np.ndarray] = field(default_factory=dict)
     y_test: np.ndarray | None = None
     directory: Path | None = None
+    histories: list[Any] = field(default_factory=list)  # every ensemble member's
+    validation: dict[str, dict[str, float]] = field(default_factory=dict)  # target -> {"mae", "member_maes"}
 
     def table(self) -> str:
         """A plain-text table: MAE and R² per model next to the label std, and the speed-up."""
@@ -135,7 +139,9 @@ class MaterialsResult:
             unit, f = UNITS[t]
             r = self.reports[t]
             lines.append(f"{t} [{unit}]  label std {r['label_std'] * f:.4g}  (test n={r['n']})")
-            rows = [("predict the mean", r["mean_baseline"])] + list(r["baselines"].items()) + [("per-atom network", r)]
+            k = len(self.histories)
+            name = "per-atom network" if k <= 1 else f"per-atom network ×{k} (ens.)"
+            rows = [("predict the mean", r["mean_baseline"])] + list(r["baselines"].items()) + [(name, r)]
             for name, m in rows:
                 lines.append(f"  {name:<28s} MAE {m['mae'] * f:10.4g}   R² {m['r2']:8.4f}")
         tm = self.timing
@@ -220,6 +226,7 @@ def train_materials(
     batch_size: int = 32,
     patience: int = 100,
     weight_decay: float = 0.0,
+    ensemble: int = 1,
     seed: int = 0,
     soap_options: dict[str, Any] | None = None,
     learning_curve: Sequence[float] = (),
@@ -238,6 +245,9 @@ def train_materials(
     test, val : held-out fractions of the successful structures.
     hidden, epochs, lr, batch_size, patience, weight_decay : the network and its training
         (Adam; learning rate halved on a validation plateau; early stopping with ``patience``).
+    ensemble : train this many networks (initial-weight seeds ``seed + 1000 k``, same split) and
+        predict their mean (:class:`~physnn.materials.models.NetEnsemble`); 1: a single network.
+        Training and the network part of prediction (hence the timing) cost ``ensemble``× more.
     soap_options : passed to :func:`~physnn.materials.features.soap` (``r_cut``, ``n_max``, ``l_max``,
         ``sigma``, ``compression``); default r_cut 5 Å, n_max 4, l_max 4, and the ``crossover``
         compression when more than 3 species occur.
@@ -256,6 +266,7 @@ def train_materials(
 
     from physnn.materials.features import regular_solution, soap, species_of
     from physnn.materials.generate import LABELS, to_atoms
+    from physnn.materials.models import NetEnsemble
     from physnn.surrogate import regression_report, speedup, time_per_sample
 
     owner = "train_materials"
@@ -272,6 +283,7 @@ def train_materials(
         raise PhysnnError(f"{owner}: 'targets' is empty; name at least one of {list(LABELS)}.")
     targets = [check_choice("target", t, list(LABELS), owner=owner) for t in targets]
     epochs = check_int("epochs", epochs, low=1, owner=owner)
+    ensemble = check_int("ensemble", ensemble, low=1, high=64, owner=owner)
     fractions = [check_range("learning_curve fraction", f, low=0, high=1, low_inclusive=False, owner=owner)
                  for f in learning_curve]
 
@@ -310,16 +322,28 @@ def train_materials(
         preds["regular-solution ridge"] = _ridge("composition").fit(comp[r_tr], y[train_ids]).predict(comp[rows(te)])
         preds["SOAP ridge (outer)"] = _ridge("soap").fit(soap_outer[r_tr], y[train_ids]).predict(soap_outer[rows(te)])
         g = (lambda r: comp[r]) if use_global else (lambda r: None)  # noqa: E731
-        net, hist = _train_net(x_atom_all[r_tr], g(r_tr), y[train_ids], x_atom_all[rows(va)], g(rows(va)), y[va],
-                               hidden=hidden, epochs=epochs, lr=lr, batch_size=batch_size, patience=patience,
-                               seed=seed, weight_decay=weight_decay, progress=show)
+        nets, hists = [], []
+        for k in range(ensemble):
+            net_k, hist_k = _train_net(x_atom_all[r_tr], g(r_tr), y[train_ids], x_atom_all[rows(va)], g(rows(va)),
+                                       y[va], hidden=hidden, epochs=epochs, lr=lr, batch_size=batch_size,
+                                       patience=patience, seed=seed + 1000 * k, weight_decay=weight_decay,
+                                       progress=show)
+            nets.append(net_k)
+            hists.append(hist_k)
+        net = nets[0] if ensemble == 1 else NetEnsemble(nets).eval()
         preds["network"] = _predict(net, x_atom_all[rows(te)], g(rows(te)))
-        return {k: v.reshape(len(te), -1) for k, v in preds.items()}, net, hist
+        # validation error of the model and of each member (what model choices may look at)
+        va_err = lambda m: np.mean(np.abs(_predict(m, x_atom_all[rows(va)], g(rows(va))) - y[va]), axis=0)  # noqa: E731
+        val_rep = {"mae": va_err(net), "member_maes": np.stack([va_err(m) for m in nets])}
+        return {k: v.reshape(len(te), -1) for k, v in preds.items()}, net, (hists, val_rep)
 
     import sys
 
     show = sys.stderr.isatty() if progress is None else bool(progress)
-    preds, net, history = fit_all(tr, show=show)
+    preds, net, (histories, val_rep) = fit_all(tr, show=show)
+    history = histories[0]
+    validation = {t: {"mae": float(val_rep["mae"][j]), "member_maes": val_rep["member_maes"][:, j].tolist()}
+                  for j, t in enumerate(targets)}
     reports = {}
     for j, t in enumerate(targets):
         base = {k: v[:, j] for k, v in preds.items() if k != "network"}
@@ -364,7 +388,7 @@ def train_materials(
     result = MaterialsResult(task=task, targets=targets, n_total=len(ok), n_failed=n_failed, n_train=len(tr),
                              n_val=len(va), n_test=len(te), reports=reports, timing=timing,
                              learning_curve=curve, model=model, history=history, predictions=preds,
-                             y_test=y[te])
+                             y_test=y[te], histories=histories, validation=validation)
     if out is not None:
         result.directory = _write_run(Path(out), result, meta)
     return result
@@ -445,7 +469,10 @@ def _write_run(directory: Path, result: MaterialsResult, meta: dict[str, Any]) -
         "n_val": result.n_val, "n_test": result.n_test, "units": "stored units: eV/atom, Å, GPa",
         "reports": result.reports, "timing": result.timing, "learning_curve": result.learning_curve,
         "stop_reason": result.history.stop_reason.value, "best_epoch": result.history.best_epoch,
-        "epochs_run": result.history.epochs_run,
+        "epochs_run": result.history.epochs_run, "ensemble": len(result.histories),
+        "members": [{"stop_reason": h.stop_reason.value, "best_epoch": h.best_epoch, "epochs_run": h.epochs_run}
+                    for h in result.histories],
+        "validation": result.validation,
     })
     result.history.to_csv(directory / "history.csv")
     plot_history(result.history, path=directory / "figures" / "loss.png")
@@ -460,7 +487,7 @@ def load_materials_model(directory: str | os.PathLike) -> MaterialsModel:
     import json
 
     from physnn.errors import check_file
-    from physnn.materials.models import PerAtomNet
+    from physnn.materials.models import NetEnsemble, PerAtomNet
     from physnn.train.checkpoint import load_weights
 
     d = Path(directory)
@@ -468,8 +495,13 @@ def load_materials_model(directory: str | os.PathLike) -> MaterialsModel:
     if state.get("format") != "physnn-materials-1":
         raise PhysnnError(f"load_materials_model: {str(d)!r} is not a materials run (format {state.get('format')!r}).")
     cfg = state["model"]
-    net = PerAtomNet(cfg["n_features"], cfg["hidden"], cfg["n_out"], activation=cfg["activation"],
-                     n_global=cfg.get("n_global", 0))
+
+    def member():
+        return PerAtomNet(cfg["n_features"], cfg["hidden"], cfg["n_out"], activation=cfg["activation"],
+                          n_global=cfg.get("n_global", 0))
+
+    k = int(cfg.get("ensemble", 1))
+    net = member() if k == 1 else NetEnsemble([member() for _ in range(k)])
     load_weights(net, check_file(d / "model.safetensors", owner="load_materials_model", what="weights"))
     net.eval()
     return MaterialsModel(net, state["species"], state["soap_options"], state["targets"])
