@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from physnn.errors import PhysnnError, check_file, check_int, check_range
-from physnn.files import atomic_path
+from physnn.files import atomic_path, cache_dir
 
 __all__ = ["burgers_dataset", "ns_dataset", "save_dataset", "load_dataset", "default_cache_dir"]
 
@@ -49,9 +49,8 @@ _FORMAT = "physnn-fluids-1"
 
 
 def default_cache_dir() -> Path:
-    """``$PHYSNN_CACHE/fluids`` or ``~/.cache/physnn/fluids``."""
-    base = os.environ.get("PHYSNN_CACHE")
-    return (Path(base) if base else Path.home() / ".cache" / "physnn") / "fluids"
+    """``$PHYSNN_CACHE/fluids`` or ``~/.cache/physnn/fluids`` (:func:`physnn.files.cache_dir`)."""
+    return cache_dir("fluids")
 
 
 def save_dataset(data: dict[str, Any], path: str | os.PathLike) -> Path:
