@@ -16,7 +16,7 @@ quick::
 from __future__ import annotations
 
 from physnn._lazy import lazy_exports
-from physnn.errors import PhysnnError
+from physnn.errors import PhysnnError  # noqa: F401 (re-exported in __all__)
 
 __version__ = "0.1.0"
 

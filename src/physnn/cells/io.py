@@ -108,21 +108,24 @@ def check_labels(
     return a
 
 
-def read_image(path: str | Path) -> np.ndarray:
-    """Read a 2-D image from a TIFF (tifffile) or PNG/JPEG (scikit-image) file; RGB is averaged to grey."""
-    p = check_file(path, owner="read_image", what="image file")
+def _imread(p: Path, owner: str, what: str) -> np.ndarray:
+    """The pixels of a TIFF (tifffile) or PNG/JPEG (scikit-image) file; a reader's error names the file."""
     try:
         if p.suffix.lower() in (".tif", ".tiff"):
             import tifffile
 
-            a = tifffile.imread(p)
-        else:
-            from skimage import io as skio
+            return np.asarray(tifffile.imread(p))
+        from skimage import io as skio
 
-            a = skio.imread(p)
+        return np.asarray(skio.imread(p))
     except Exception as exc:  # noqa: BLE001 - a reader's own error, re-raised with the path
-        raise PhysnnError(f"read_image: cannot read {str(p)!r} as an image ({type(exc).__name__}: {exc}).") from None
-    a = np.asarray(a)
+        raise PhysnnError(f"{owner}: cannot read {str(p)!r} as {what} ({type(exc).__name__}: {exc}).") from None
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Read a 2-D image from a TIFF (tifffile) or PNG/JPEG (scikit-image) file; RGB is averaged to grey."""
+    p = check_file(path, owner="read_image", what="image file")
+    a = _imread(p, "read_image", "an image")
     if a.ndim == 3 and a.shape[-1] in (3, 4):
         a = a[..., :3].mean(axis=-1)
     return check_image("image", np.squeeze(a), owner=f"read_image({p.name})")
@@ -131,18 +134,8 @@ def read_image(path: str | Path) -> np.ndarray:
 def read_mask(path: str | Path, *, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """Read an instance mask (TIFF/PNG) and check it: integer labels, 2-D, optional shape."""
     p = check_file(path, owner="read_mask", what="mask file")
-    try:
-        if p.suffix.lower() in (".tif", ".tiff"):
-            import tifffile
-
-            a = tifffile.imread(p)
-        else:
-            from skimage import io as skio
-
-            a = skio.imread(p)
-    except Exception as exc:  # noqa: BLE001
-        raise PhysnnError(f"read_mask: cannot read {str(p)!r} as a mask ({type(exc).__name__}: {exc}).") from None
-    return check_labels("mask", np.squeeze(np.asarray(a)), shape=shape, owner=f"read_mask({p.name})")
+    a = _imread(p, "read_mask", "a mask")
+    return check_labels("mask", np.squeeze(a), shape=shape, owner=f"read_mask({p.name})")
 
 
 def write_tiff(path: str | Path, array: np.ndarray) -> Path:

@@ -35,12 +35,6 @@ def _names(text: Optional[str], default: tuple[str, ...] | None) -> list[str] | 
     return names
 
 
-def _unique(base: Path) -> Path:
-    from physnn.runs import unique_run_dir
-
-    return unique_run_dir(base)
-
-
 _TRAIN_EPILOG = (
     "Examples:\n\n"
     "  physnn hep train --data top.parquet --data qcd.parquet --model mlp\n\n"
@@ -73,6 +67,7 @@ def train(
     from physnn.errors import check_choice
     from physnn.hep.classify import MODELS, train_tagger, write_tagger_run
     from physnn.hep.features import JET_FEATURES, PARTICLE_FEATURES, load_jets
+    from physnn.runs import unique_run_dir
 
     model = check_choice("--model", model, MODELS, owner="hep train")
     set_model = model != "mlp"
@@ -84,7 +79,7 @@ def train(
                      label=label, weights=weights, tree=tree)
     tagger = train_tagger(jets, model=model, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
                           progress=False if quiet else None)
-    d = write_tagger_run(tagger, _unique(out or Path("runs") / f"hep-{model}"),
+    d = write_tagger_run(tagger, unique_run_dir(out or Path("runs") / f"hep-{model}"),
                          data=",".join(str(p) for p in data))
     m = tagger.metrics
     typer.echo(f"{len(jets)} jets ({int(jets.y.sum())} signal); train/val/test = "
@@ -119,11 +114,12 @@ def anomaly(
     """Train an autoencoder on background jets; report the anomaly AUC and the score-mass correlation."""
     from physnn.hep.anomaly import ANOMALY_FEATURES, train_anomaly, write_anomaly_run
     from physnn.hep.features import load_jets
+    from physnn.runs import unique_run_dir
 
     jets = load_jets(data if len(data) > 1 else data[0], features=_names(features, ANOMALY_FEATURES),
                      label=label, tree=tree)
     res = train_anomaly(jets, latent=latent, decorrelate=decorrelate, lam=lam, epochs=epochs, seed=seed)
-    d = write_anomaly_run(res, _unique(out or Path("runs") / "hep-anomaly"))
+    d = write_anomaly_run(res, unique_run_dir(out or Path("runs") / "hep-anomaly"))
     m = res.metrics
     typer.echo(f"trained on {m['n_train_background']} background jets; test: {m['n_test']} jets "
                f"({m['n_test_signal']} signal)")

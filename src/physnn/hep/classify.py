@@ -121,14 +121,14 @@ class JetObjective(Objective):
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         if self.val is None:
             return {}
-        from sklearn.metrics import roc_auc_score
+        from physnn.train.metrics import roc_auc
 
         inputs, y, w = self.val
         logits = predict_logits(model, inputs)
         yt = torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1)
         wt = None if w is None else torch.as_tensor(w, dtype=torch.float32).reshape(-1, 1)
         return {"val_loss": float(self._loss(logits, yt, wt)),
-                "val_auc": float(roc_auc_score(yt.numpy().ravel(), logits.numpy().ravel()))}
+                "val_auc": float(roc_auc(yt.numpy().ravel(), logits.numpy().ravel()))}
 
 
 @torch.no_grad()

@@ -109,18 +109,20 @@ def roc(y: Any, score: Any) -> dict[str, Any]:
     r"""The ROC curve: ``eff_s`` (:math:`\varepsilon_S`), ``eff_b`` (:math:`\varepsilon_B`), ``thresholds``, ``auc``.
 
     From :func:`sklearn.metrics.roc_curve` (all thresholds kept) and
-    :func:`sklearn.metrics.roc_auc_score`; the AUC is the probability that a
+    :func:`physnn.train.metrics.roc_auc` (rank sum); the AUC is the probability that a
     random signal jet scores above a random background jet.
 
         >>> r = roc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
         >>> r["auc"]
         0.75
     """
-    from sklearn.metrics import roc_auc_score, roc_curve
+    from sklearn.metrics import roc_curve
+
+    from physnn.train.metrics import roc_auc
 
     y, s = _pair(y, score, "roc")
     fpr, tpr, thr = roc_curve(y, s, drop_intermediate=False)
-    return {"eff_s": tpr, "eff_b": fpr, "thresholds": thr, "auc": float(roc_auc_score(y, s))}
+    return {"eff_s": tpr, "eff_b": fpr, "thresholds": thr, "auc": float(roc_auc(y, s))}
 
 
 def _rej(sig_sorted_desc: np.ndarray, bkg: np.ndarray, eff_s: float) -> tuple[float, int, float]:
@@ -184,15 +186,15 @@ def bootstrap_rejection(y: Any, score: Any, eff_s: float = 0.5, *, n_boot: int =
 
 def bootstrap_auc(y: Any, score: Any, *, n_boot: int = 200, seed: int = 0) -> tuple[float, float]:
     """The AUC and its bootstrap standard deviation (classes resampled separately)."""
-    from sklearn.metrics import roc_auc_score
+    from physnn.train.metrics import roc_auc
 
     y, s = _pair(y, score, "bootstrap_auc")
     sig, bkg = s[y == 1], s[y == 0]
     yy = np.r_[np.ones(sig.size), np.zeros(bkg.size)]
     rng = np.random.default_rng(seed)
-    vals = [roc_auc_score(yy, np.r_[rng.choice(sig, sig.size), rng.choice(bkg, bkg.size)])
+    vals = [roc_auc(yy, np.r_[rng.choice(sig, sig.size), rng.choice(bkg, bkg.size)])
             for _ in range(check_int("n_boot", n_boot, low=2, owner="bootstrap_auc"))]
-    return float(roc_auc_score(y, s)), float(np.std(vals, ddof=1))
+    return float(roc_auc(y, s)), float(np.std(vals, ddof=1))
 
 
 def overtraining(y_train: Any, s_train: Any, y_test: Any, s_test: Any, *, alpha: float = 0.05) -> dict[str, Any]:
@@ -246,13 +248,13 @@ def permutation_ranking(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarr
     across all real particles of all jets; padded slots stay empty).  Returns one dict per
     feature (``feature``, ``auc_drop``, ``auc_drop_err``), largest drop first.
     """
-    from sklearn.metrics import roc_auc_score
+    from physnn.train.metrics import roc_auc
 
     y = check_labels(y, owner="permutation_ranking")
     X = np.asarray(X)
     if X.shape[-1] != len(names):
         raise PhysnnError(f"permutation_ranking: {len(names)} names for {X.shape[-1]} features.")
-    base = roc_auc_score(y, predict(X))
+    base = roc_auc(y, predict(X))
     rng = np.random.default_rng(seed)
     rows = []
     for j, name in enumerate(names):
@@ -264,7 +266,7 @@ def permutation_ranking(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarr
                 col[mask] = rng.permutation(col[mask])
             else:
                 Xp[..., j] = X[rng.permutation(X.shape[0])][..., j]
-            drops.append(base - roc_auc_score(y, predict(Xp)))
+            drops.append(base - roc_auc(y, predict(Xp)))
         rows.append({"feature": name, "auc_drop": float(np.mean(drops)),
                      "auc_drop_err": float(np.std(drops, ddof=1)) if len(drops) > 1 else 0.0})
     rows.sort(key=lambda r: -r["auc_drop"])

@@ -101,9 +101,9 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
             if r5["rejection"] else f"> {r5['rejection_lower_bound']:.0f} (0 jets)"
         rows.append([name, f"{m['auc']:.3f} ± {m['auc_err']:.3f}", rej,
                      f"{m['overtraining']['ks_p_signal']:.2f} / {m['overtraining']['ks_p_background']:.2f}"])
-    from sklearn.metrics import roc_auc_score
+    from physnn.train.metrics import roc_auc
 
-    rows.append(["cut 140 < m < 210 GeV, τ32", f"{roc_auc_score(y_te, cut):.3f}", "", ""])
+    rows.append(["cut 140 < m < 210 GeV, τ32", f"{roc_auc(y_te, cut):.3f}", "", ""])
     rows.append(["autoencoder (QCD only), anomaly score", f"{anomaly.metrics['auc']:.3f} ± {anomaly.metrics['auc_err']:.3f}", "", ""])
     table = markdown_table(["tagger", "AUC (test)", "1/ε_B at ε_S = 0.5", "KS p sig / bkg"], rows)
 
