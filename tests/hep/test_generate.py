@@ -58,12 +58,51 @@ def test_bit_identical_for_any_number_of_workers(qcd6):
     assert not np.array_equal(other["pt"], jets1["pt"][:3])
 
 
+def _assert_same_jets(a, b):
+    """Every column — scalars, τ_N and the constituents — bit for bit.
+
+    Exact equality is expected, not just closeness: SlowJet (Pythia's fjcore)
+    clusters the same input list in the same order as the ``fastjet`` package,
+    and reclustering its leading jet's constituents repeats that jet's own
+    recombination sequence, so the same four-vectors come out.
+    """
+    assert sorted(a) == sorted(b)
+    for c in a:
+        assert a[c].shape == b[c].shape, c
+        assert np.array_equal(a[c], b[c]), c
+
+
 def test_prefilter_does_not_change_the_jets(qcd6):
-    jets1, _ = qcd6
+    jets1, stats1 = qcd6
+    assert stats1["full_clustering_fallbacks"] == 0 and "prefilter_missed" not in stats1
+    # prefilter=False: full-event FastJet clustering of every event, the reference path
     jets2, stats = generate_jets("qcd", n=3, seed=11, chunk_size=3, prefilter=False, return_stats=True, **SMALL)
-    assert stats["prefilter_missed"] == 0
-    for c in jets2:
-        assert np.array_equal(jets2[c], jets1[c][:3]), c
+    assert stats["prefilter_missed"] == 0 and "full_clustering_fallbacks" not in stats
+    _assert_same_jets(jets2, {c: v[:3] for c, v in jets1.items()})
+
+
+@pytest.mark.parametrize(("signal", "n", "seed"), [("qcd", 20, 3), ("top", 10, 4)])
+def test_slowjet_jet_path_equals_full_event_clustering(signal, n, seed):
+    # the fast path (FastJet on the constituents of SlowJet's leading jet) against FastJet on the
+    # whole event, on the same events (the filters do not touch Pythia's random numbers)
+    from physnn.hep.generate import generate_chunk
+
+    fast, sf = generate_chunk(JetConfig(signal, n_constituents=30), seed, n)
+    full, sr = generate_chunk(JetConfig(signal, n_constituents=30, prefilter=False), seed, n)
+    assert sf["events"] == sr["events"] and sr["prefilter_missed"] == 0
+    assert sf["full_clustering_fallbacks"] == 0 and sf["prefilter_passed"] >= n
+    _assert_same_jets(fast, full)
+
+
+def test_full_clustering_fallback_gives_the_same_jets(monkeypatch, qcd6):
+    import physnn.hep.generate as gen
+
+    jets1, _ = qcd6
+    # a negative tolerance fails every consistency check: every event takes the fallback
+    monkeypatch.setattr(gen, "_SUBSET_RTOL", -1.0)
+    jets2, stats = generate_jets("qcd", n=3, seed=11, chunk_size=3, return_stats=True, **SMALL)
+    assert stats["full_clustering_fallbacks"] == stats["prefilter_passed"] >= 3
+    _assert_same_jets(jets2, {c: v[:3] for c, v in jets1.items()})
 
 
 def test_top_jets_are_truth_matched_and_heavy():

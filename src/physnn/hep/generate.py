@@ -27,24 +27,36 @@ Phys. 7 (2019) 014) was made, at generator level:
    ~5–8× the CPU time.  Pick ``pthat_range`` (CLI ``--pthat-min/--pthat-max``)
    by that trade-off; the generator records :math:`\hat p_T` of every
    accepted jet (``stats["pthat_quantiles"]``), so a pile-up of jets at the
-   lower edge shows when the window is too tight.  (b) Pythia's own jet finders, in C++, on
-   the visible particles: the cone finder ``CellJet`` (0.1 × 0.1 cells,
-   R = 0.8) must find a leading jet with :math:`0.85\,p_{T,min} \le E_T \le
-   1.2\,p_{T,max}` and :math:`|\eta| < \eta_{max} + 0.5` (~0.14 ms an
-   event), then ``SlowJet`` (anti-kt R = 0.8 through Pythia's embedded fjcore,
-   visible particles with :math:`|\eta| < \eta_{max} + R + 0.5`, ~0.4 ms) must find its leading jet within the pT window widened by 2 % and
-   :math:`|y| < \eta_{max} + 0.05` — and, for signal, truth-matched with
-   ΔR < R + 0.05.  Only events that pass reach Python's particle loop and the
-   full FastJet clustering (~2.5 ms).  With ``prefilter=False`` every event
-   is clustered and the generator counts the accepted jets the pre-filters
-   would have lost (``stats["prefilter_missed"]``); since the filters do not
-   touch Pythia's random numbers, the same seed gives the same jets either
-   way when nothing is missed (tested).
+   lower edge shows when the window is too tight.  (b) Pythia's own jet
+   finders, in C++, on the visible particles.  The cone finder ``CellJet``
+   (0.1 × 0.1 cells, R = 0.8, :math:`|\eta| < \eta_{max} + R + 0.2`) must
+   find a leading jet with :math:`0.85\,p_{T,min} \le E_T \le
+   1.2\,p_{T,max}` and :math:`|\eta| < \eta_{max} + 0.5` (~0.12 ms an event;
+   the only approximate filter).  Then ``SlowJet`` — anti-kt, R = 0.8,
+   through Pythia's embedded fjcore (FastJet's own core) on *all* visible
+   final-state particles (``etaMax = 25``, SlowJet's "no cut"; ~0.47 ms, on
+   the ~60–70 % of events CellJet passes) — is already the jet finder of
+   step 3: its jets, sorted by decreasing pT, are the ones FastJet finds on
+   the same particles, so its leading jet must pass the final cuts of step 4
+   (pT window, :math:`|\eta| < \eta_{max}`, for signal the truth matching),
+   loosened by 1e-9 for rounding only.  With ``prefilter=False`` every event
+   is clustered in full by FastJet (the reference path) and the generator
+   counts the accepted jets the pre-filters would have lost
+   (``stats["prefilter_missed"]``); since the filters do not touch Pythia's
+   random numbers, the same seed gives the same jets either way when nothing
+   is missed — bit for bit (tested).
 3. **Jets**: anti-kt, R = 0.8, E-scheme, on all visible final-state particles
    (neutrinos excluded) with the ``fastjet`` package —
    ``fastjet.JetDefinition(fastjet.antikt_algorithm, 0.8)``, the two-argument
    form; the four-argument form ``(alg, R, E_scheme, Best)`` silently gives
-   the pt-scheme in the Python bindings.
+   the pt-scheme in the Python bindings.  Python does not loop over the
+   ~1,300 particles of an event: for an event that passes the pre-filters it
+   reads only the ~50–150 constituents of SlowJet's leading jet
+   (``SlowJet.constituents(0)``) and runs FastJet on those, which must give
+   back exactly one jet with SlowJet's four-momentum (to 1e-9 × E); if not,
+   the event is clustered in full and counted in
+   ``stats["full_clustering_fallbacks"]`` (0 in every sample tested so far).
+   Tested: the same jets, bit for bit, as clustering every event in full.
 4. **Selection**: the *leading* jet of the event with
    ``pt_range[0] < pT < pt_range[1]`` and :math:`|\eta| <` ``eta_max``; at
    most one jet per event.  A signal jet must contain the hadronic top (W)
@@ -57,12 +69,14 @@ Phys. 7 (2019) 014) was made, at generator level:
    τ1…τ4, τ21, τ32, constituent count, label and the leading N constituents).
 
 **Speed** (``benchmarks/hep_generate.py``, CPU seconds of one process, so a
-busy machine does not distort the ratio): physnn processes 0.82–0.83 of raw
-``pythia.next()``'s events per second for QCD (acceptance 19 %) and
-0.83–0.91 for top (acceptance 8–9 %), i.e. ~20 QCD and ~13 top jets per CPU
-second.  What remains on top of Pythia is Python's loop over the ~1,700
-particles of an accepted event, the FastJet clustering and the substructure
-(~4 ms a jet) and the pre-filters (~0.5 ms an event).
+busy machine does not distort the ratio): physnn processes 0.88–0.89 of raw
+``pythia.next()``'s events per second for QCD (acceptance 17 %) and
+0.87–0.89 for top (acceptance 10 %), i.e. ~25 QCD and ~17 top jets per CPU
+second.  What remains on top of Pythia (~12 % of its time) is mostly the
+pre-filters' C++ jet finding, ~0.45 ms an event (CellJet on every event,
+SlowJet on the ~60–70 % it passes), then per accepted jet ~0.5 ms to read
+its constituents and rerun FastJet on them and ~1 ms for the substructure
+(N-subjettiness).
 
 **Parallel and reproducible.**  The sample is cut into chunks of
 ``chunk_size`` jets; chunk ``i`` runs its own Pythia with
@@ -123,7 +137,7 @@ _PROCESSES: dict[str, tuple[str, ...]] = {
 _OWNER = "generate_jets"
 _PYTHIA_SEED_MAX = 900_000_000  # Pythia's Random:seed range is [-1, 900000000]; 0 means "from the clock"
 _CELL_WINDOW = (0.85, 1.2)  # leading CellJet E_T window, in units of pt_range
-_SLOW_MARGIN = 0.02  # SlowJet leading-jet pT window widened by 2 % on each side
+_SLOW_SLACK = 1e-9  # SlowJet's leading jet is FastJet's: the final cuts, loosened by rounding slack only
 _MAX_EVENTS_WITHOUT_JET = 20_000  # give up (with a message) if a configuration yields no jet at all
 
 
@@ -349,7 +363,8 @@ class _Rejected(Exception):
 _SCALARS = ("pt", "eta", "phi", "mass", "tau1", "tau2", "tau3", "tau4", "tau21", "tau32",
             "n_constituents", "label")
 _STAT_KEYS = ("events", "failed", "prefilter_passed", "in_window", "truth_rejected", "accepted",
-              "prefilter_missed")
+              "prefilter_missed", "full_clustering_fallbacks")
+_SUBSET_RTOL = 1e-9  # FastJet on SlowJet's constituents must reproduce SlowJet's jet to this x E (else full clustering)
 
 
 def _truth_partons(event: Any, signal: str) -> list[list[tuple[float, float]]]:
@@ -391,6 +406,46 @@ def _matches(jet_y: float, jet_phi: float, group: list[tuple[float, float]], rad
     return True
 
 
+def _full_event_jet(event: Any, fastjet: Any, jet_def: Any, pt_min: float) -> tuple[Any, np.ndarray] | None:
+    """The reference path: FastJet on all visible final-state particles; (leading jet, its constituents' p4)."""
+    p4_list = [(p.px(), p.py(), p.pz(), p.e()) for p in event.particles() if p.isFinal() and p.isVisible()]
+    pseudojet = fastjet.PseudoJet
+    cs = fastjet.ClusterSequence([pseudojet(*v) for v in p4_list], jet_def)
+    jets = fastjet.sorted_by_pt(cs.inclusive_jets(pt_min))
+    if not jets:
+        return None
+    # an input particle's cluster_hist_index() is its position in p4_list
+    idx = np.array([c.cluster_hist_index() for c in jets[0].constituents()], dtype=np.int64)
+    return jets[0], np.asarray(p4_list, dtype=np.float64)[idx]
+
+
+def _slowjet_leading_jet(event: Any, slow: Any, fastjet: Any, jet_def: Any) -> tuple[Any, np.ndarray] | None:
+    """The fast path: FastJet anti-kt on the constituents of SlowJet's leading jet only.
+
+    SlowJet (fjcore, FastJet's own core) has already clustered all visible
+    final-state particles, so its leading jet *is* FastJet's; reclustering just
+    its ~50-150 constituents gives a ``fastjet.PseudoJet`` for the features
+    without Python touching the other ~1,200 particles.  Returns None — the
+    caller then clusters the full event — unless FastJet finds exactly one jet
+    whose four-momentum equals SlowJet's ``p(0)`` within ``_SUBSET_RTOL`` × E.
+    """
+    p4_list = []
+    for i in slow.constituents(0):  # event indices, increasing: the order of the full-event input list
+        p = event[i]
+        p4_list.append((p.px(), p.py(), p.pz(), p.e()))
+    pseudojet = fastjet.PseudoJet
+    cs = fastjet.ClusterSequence([pseudojet(*v) for v in p4_list], jet_def)
+    jets = cs.inclusive_jets(0.0)
+    if len(jets) != 1:  # every input ends in exactly one inclusive jet: one jet means all of them
+        return None
+    jet, ref = jets[0], slow.p(0)
+    tol = _SUBSET_RTOL * ref.e()
+    if not (abs(jet.px() - ref.px()) <= tol and abs(jet.py() - ref.py()) <= tol
+            and abs(jet.pz() - ref.pz()) <= tol and abs(jet.e() - ref.e()) <= tol):
+        return None
+    return jet, np.asarray(p4_list, dtype=np.float64)
+
+
 def generate_chunk(
     config: JetConfig,
     seed: int,
@@ -404,7 +459,9 @@ def generate_chunk(
     Returns ``(jets, stats)``: ``jets`` has the columns of
     :mod:`physnn.hep.jetio` plus ``_pthat`` (the hard scale of each jet's
     event); ``stats`` counts events, pre-filter passes, window passes, truth
-    rejections and CPU seconds.  ``report(new_jets, new_events)`` is called
+    rejections, full-event clusterings the fast jet path fell back to
+    (``full_clustering_fallbacks``, expected 0) and CPU seconds (also per
+    stage, ``stage_cpu_s``).  ``report(new_jets, new_events)`` is called
     after each accepted jet (progress).  The result depends only on
     ``(config, seed, count)``; the first ``k`` jets of ``count`` are the jets of
     ``k``.
@@ -431,11 +488,12 @@ def generate_chunk(
     cell_eta = eta_max + radius + 0.2
     cell = pythia8mc.CellJet(cell_eta, int(round(2 * cell_eta / 0.1)), 64, 2)
     cell_lo, cell_hi = _CELL_WINDOW[0] * lo, _CELL_WINDOW[1] * hi
-    # Pythia's anti-kt (its embedded fjcore) on visible particles (select = 2, true masses)
-    slow = pythia8mc.SlowJet(-1, radius, 0.5 * lo, cell_eta + 0.3, 2, 2, None, True, True)
-    slow_lo, slow_hi = (1 - _SLOW_MARGIN) * lo, (1 + _SLOW_MARGIN) * hi
+    # Pythia's anti-kt (its embedded fjcore, i.e. FastJet's core) on ALL visible final-state particles:
+    # etaMax = 25 is SlowJet's "no eta cut" (select = 2: visible, massSet = 2: true masses), so its jets,
+    # sorted by decreasing pT, are FastJet's on the same input list
+    slow = pythia8mc.SlowJet(-1, radius, 0.5 * lo, 25.0, 2, 2, None, True, True)
+    slow_lo, slow_hi = (1 - _SLOW_SLACK) * lo, (1 + _SLOW_SLACK) * hi
     jet_def = fastjet.JetDefinition(fastjet.antikt_algorithm, radius)  # two arguments: E-scheme
-    pseudojet = fastjet.PseudoJet
     is_signal = config.signal != "qcd"
     event = pythia.event
     n_new_events = 0
@@ -461,37 +519,38 @@ def generate_chunk(
             if not ok:
                 stats["failed"] += 1
                 continue
-            # pre-filter 1: Pythia's cone jet finder on a 0.1 x 0.1 cell grid (cheap)
+            # pre-filter 1: Pythia's cone jet finder on a 0.1 x 0.1 cell grid (cheap); CellJet keeps its
+            # jets in decreasing E_T, so jet 0 is the leading one
             cell.analyze(event, cell_lo, radius, 1.5)
-            lead_et, lead_eta = 0.0, 0.0
-            for k in range(cell.size()):
-                if cell.eT(k) > lead_et:
-                    lead_et, lead_eta = cell.eT(k), cell.etaWeighted(k)
-            passed = cell_lo <= lead_et <= cell_hi and abs(lead_eta) < eta_max + 0.5
-            # pre-filter 2: Pythia's own anti-kt leading jet in the window (with a margin)
+            passed = cell.size() > 0 and cell_lo <= cell.eT(0) <= cell_hi and abs(cell.etaWeighted(0)) < eta_max + 0.5
+            # pre-filter 2: Pythia's own anti-kt leading jet (= FastJet's) in the window and, for signal,
+            # truth-matched: the final cuts, which the FastJet jet below must pass again
+            groups: list = []
             if passed or not config.prefilter:
                 slow.analyze(event)
                 passed = passed and slow.sizeJet() > 0 and slow_lo < slow.pT(0) < slow_hi \
-                    and abs(slow.y(0)) < eta_max + 0.05
-                groups = _truth_partons(event, config.signal) if is_signal else []
-                if passed and is_signal:
-                    passed = any(_matches(slow.y(0), slow.phi(0), g, radius + 0.05) for g in groups)
+                    and abs(slow.p(0).eta()) < eta_max + _SLOW_SLACK
+                if is_signal and (passed or not config.prefilter):
+                    groups = _truth_partons(event, config.signal)
+                    if passed:
+                        passed = any(_matches(slow.y(0), slow.phi(0), g, radius + _SLOW_SLACK) for g in groups)
             t2 = clock()
             stage["prefilter"] += t2 - t1
             if config.prefilter and not passed:
                 continue
             stats["prefilter_passed"] += 1
-            # the full clustering: FastJet anti-kt, E-scheme, all visible final-state particles
-            p4_list = [(p.px(), p.py(), p.pz(), p.e()) for p in event.particles()
-                       if p.isFinal() and p.isVisible()]
-            # an input particle's cluster_hist_index() is its position in this list
-            cs = fastjet.ClusterSequence([pseudojet(*v) for v in p4_list], jet_def)
-            jets = fastjet.sorted_by_pt(cs.inclusive_jets(0.5 * lo))
+            # the jet: FastJet anti-kt, E-scheme, on all visible final-state particles — through SlowJet's
+            # leading jet (identical, checked) when the pre-filters ran, else by clustering the full event
+            found = _slowjet_leading_jet(event, slow, fastjet, jet_def) if config.prefilter else None
+            if found is None:
+                if config.prefilter:
+                    stats["full_clustering_fallbacks"] += 1
+                found = _full_event_jet(event, fastjet, jet_def, 0.5 * lo)
             t3 = clock()
             stage["clustering"] += t3 - t2
-            if not jets:
+            if found is None:
                 continue
-            jet = jets[0]
+            jet, p4 = found
             jpt, jeta = jet.pt(), jet.eta()
             if not (lo < jpt < hi and abs(jeta) < eta_max):
                 continue
@@ -502,8 +561,6 @@ def generate_chunk(
                 continue
             if not passed:
                 stats["prefilter_missed"] += 1
-            idx = np.array([c.cluster_hist_index() for c in jet.constituents()], dtype=np.int64)
-            p4 = np.asarray(p4_list, dtype=np.float64)[idx]
             kin = kinematics(p4)
             order = np.argsort(-kin["pt"], kind="stable")
             p4, kin = p4[order], {k: v[order] for k, v in kin.items()}
@@ -835,4 +892,6 @@ def _summarise(all_stats: list[dict], new_stats: list[dict], pthat: np.ndarray, 
     )
     if config.prefilter:
         out.pop("prefilter_missed")
+    else:
+        out.pop("full_clustering_fallbacks")  # every event is clustered in full
     return out
