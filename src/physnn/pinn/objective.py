@@ -17,6 +17,21 @@ Bischof & Kraus 2021, which rescales the terms from their loss ratios at no
 extra gradient cost).  Collocation points can be resampled every few epochs
 and refined where the residual is largest (RAR, Lu et al. 2021).
 
+Causal weighting (Wang, Sankaran & Perdikaris 2022, "Respecting causality is
+all you need for training physics-informed neural networks"), for problems
+with a time coordinate ``t``: the collocation points are binned into
+:math:`M` equal time slices with mean squared residuals :math:`L_1 … L_M`,
+and the PDE term becomes
+
+.. math::
+
+    L_{pde} = \frac1M \sum_{i=1}^M w_i L_i, \qquad
+    w_i = \exp\Big(-\varepsilon \sum_{k<i} L_k\Big)\ \text{(not differentiated)},
+
+so a later slice only counts once the earlier ones are solved
+(``causal=ε``, ``causal_bins=M``; the weight of the last slice is logged as
+``causal_min_weight``: training has reached the final time when it nears 1).
+
 Logged after every epoch: ``pinn_loss`` (the weighted loss at the weights
 the epoch ends with — the value that decides the best epoch), ``loss_pde``,
 ``loss_<condition>`` (unweighted mean squares, last step), ``lambda_<term>`` when adaptive, ``l2_error`` (and
@@ -89,6 +104,11 @@ class PINNObjective(Objective):
         Draw fresh collocation points every this many epochs.
     rar : RAR, optional
         Residual-based adaptive refinement.
+    causal : float, optional
+        ε of causal weighting over time slices (needs a coordinate named
+        ``"t"``); ``None`` (default) weights all points alike.
+    causal_bins : int
+        M, the number of time slices for ``causal`` (default 32).
     reference_points : int
         Points of a regular grid for the ``l2_error`` against the reference.
     seed : int
@@ -107,6 +127,8 @@ class PINNObjective(Objective):
         steps_per_epoch: int = 1,
         resample_every: int | None = None,
         rar: RAR | None = None,
+        causal: float | None = None,
+        causal_bins: int = 32,
         reference_points: int = 10000,
         reference_x: Any = None,
         seed: int = 0,
@@ -122,6 +144,15 @@ class PINNObjective(Objective):
         self.adaptive = None if adaptive is None else check_choice(
             "adaptive", adaptive, ["relobralo"], owner="PINNObjective")
         self.rar = rar
+        self.causal = None if causal is None else check_range(
+            "causal", causal, low=0.0, low_inclusive=False, owner="PINNObjective")
+        self.causal_bins = check_int("causal_bins", causal_bins, low=1, owner="PINNObjective")
+        if self.causal is not None and "t" not in problem.names:
+            raise PhysnnError(
+                f"PINNObjective: causal weighting needs a time coordinate named 't'; the problem "
+                f"{getattr(problem, 'name', '')!r} has coordinates {tuple(problem.names)}. Use causal=None."
+            )
+        self._causal_min = float("nan")
         self.dtype = dtype
         self.seed = seed
         self.terms = _term_names(problem)
@@ -192,6 +223,8 @@ class PINNObjective(Objective):
         keys = ["pinn_loss"] + [f"loss_{t}" for t in self.terms]
         if self.adaptive:
             keys += [f"lambda_{t}" for t in self.terms]
+        if self.causal is not None:
+            keys.append("causal_min_weight")
         if self.ref_u is not None:
             keys.append("l2_error")
             if self.problem.n_out > 1:
@@ -240,7 +273,11 @@ class PINNObjective(Objective):
         x = points["pde"].detach().requires_grad_(True)
         out = model(x)
         d = Derivatives(x, pr.names)
-        losses = {"pde": sum((r**2).mean() for r in pr.pde_residuals(x, out, d, self.coefficients))}
+        rs = pr.pde_residuals(x, out, d, self.coefficients)
+        if self.causal is None:
+            losses = {"pde": sum((r**2).mean() for r in rs)}
+        else:
+            losses = {"pde": self._causal_pde(x, sum((r**2).sum(dim=1) for r in rs))}
         for t, c in zip(self.terms[1:], pr.conditions):
             xc = points[t]
             if c.needs_grad:
@@ -251,6 +288,22 @@ class PINNObjective(Objective):
                 oc, dc = model(xc), None
             losses[t] = (c.residual(xc, oc, dc, model) ** 2).mean()
         return losses
+
+    def _causal_pde(self, x: torch.Tensor, r2: torch.Tensor) -> torch.Tensor:
+        """Σ_i w_i L_i / M over time slices, w_i = exp(−ε Σ_{k<i} L_k) held constant (see the module doc)."""
+        t = x[:, self.problem.names.index("t")].detach()
+        lo, hi = float(t.min()), float(t.max())
+        m = self.causal_bins
+        idx = ((t - lo) / max(hi - lo, 1e-30) * m).long().clamp_(0, m - 1)
+        sums = torch.zeros(m, dtype=r2.dtype, device=r2.device).index_add(0, idx, r2)
+        counts = torch.bincount(idx, minlength=m).to(r2.dtype)
+        per_slice = sums / counts.clamp(min=1.0)
+        with torch.no_grad():
+            before = torch.cumsum(per_slice.detach(), 0) - per_slice.detach()
+            w = torch.exp(-self.causal * before)
+            w = w * (counts > 0)
+        self._causal_min = float(w[counts > 0][-1]) if bool((counts > 0).any()) else float("nan")
+        return (w * per_slice).sum() / (counts > 0).sum().clamp(min=1)
 
     def loss(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         losses = self._terms(model, batch)
@@ -293,6 +346,8 @@ class PINNObjective(Objective):
         logs.update({f"loss_{t}": self._last.get(t, float("nan")) for t in self.terms})
         if self.adaptive:
             logs.update({f"lambda_{t}": self.lambdas[t] for t in self.terms})
+        if self.causal is not None:
+            logs["causal_min_weight"] = self._causal_min
         if self.ref_u is not None:
             logs.update(self.errors(model))
         if self.coefficients is not None:

@@ -80,12 +80,15 @@ def solve(
     adaptive: str | None = None,
     resample_every: int | None = None,
     rar: RAR | None = None,
+    causal: float | None = None,
+    causal_bins: int = 32,
     adam_steps: int = 5000,
     adam_lr: float = 1e-3,
     coefficient_lr: float | None = None,
     lbfgs_steps: int = 2000,
     lbfgs_iters_per_epoch: int = 50,
     lbfgs_patience: int = 10,
+    lbfgs_history: int = 50,
     steps_per_epoch: int = 100,
     seed: int = 0,
     dtype: torch.dtype = torch.float32,
@@ -100,6 +103,11 @@ def solve(
     ``adam_steps`` and ``lbfgs_steps`` count optimizer steps (L-BFGS:
     iterations, ``lbfgs_iters_per_epoch`` per logged epoch).  ``seed`` fixes
     the initial weights, the collocation points and the batch order.
+    ``lbfgs_history`` is L-BFGS's memory (curvature pairs kept; 50 by default,
+    100 is worth trying on stiff problems); ``causal=ε`` turns on causal
+    weighting of the PDE residual over ``causal_bins`` time slices (see
+    :class:`~physnn.pinn.objective.PINNObjective`); the other point and
+    weighting options are passed to the objective too.
     """
     adam_steps = check_int("adam_steps", adam_steps, low=0, owner="solve")
     lbfgs_steps = check_int("lbfgs_steps", lbfgs_steps, low=0, owner="solve")
@@ -112,6 +120,7 @@ def solve(
     spe = max(1, min(steps_per_epoch, adam_steps or 1))
     obj = PINNObjective(problem, n_domain=n_domain, n_boundary=n_boundary, method=method, weights=weights,
                         adaptive=adaptive, steps_per_epoch=spe, resample_every=resample_every, rar=rar,
+                        causal=causal, causal_bins=causal_bins,
                         reference_points=reference_points, reference_x=reference_x, seed=seed, dtype=dtype)
     sol = PINNSolution(model=model, objective=obj)
     if adam_steps:
@@ -136,7 +145,7 @@ def solve(
             stall = EarlyStopping(monitor="pinn_loss", patience=lbfgs_patience, min_delta=0.0, restore_best=True)
             sol.histories[name] = fit(
                 model, objective=obj, optimizer="lbfgs", lr=1.0, epochs=max(1, iterations // k), seed=seed,
-                optimizer_options={"max_iter": k, "max_eval": int(k * 1.25) + 1, "history_size": 50,
+                optimizer_options={"max_iter": k, "max_eval": int(k * 1.25) + 1, "history_size": lbfgs_history,
                                    "tolerance_grad": 0.0, "tolerance_change": 0.0},
                 callbacks=[stall, *callbacks], log_every=log_every, progress=False, monitor="pinn_loss",
             )
