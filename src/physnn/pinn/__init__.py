@@ -1,8 +1,8 @@
 r"""Physics-informed neural networks: L = L_data + λ‖N(u_θ)‖², trained by the one loop.
 
 * geometry: :class:`Interval`, :class:`Rectangle`, :class:`Box`, :class:`Disk`,
-  :class:`TimeDomain`, :class:`SpaceTime`, unions and differences; random,
-  uniform, Latin-hypercube and Sobol sampling.
+  :class:`Polygon`, :class:`TimeDomain`, :class:`SpaceTime`, unions and
+  differences; random, uniform, Latin-hypercube and Sobol sampling.
 * :class:`Derivatives`: ``d.t(u)``, ``d.xx(u)``, ``d.laplacian(u)`` by autograd, cached.
 * conditions: :class:`DirichletBC`, :class:`NeumannBC`, :class:`RobinBC`,
   :class:`PeriodicBC`, :class:`InitialCondition`, :class:`PointData`.
@@ -29,14 +29,22 @@ from physnn.pinn.conditions import (
     PointData,
     RobinBC,
 )
-from physnn.pinn.geometry import Box, Disk, Interval, Rectangle, SpaceTime, TimeDomain
+from physnn.pinn.geometry import (
+    Box,
+    Disk,
+    Interval,
+    Polygon,
+    Rectangle,
+    SpaceTime,
+    TimeDomain,
+)
 from physnn.pinn.objective import RAR, PINNObjective
 from physnn.pinn.operators import Derivatives
 from physnn.pinn.problem import PINNModel, Problem
 from physnn.pinn.solve import PINNSolution, make_model, solve
 
 __all__ = [
-    "Interval", "Rectangle", "Box", "Disk", "TimeDomain", "SpaceTime",
+    "Interval", "Rectangle", "Box", "Disk", "Polygon", "TimeDomain", "SpaceTime",
     "Derivatives",
     "DirichletBC", "NeumannBC", "RobinBC", "PeriodicBC", "InitialCondition", "PointData",
     "Problem", "PINNModel", "PINNObjective", "RAR", "solve", "PINNSolution", "make_model",
