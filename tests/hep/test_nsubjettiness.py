@@ -136,3 +136,100 @@ def test_bad_shape_is_a_clear_error():
         exclusive_kt_axes(np.ones((3, 3)), 2)
     with pytest.raises(PhysnnError, match="n_max"):
         exclusive_kt_axes(np.ones((3, 4)), 0)
+
+
+# ----------------------------------------------------------------------------- the one-pass implementation
+def _previous_nsubjettiness(p4: np.ndarray, n_max: int = 4, r0: float = R0, beta: float = 1.0) -> np.ndarray:
+    """The implementation before the one-pass rewrite, frozen here as the reference: Python ``PseudoJet`` s,
+    ``exclusive_jets(N)`` per N, and every τ_N from its own kinematics (the same formulas as ``kinematics``)."""
+    import fastjet
+
+    def kin(p):
+        px, py, pz, e = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = 0.5 * np.log(np.divide(e + pz, e - pz, where=(e - pz) > 0, out=np.full_like(e, 1e10)))
+        return np.hypot(px, py), y, np.arctan2(py, px)
+
+    m = len(p4)
+    if m == 0:
+        return np.zeros(n_max)
+    pseudojets = []
+    for i, (px, py, pz, e) in enumerate(p4.tolist()):
+        pj = fastjet.PseudoJet(px, py, pz, e)
+        pj.set_user_index(i)
+        pseudojets.append(pj)
+    cs = fastjet.ClusterSequence(pseudojets, fastjet.JetDefinition(fastjet.kt_algorithm, 1000.0))
+    pt, y, phi = kin(p4)
+    taus = []
+    for n in range(1, n_max + 1):
+        axes = p4.copy() if n >= m else np.array([[j.px(), j.py(), j.pz(), j.E()] for j in cs.exclusive_jets(n)])
+        _, ay, aphi = kin(axes)
+        dy = y[:, None] - ay[None, :]
+        d = phi[:, None] - aphi[None, :]
+        dphi = (d + np.pi) % (2.0 * np.pi) - np.pi
+        dr = np.sqrt(dy**2 + dphi**2).min(axis=1)
+        d0 = r0**beta * pt.sum()
+        taus.append(0.0 if d0 <= 0 else float((pt * dr**beta).sum() / d0))
+    return np.array(taus)
+
+
+def _random_jets(seed: int = 11, count: int = 50) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    jets = []
+    for i in range(count):
+        m = int(rng.integers(5, 121))
+        phi0 = 3.0 if i % 3 == 0 else rng.uniform(-3.0, 3.0)  # every third jet straddles the ±π seam
+        jets.append(ptyphim_to_p4(rng.exponential(15.0, m) + 0.5, rng.normal(rng.uniform(-2, 2), 0.3, m),
+                                  rng.normal(phi0, 0.3, m), rng.choice([0.0, 0.14, 0.5], m)))
+    # edge cases: one constituent, fewer constituents than N (2, 3), exactly N, two identical particles
+    jets += [jets[0][:1], jets[1][:2], jets[2][:3], jets[3][:4], np.vstack([jets[4][:1], jets[4][:1], jets[4][1:3]])]
+    return jets
+
+
+@pytest.fixture(params=["ext", "swig"])
+def backend(request, monkeypatch):
+    """Run a test with each clustering backend (the compiled array interface, the reference PseudoJet path)."""
+    import physnn.hep.nsubjettiness as ns
+
+    ns._kt_exclusive(ptyphim_to_p4([2.0, 1.0], [0.0, 0.1], [0.0, 0.1]), [1])  # choose the backend
+    if request.param == "ext" and ns._backend["kind"] != "ext":
+        pytest.skip("fastjet._ext is not usable with this fastjet version (the PseudoJet path is used)")
+    monkeypatch.setitem(ns._backend, "kind", request.param)
+    return request.param
+
+
+def test_one_pass_equals_previous_implementation_on_random_jets(backend):
+    for p4 in _random_jets():
+        for n_max in (4, 1, 6):
+            np.testing.assert_allclose(nsubjettiness(p4, n_max), _previous_nsubjettiness(p4, n_max), rtol=1e-12, atol=0)
+        np.testing.assert_allclose(nsubjettiness(p4, 3, r0=1.0, beta=2.0),
+                                   _previous_nsubjettiness(p4, 3, r0=1.0, beta=2.0), rtol=1e-12, atol=0)
+    assert nsubjettiness(np.zeros((0, 4)), 4).tolist() == [0.0] * 4
+
+
+def test_one_pass_axes_equal_fastjet_pseudojet_path(backend):
+    import fastjet
+
+    for p4 in _random_jets(seed=3, count=10):
+        cs = fastjet.ClusterSequence([fastjet.PseudoJet(*v) for v in p4.tolist()],
+                                     fastjet.JetDefinition(fastjet.kt_algorithm, 1000.0))
+        for n, axes in enumerate(exclusive_kt_axes(p4, 5), start=1):
+            ref = p4 if n >= len(p4) else np.array([[j.px(), j.py(), j.pz(), j.E()] for j in cs.exclusive_jets(n)])
+            np.testing.assert_array_equal(axes, ref)
+
+
+def test_generator_fast_path_equals_kinematics_sort_and_nsubjettiness(backend):
+    from physnn.hep.nsubjettiness import _jet_features
+
+    rng = np.random.default_rng(5)
+    for p4 in _random_jets(seed=7, count=20):
+        p4 = p4[rng.permutation(len(p4))]
+        kin, taus = _jet_features(p4, 4, r0=R0)
+        ref = kinematics(p4)
+        order = np.argsort(-ref["pt"], kind="stable")
+        for key in ("pt", "eta", "y", "phi"):
+            np.testing.assert_array_equal(kin[key], ref[key][order])
+        assert np.all(np.diff(kin["pt"]) <= 0)
+        np.testing.assert_allclose(taus, _previous_nsubjettiness(p4[order], 4), rtol=1e-12, atol=0)
+    kin, taus = _jet_features(np.zeros((0, 4)), 4)
+    assert taus.tolist() == [0.0] * 4 and kin["pt"].shape == (0,)

@@ -75,8 +75,9 @@ busy machine does not distort the ratio): physnn processes 0.88–0.89 of raw
 second.  What remains on top of Pythia (~12 % of its time) is mostly the
 pre-filters' C++ jet finding, ~0.45 ms an event (CellJet on every event,
 SlowJet on the ~60–70 % it passes), then per accepted jet ~0.5 ms to read
-its constituents and rerun FastJet on them and ~1 ms for the substructure
-(N-subjettiness).
+its constituents and rerun FastJet on them and ~0.65 ms for the substructure
+(N-subjettiness: one kt clustering through FastJet's array interface, all four
+τ_N in one vectorised pass; QCD 0.89–0.905 of raw Pythia after that change).
 
 **Parallel and reproducible.**  The sample is cut into chunks of
 ``chunk_size`` jets; chunk ``i`` runs its own Pythia with
@@ -469,7 +470,7 @@ def generate_chunk(
     import fastjet
     import pythia8mc
 
-    from physnn.hep.nsubjettiness import delta_phi, kinematics, nsubjettiness
+    from physnn.hep.nsubjettiness import _jet_features, delta_phi
 
     count = check_int("count", count, low=0, owner="generate_chunk")
     cpu0 = time.process_time()
@@ -561,10 +562,8 @@ def generate_chunk(
                 continue
             if not passed:
                 stats["prefilter_missed"] += 1
-            kin = kinematics(p4)
-            order = np.argsort(-kin["pt"], kind="stable")
-            p4, kin = p4[order], {k: v[order] for k, v in kin.items()}
-            taus = nsubjettiness(p4, 4, r0=radius)
+            # constituent pt, eta, phi sorted by decreasing pT, and tau_1..4 of the sorted constituents, in one pass
+            kin, taus = _jet_features(p4, 4, r0=radius)
             i = len(rows["pt"])
             k = min(len(p4), n_keep)
             parts[i, 0, :k] = kin["pt"][:k]
