@@ -38,3 +38,20 @@ def test_pinn_bad_name(capsys):
     assert main(["pinn", "burger"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Did you mean 'burgers'" in err
+
+
+def test_pinn_causal_and_lbfgs_history_reach_the_run(tmp_path, capsys):
+    out = tmp_path / "heat"
+    assert main(["pinn", "heat", "--quick", "--causal", "1.0", "--lbfgs-history", "20", "--out", str(out)]) == 0
+    cfg = (out / "config.toml").read_text()
+    assert "causal = 1.0" in cfg and "lbfgs_history = 20" in cfg
+    header = (out / "history.csv").read_text().splitlines()[0]
+    assert "causal_min_weight" in header
+    capsys.readouterr()
+    # a problem without time cannot be weighted causally: one line, exit 2
+    assert main(["pinn", "poisson", "--quick", "--causal", "1.0", "--out", str(tmp_path / "p")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "time coordinate named 't'" in err
+    assert not (tmp_path / "p").exists()  # nothing half-written
+    assert main(["pinn", "poisson", "--quick", "--lbfgs-history", "0", "--out", str(tmp_path / "q")]) == 2
+    assert "--lbfgs-history" in capsys.readouterr().err

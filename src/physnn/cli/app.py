@@ -141,6 +141,11 @@ def pinn(
     float64: bool = typer.Option(False, "--float64", help="Train in double precision."),
     adam_steps: Optional[int] = typer.Option(None, "--adam-steps", help="Override the preset's Adam steps."),
     lbfgs_steps: Optional[int] = typer.Option(None, "--lbfgs-steps", help="Override the preset's L-BFGS iterations."),
+    lbfgs_history: Optional[int] = typer.Option(
+        None, "--lbfgs-history", help="L-BFGS memory: curvature pairs kept (default 50)."),
+    causal: Optional[float] = typer.Option(
+        None, "--causal", help="Causal weighting over time slices with this epsilon (time-dependent problems; "
+        "Wang et al. 2022): later times count once earlier ones are solved."),
     log_every: Optional[int] = typer.Option(None, "--log-every", help="Print the loss every N logged epochs."),
 ) -> None:
     """Solve a built-in PDE with a physics-informed network and write a run.
@@ -156,10 +161,13 @@ def pinn(
     from physnn.pinn.runs import run_problem
 
     check_int("seed", seed, low=0, owner="pinn")
+    if lbfgs_history is not None:
+        check_int("--lbfgs-history", lbfgs_history, low=1, owner="pinn")
     target = out if out is not None else Path("runs") / f"pinn-{problem.strip().lower()}"
     sol, directory = run_problem(problem, target, seed=seed, quick=quick,
                                  dtype=torch.float64 if float64 else torch.float32, log_every=log_every,
-                                 adam_steps=adam_steps, lbfgs_steps=lbfgs_steps)
+                                 adam_steps=adam_steps, lbfgs_steps=lbfgs_steps, lbfgs_history=lbfgs_history,
+                                 causal=causal)
     for line in sol.messages:
         typer.echo(line)
     errs = ", ".join(f"{k} = {v:.3e}" for k, v in sol.errors.items())

@@ -92,11 +92,11 @@ def run_problem(
     problem = get_problem(name)
     if name == "burgers" and not quick:
         settings.setdefault("reference_x", burgers_reference_points())
-    directory = unique_run_dir(Path(out))
-    directory.mkdir(parents=True)
     t0 = time.perf_counter()
     sol = solve(problem, seed=seed, dtype=dtype, log_every=log_every, **settings)
     wall = time.perf_counter() - t0
+    directory = unique_run_dir(Path(out))  # made once there is something to write: a failed solve leaves nothing
+    directory.mkdir(parents=True)
 
     save_weights(sol.model, directory / "model.safetensors")
     state = {
