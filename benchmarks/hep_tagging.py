@@ -29,7 +29,8 @@ import numpy as np
 def _fmt_rej(r):
     if r["rejection"] is None:
         return f">{r['rejection_lower_bound']:.0f} (0 bkg)"
-    return f"{r['rejection']:.1f}±{r['rejection_err'] or 0:.1f} ({r['n_background_passing']} bkg)"
+    err = "" if r.get("rejection_err") is None else f"±{r['rejection_err']:.1f}"
+    return f"{r['rejection']:.1f}{err} ({r['n_background_passing']} bkg)"
 
 
 def main() -> None:
@@ -42,6 +43,9 @@ def main() -> None:
     ap.add_argument("--models", default="mlp,pfn,particlenet,particlenet+jet",
                     help="physnn networks: mlp, pfn, particlenet, and hybrids pfn+jet / particlenet+jet "
                          "(constituents + the 8 jet features)")
+    ap.add_argument("--test-background", default=None,
+                    help="an independent background file (e.g. more QCD jets from another seed) scored only in "
+                         "the test set: more background jets behind 1/eps_B; training and validation are unchanged")
     ap.add_argument("--anomaly-seeds", default="1,2,3", help="seeds (split + init) of the anomaly runs")
     ap.add_argument("--no-anomaly", action="store_true")
     ap.add_argument("--json", default=None, help="write all numbers to this JSON file")
@@ -56,7 +60,7 @@ def main() -> None:
 
     from physnn.hep.anomaly import train_anomaly
     from physnn.hep.classify import split_indices, train_tagger
-    from physnn.hep.diagnostics import diagnose
+    from physnn.hep.diagnostics import diagnose, rejection_at
     from physnn.hep.features import JET_FEATURES, PARTICLE_FEATURES, load_jets
 
     jets = load_jets([args.signal, args.background], features=JET_FEATURES, particles=PARTICLE_FEATURES,
@@ -70,11 +74,23 @@ def main() -> None:
           f"constituents padded to {jets.particles.shape[1]} (mean real {jets.mask.sum(1).mean():.1f})")
     print(f"split: train {len(tr)}, val {len(va)}, test {len(te)} ({int(y[te].sum())} signal, "
           f"{int((y[te] == 0).sum())} background)")
+    extra = None
+    if args.test_background:
+        extra = load_jets(args.test_background, features=JET_FEATURES, particles=PARTICLE_FEATURES,
+                          n_particles=args.n_particles, label=None)
+        labels = load_jets(args.test_background, features=("label",), label=None).X[:, 0]
+        if labels.any():
+            raise SystemExit(f"--test-background {args.test_background}: every jet must be background (label 0)")
+        extra.y = np.zeros(len(labels), dtype=y.dtype)
+        print(f"test set extended by {len(extra.y)} independent background jets from {args.test_background}")
+    y_test = y[te] if extra is None else np.r_[y[te], extra.y]
+    mass_test = jets.mass[te] if extra is None else np.r_[jets.mass[te], extra.mass]
+    X_test = X[te] if extra is None else np.r_[X[te], extra.X]
     print(f"load before: {open('/proc/loadavg').read().strip()}")
     results: dict[str, dict] = {}
 
     def record(name, scores, cpu, extra=None):
-        d = diagnose(y[te], scores, mass=jets.mass[te], n_boot=300, seed=0)
+        d = diagnose(y_test, scores, mass=mass_test, n_boot=300, seed=0)
         d["cpu_s"] = cpu
         d.update(extra or {})
         results[name] = d
@@ -84,20 +100,20 @@ def main() -> None:
     fi = {n: j for j, n in enumerate(jets.feature_names)}
     ms = X[tr][y[tr] == 1, fi["mass"]]
     lo, hi = np.quantile(ms, [0.1, 0.9])
-    inside = (X[te, fi["mass"]] > lo) & (X[te, fi["mass"]] < hi)
-    record("cut mass+tau32", inside + (1.0 - X[te, fi["tau32"]]).clip(0, 1) * 0.999, time.process_time() - t0,
+    inside = (X_test[:, fi["mass"]] > lo) & (X_test[:, fi["mass"]] < hi)
+    record("cut mass+tau32", inside + (1.0 - X_test[:, fi["tau32"]]).clip(0, 1) * 0.999, time.process_time() - t0,
            {"mass_window": [float(lo), float(hi)]})
 
     # 2. HistGradientBoosting on the 8 jet features
     t0 = time.process_time()
     hgb = HistGradientBoostingClassifier(max_iter=500, early_stopping=True, random_state=0).fit(X[trva], y[trva])
-    record("HGB (8 features)", hgb.predict_proba(X[te])[:, 1], time.process_time() - t0)
+    record("HGB (8 features)", hgb.predict_proba(X_test)[:, 1], time.process_time() - t0)
 
     # 3. scikit-learn MLP
     t0 = time.process_time()
     sc = StandardScaler().fit(X[trva])
     mlp = MLPClassifier((64, 64), early_stopping=True, max_iter=500, random_state=0).fit(sc.transform(X[trva]), y[trva])
-    record("sklearn MLP", mlp.predict_proba(sc.transform(X[te]))[:, 1], time.process_time() - t0)
+    record("sklearn MLP", mlp.predict_proba(sc.transform(X_test))[:, 1], time.process_time() - t0)
 
     # 4./5. physnn MLP and PFN over seeds
     def physnn_runs(kind, name, seeds, **kw):
@@ -107,13 +123,19 @@ def main() -> None:
             t0 = time.process_time()
             t = train_tagger(jets, model=kind, split=sp, seed=s, n_boot=300, ranking=False, **kw)
             cpu = time.process_time() - t0
+            s_test = t.scores["test"] if extra is None else np.r_[t.scores["test"], t.predict(extra)]
+            r05 = rejection_at(y_test, s_test, 0.5)
+            t.metrics["rejection_at_0.5"] = {**t.metrics["rejection_at_0.5"], **r05,
+                                             "rejection_err": t.metrics["rejection_at_0.5"].get("rejection_err")
+                                             if extra is None else None}
+            t.scores["test_extended"] = s_test
             runs.append((t.metrics["auc"], t, cpu))
             print(f"  {name} seed {s}: AUC {t.metrics['auc']:.4f}, 1/eB@0.5 {_fmt_rej(t.metrics['rejection_at_0.5'])}, "
                   f"epochs {t.metrics['epochs_run']} ({t.metrics['stop_reason']}), cpu {cpu:.0f}s", flush=True)
         runs.sort(key=lambda r: r[0])
         auc_med, t_med, cpu = runs[len(runs) // 2]
         rej = [r[1].metrics["rejection_at_0.5"]["rejection"] or float("nan") for r in runs]
-        record(name, t_med.scores["test"], cpu, {
+        record(name, t_med.scores["test_extended"], cpu, {
             "seed_aucs": [r[0] for r in runs], "seed_rejection_at_0.5": rej,
             "median_rejection_at_0.5": float(np.nanmedian(rej)),
             "ks_p_signal": t_med.metrics["overtraining"]["ks_p_signal"],
