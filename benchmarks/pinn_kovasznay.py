@@ -50,12 +50,13 @@ def errors(pred: np.ndarray, X: np.ndarray) -> dict[str, float]:
             for i, (name, e) in enumerate(zip("uvp", exact))}
 
 
-def run_physnn(seed: int, quick: bool, X: np.ndarray) -> dict:
+def run_physnn(seed: int, quick: bool, X: np.ndarray, **overrides) -> dict:
     from physnn.pinn.problems import kovasznay
     from physnn.pinn.runs import PRESETS
     from physnn.pinn.solve import solve
 
     settings = dict(PRESETS["kovasznay"]["quick" if quick else "full"])
+    settings.update({k: v for k, v in overrides.items() if v is not None})
     t0, c0 = time.perf_counter(), time.process_time()
     sol = solve(kovasznay(Re=RE), seed=seed, **settings)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -120,11 +121,13 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--deepxde", action="store_true", help="also run DeepXDE's example (needs deepxde)")
     p.add_argument("--quick", action="store_true", help="tiny budgets: a smoke run")
+    p.add_argument("--adam-steps", type=int, default=None, help="physnn: override the preset's Adam steps")
+    p.add_argument("--lbfgs-steps", type=int, default=None, help="physnn: override the preset's L-BFGS iterations")
     a = p.parse_args()
     X = eval_points()
     print(f"torch {torch.__version__}, 1 thread; seed {a.seed}{' (quick)' if a.quick else ''}; "
           f"load {open('/proc/loadavg').read().split()[:3]}")
-    rows = [("physnn", run_physnn(a.seed, a.quick, X))]
+    rows = [("physnn", run_physnn(a.seed, a.quick, X, adam_steps=a.adam_steps, lbfgs_steps=a.lbfgs_steps))]
     print(f"  physnn : u {rows[0][1]['u']:.2e} v {rows[0][1]['v']:.2e} p {rows[0][1]['p']:.2e} "
           f"in {rows[0][1]['wall']:.0f} s ({rows[0][1]['cpu']:.0f} CPU s)", flush=True)
     if a.deepxde:
