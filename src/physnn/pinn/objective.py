@@ -31,6 +31,11 @@ and the PDE term becomes
 so a later slice only counts once the earlier ones are solved
 (``causal=ε``, ``causal_bins=M``; the weight of the last slice is logged as
 ``causal_min_weight``: training has reached the final time when it nears 1).
+The weights change with the losses, so the objective is not one fixed
+function: fine for Adam (as in the paper), fatal for L-BFGS's line search
+(measured on Burgers: every L-BFGS step failed at once).  :func:`solve`
+therefore applies them in the Adam stage only (``causal_active``) and lets
+L-BFGS minimise the plain residual.
 
 Logged after every epoch: ``pinn_loss`` (the weighted loss at the weights
 the epoch ends with — the value that decides the best epoch), ``loss_pde``,
@@ -153,6 +158,8 @@ class PINNObjective(Objective):
                 f"{getattr(problem, 'name', '')!r} has coordinates {tuple(problem.names)}. Use causal=None."
             )
         self._causal_min = float("nan")
+        #: causal weights in use; solve() turns them off for L-BFGS, whose line search needs a fixed objective
+        self.causal_active = self.causal is not None
         self.dtype = dtype
         self.seed = seed
         self.terms = _term_names(problem)
@@ -274,7 +281,7 @@ class PINNObjective(Objective):
         out = model(x)
         d = Derivatives(x, pr.names)
         rs = pr.pde_residuals(x, out, d, self.coefficients)
-        if self.causal is None:
+        if not self.causal_active:
             losses = {"pde": sum((r**2).mean() for r in rs)}
         else:
             losses = {"pde": self._causal_pde(x, sum((r**2).sum(dim=1) for r in rs))}
@@ -347,7 +354,7 @@ class PINNObjective(Objective):
         if self.adaptive:
             logs.update({f"lambda_{t}": self.lambdas[t] for t in self.terms})
         if self.causal is not None:
-            logs["causal_min_weight"] = self._causal_min
+            logs["causal_min_weight"] = self._causal_min if self.causal_active else float("nan")
         if self.ref_u is not None:
             logs.update(self.errors(model))
         if self.coefficients is not None:

@@ -103,9 +103,9 @@ def solve(
     ``adam_steps`` and ``lbfgs_steps`` count optimizer steps (L-BFGS:
     iterations, ``lbfgs_iters_per_epoch`` per logged epoch).  ``seed`` fixes
     the initial weights, the collocation points and the batch order.
-    ``lbfgs_history`` is L-BFGS's memory (curvature pairs kept; 50 by default,
-    100 is worth trying on stiff problems); ``causal=ε`` turns on causal
-    weighting of the PDE residual over ``causal_bins`` time slices (see
+    ``lbfgs_history`` is L-BFGS's memory (curvature pairs kept; 50 by default);
+    ``causal=ε`` turns on causal weighting of the PDE residual over
+    ``causal_bins`` time slices in the Adam stage (see
     :class:`~physnn.pinn.objective.PINNObjective`); the other point and
     weighting options are passed to the objective too.
     """
@@ -138,6 +138,7 @@ def solve(
         obj.to_dtype(torch.float64)
     if lbfgs_steps:
         obj.steps_per_epoch = 1
+        obj.causal_active = False  # L-BFGS's line search needs a fixed objective (see PINNObjective)
         k = max(1, min(lbfgs_iters_per_epoch, lbfgs_steps))
 
         def lbfgs_stage(name: str, iterations: int) -> Any:
