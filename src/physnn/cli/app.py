@@ -142,7 +142,7 @@ def pinn(
     adam_steps: Optional[int] = typer.Option(None, "--adam-steps", help="Override the preset's Adam steps."),
     lbfgs_steps: Optional[int] = typer.Option(None, "--lbfgs-steps", help="Override the preset's L-BFGS iterations."),
     lbfgs_history: Optional[int] = typer.Option(
-        None, "--lbfgs-history", help="L-BFGS memory: curvature pairs kept (default 50)."),
+        None, "--lbfgs-history", help="L-BFGS memory: curvature pairs kept (default: the preset's; 50 where it sets none)."),
     causal: Optional[float] = typer.Option(
         None, "--causal", help="Causal weighting over time slices with this epsilon (time-dependent problems; "
         "Wang et al. 2022): later times count once earlier ones are solved."),

@@ -37,7 +37,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "burgers": {
         # measured here (1 thread, benchmarks/pinn_burgers.py): relative L2 1.7e-3 … 4.5e-3 on seeds 0-4
-        # (median 2.0e-3; with L-BFGS memory 50: 2.1e-3 … 4.0e-3, median 3.8e-3) in 54-57 s; RAR adds
+        # (median 2.0e-3; with L-BFGS memory 50: 2.1e-3 … 4.0e-3, median 3.8e-3) in 54-60 s; RAR adds
         # high-residual points (at the shock) during Adam only: max_points = 1500 + 15 epochs × 100
         "full": dict(hidden=[20, 20, 20, 20], n_domain=1500, adam_steps=1500, adam_lr=3e-3, lbfgs_steps=4500,
                      lbfgs_history=100, rar=RAR(every=1, add=100, candidates=10000, max_points=3000)),
