@@ -55,3 +55,24 @@ def test_pinn_causal_and_lbfgs_history_reach_the_run(tmp_path, capsys):
     assert not (tmp_path / "p").exists()  # nothing half-written
     assert main(["pinn", "poisson", "--quick", "--lbfgs-history", "0", "--out", str(tmp_path / "q")]) == 2
     assert "--lbfgs-history" in capsys.readouterr().err
+
+
+def test_pinn_quasi_newton_option(tmp_path, capsys):
+    out = tmp_path / "heat"
+    assert main(["pinn", "heat", "--quick", "--quasi-newton", "ssbfgs", "--out", str(out)]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert "ssbfgs" in m["stages"] and "lbfgs" not in m["stages"]
+    assert 'quasi_newton = "ssbfgs"' in (out / "config.toml").read_text()
+    assert "ssbfgs" in (out / "history.csv").read_text()  # the stage column names the method
+    capsys.readouterr()
+    assert main(["pinn", "heat", "--quick", "--quasi-newton", "newton", "--out", str(tmp_path / "n")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "quasi_newton" in err and "ssbfgs" in err
+    assert not (tmp_path / "n").exists()
+
+
+def test_burgers_preset_uses_self_scaled_bfgs():
+    from physnn.pinn.runs import PRESETS
+
+    full = PRESETS["burgers"]["full"]
+    assert full["quasi_newton"] == "ssbfgs" and full["lbfgs_steps"] == 2000

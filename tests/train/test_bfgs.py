@@ -6,7 +6,7 @@ import torch
 from scipy.optimize import minimize, rosen
 
 from physnn.train import fit
-from physnn.train.bfgs import BFGS
+from physnn.train.bfgs import BFGS, SSBFGS
 from physnn.train.optimizers import make_optimizer, needs_closure
 
 
@@ -68,3 +68,105 @@ def test_registry_and_loop_use_it_with_a_closure():
 def test_too_many_parameters_is_refused_with_the_alternative():
     with pytest.raises(ValueError, match="Use 'lbfgs'"):
         BFGS([torch.nn.Parameter(torch.zeros(30000))])
+
+
+def _bfgs_update(H, s, y):
+    rho = 1.0 / float(y @ s)
+    eye = torch.eye(len(s), dtype=s.dtype)
+    return (eye - rho * torch.outer(s, y)) @ H @ (eye - rho * torch.outer(y, s)) + rho * torch.outer(s, s)
+
+
+def test_self_scaled_update_matches_the_formula_by_hand():
+    # an ill-conditioned quadratic: after the first (scaled-identity) H, the model curvature
+    # along the second step exceeds the true one (b > 1), so the self-scaling acts
+    A = torch.diag(torch.tensor([1.0, 10.0, 100.0, 1000.0], dtype=torch.float64))
+    x = torch.tensor([1.0, 1.0, 1.0, 1.0], dtype=torch.float64, requires_grad=True)
+    opt = SSBFGS([x], max_iter=1)
+
+    def closure():
+        opt.zero_grad()
+        f = 0.5 * x @ A @ x
+        f.backward()
+        return f
+
+    xs, gs, Hs, scales = [x.detach().clone()], [(A @ x).detach()], [], []
+    for _ in range(3):
+        opt.step(closure)
+        xs.append(x.detach().clone())
+        gs.append((A @ x).detach())
+        Hs.append(opt.state[x]["H"].clone())
+        scales.append(opt.state[x].get("last_scale"))
+    # step 2 used H1: b = sᵀ B1 s / yᵀ s with B1 = H1⁻¹, then H2 = BFGS(H1 · max(1, b))
+    for k in (1, 2):
+        s, y = xs[k + 1] - xs[k], gs[k + 1] - gs[k]
+        b = float(s @ torch.linalg.solve(Hs[k - 1], s)) / float(y @ s)
+        want = _bfgs_update(Hs[k - 1] * max(1.0, b), s, y)
+        assert torch.allclose(Hs[k], want, rtol=1e-10, atol=1e-14)
+        if k == 1:
+            assert b > 1.5  # the scaling is exercised, not only the plain update
+            assert scales[1] == pytest.approx(b, rel=1e-10)
+    # plain BFGS from the same start gives a different H2 (the option does something)
+    x2 = torch.tensor([1.0, 1.0, 1.0, 1.0], dtype=torch.float64, requires_grad=True)
+    plain = BFGS([x2], max_iter=1)
+
+    def closure2():
+        plain.zero_grad()
+        f = 0.5 * x2 @ A @ x2
+        f.backward()
+        return f
+
+    for _ in range(2):
+        plain.step(closure2)
+    assert not torch.allclose(plain.state[x2]["H"], Hs[1])
+
+
+def test_self_scaled_bfgs_finds_the_rosenbrock_minimum_and_is_registered():
+    x = torch.tensor([-1.2, 1.0, -0.5, 0.8], dtype=torch.float64, requires_grad=True)
+    opt = make_optimizer("ssbfgs", [x], lr=1.0, max_iter=300)
+    assert isinstance(opt, SSBFGS) and needs_closure("ssbfgs") and needs_closure(opt)
+
+    def closure():
+        opt.zero_grad()
+        f = _rosen_torch(x)
+        f.backward()
+        return f
+
+    opt.step(closure)
+    assert np.allclose(x.detach().numpy(), np.ones(4), atol=1e-6)
+    with pytest.raises(ValueError, match="self_scaling"):
+        BFGS([x], self_scaling="yes")
+
+
+def test_initial_inverse_hessian_is_used_and_checked():
+    A = torch.diag(torch.tensor([1.0, 10.0, 100.0], dtype=torch.float64))
+    x = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    # given the exact inverse Hessian, the first quasi-Newton step lands on the minimum of a quadratic
+    opt = BFGS([x], max_iter=1, initial_inverse_hessian=torch.linalg.inv(A))
+
+    def closure():
+        opt.zero_grad()
+        f = 0.5 * x @ A @ x
+        f.backward()
+        return f
+
+    opt.step(closure)
+    assert x.detach().abs().max() < 1e-12
+    with pytest.raises(ValueError, match="3×3"):
+        BFGS([x], initial_inverse_hessian=torch.eye(2))
+    with pytest.raises(ValueError, match="NaN"):
+        BFGS([x], initial_inverse_hessian=torch.full((3, 3), float("nan")))
+
+
+def test_float32_parameters_get_a_float64_inverse_hessian():
+    x = torch.tensor([-1.2, 1.0], requires_grad=True)  # float32
+    opt = SSBFGS([x], max_iter=100)
+
+    def closure():
+        opt.zero_grad()
+        f = _rosen_torch(x)
+        f.backward()
+        return f
+
+    opt.step(closure)
+    assert opt.state[x]["H"].dtype == torch.float64 and x.dtype == torch.float32
+    assert np.allclose(x.detach().numpy(), np.ones(2), atol=1e-3)

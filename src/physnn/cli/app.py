@@ -143,6 +143,9 @@ def pinn(
     lbfgs_steps: Optional[int] = typer.Option(None, "--lbfgs-steps", help="Override the preset's L-BFGS iterations."),
     lbfgs_history: Optional[int] = typer.Option(
         None, "--lbfgs-history", help="L-BFGS memory: curvature pairs kept (default: the preset's; 50 where it sets none)."),
+    quasi_newton: Optional[str] = typer.Option(
+        None, "--quasi-newton", help="Second-stage method: lbfgs, bfgs (dense inverse Hessian) or ssbfgs "
+        "(self-scaled BFGS; best for small networks, run in float64). Default: the preset's."),
     causal: Optional[float] = typer.Option(
         None, "--causal", help="Causal weighting over time slices with this epsilon (time-dependent problems; "
         "Wang et al. 2022): later times count once earlier ones are solved."),
@@ -152,8 +155,9 @@ def pinn(
 
     The loss is the lecture's L = L_data + λ‖N(u_θ)‖²: the PDE residual at
     collocation points plus boundary, initial and data terms. Training is Adam,
-    then L-BFGS (strong-Wolfe line search), both through physnn's one training
-    loop. metrics.json holds the relative L2 error against the exact solution.
+    then a quasi-Newton method (L-BFGS, or dense self-scaled BFGS where the
+    preset says so; strong-Wolfe line search), both through physnn's one
+    training loop. metrics.json holds the relative L2 error against the exact solution.
     """
     import torch
 
@@ -167,7 +171,7 @@ def pinn(
     sol, directory = run_problem(problem, target, seed=seed, quick=quick,
                                  dtype=torch.float64 if float64 else torch.float32, log_every=log_every,
                                  adam_steps=adam_steps, lbfgs_steps=lbfgs_steps, lbfgs_history=lbfgs_history,
-                                 causal=causal)
+                                 causal=causal, quasi_newton=quasi_newton)
     for line in sol.messages:
         typer.echo(line)
     errs = ", ".join(f"{k} = {v:.3e}" for k, v in sol.errors.items())

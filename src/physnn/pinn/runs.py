@@ -6,7 +6,7 @@ A PINN run directory has the same shape as any physnn run, so
     model.safetensors   network and coefficients
     state.json          {"model": {"kind": "pinn", "problem": ..., "net": MLP config}, feature/target names ...}
     metrics.json        relative L2 errors, identified coefficients, stage times, stop reasons
-    history.csv         per-epoch pinn_loss, loss_<term>, l2_error, coef_<name> (Adam, then L-BFGS)
+    history.csv         per-epoch pinn_loss, loss_<term>, l2_error, coef_<name> (Adam, then quasi-Newton)
     figures/            solution, reference, error fields; loss components over time
 """
 
@@ -36,11 +36,14 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "quick": dict(hidden=[16, 16], n_domain=300, n_boundary=50, adam_steps=300, lbfgs_steps=100),
     },
     "burgers": {
-        # measured here (1 thread, benchmarks/pinn_burgers.py): relative L2 1.7e-3 … 4.5e-3 on seeds 0-4
-        # (median 2.0e-3; with L-BFGS memory 50: 2.1e-3 … 4.0e-3, median 3.8e-3) in 54-60 s; RAR adds
-        # high-residual points (at the shock) during Adam only: max_points = 1500 + 15 epochs × 100
-        "full": dict(hidden=[20, 20, 20, 20], n_domain=1500, adam_steps=1500, adam_lr=3e-3, lbfgs_steps=4500,
-                     lbfgs_history=100, rar=RAR(every=1, add=100, candidates=10000, max_points=3000)),
+        # measured here (1 thread, benchmarks/pinn_burgers.py, two seeds at a time on 2 cores): relative L2
+        # 1.85e-4, 7.4e-5, 6.4e-5, 1.0e-4, 4.3e-4 on seeds 0-4 in 39-42 s (1e-3 reached after 21-22 s).
+        # Self-scaled BFGS (float64 H, float32 network; a stall continues in float64 with the same H)
+        # replaced L-BFGS (memory 100: 1.7e-3 … 4.5e-3 in 54-60 s). RAR adds high-residual points (at
+        # the shock) during Adam only: max_points = 1500 + 15 epochs × 100
+        "full": dict(hidden=[20, 20, 20, 20], n_domain=1500, adam_steps=1500, adam_lr=3e-3, lbfgs_steps=2000,
+                     quasi_newton="ssbfgs", lbfgs_iters_per_epoch=25, lbfgs_patience=2,
+                     rar=RAR(every=1, add=100, candidates=10000, max_points=3000)),
         "quick": dict(hidden=[20, 20, 20], n_domain=1000, adam_steps=1000, lbfgs_steps=1000),
     },
     "kovasznay": {
@@ -175,8 +178,10 @@ def _figures(figs: Path, sol: Any, records: list[dict[str, Any]]) -> None:
         ax.semilogy(xs, [r["l2_error"] for r in records], "k--", label="relative L2 error")
     n_adam = sum(1 for r in records if r["stage"] == "adam")
     if 0 < n_adam < len(records):
-        ax.axvline(n_adam - 0.5, color="grey", ls=":", label="Adam → L-BFGS")
-    ax.set_xlabel("logged epoch (Adam, then L-BFGS)")
+        second = next((k for k in sol.histories if k != "adam"), "lbfgs")
+        label = {"lbfgs": "L-BFGS", "bfgs": "BFGS", "ssbfgs": "self-scaled BFGS"}.get(second, second)
+        ax.axvline(n_adam - 0.5, color="grey", ls=":", label=f"Adam → {label}")
+    ax.set_xlabel("logged epoch (Adam, then quasi-Newton)")
     ax.set_ylabel("loss / error")
     ax.set_title(f"{obj.problem.name}: loss terms and error while training")
     ax.legend(fontsize=9)

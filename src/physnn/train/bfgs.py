@@ -22,6 +22,32 @@ first step (Nocedal & Wright, eq. 6.20); a pair with yᵀs ≤ 1e-10·|y||s| is
 skipped so H stays positive definite.  Steps come from torch's strong-Wolfe
 line search (the one ``torch.optim.LBFGS`` uses).
 
+H and its updates are kept in float64 whatever the parameters' dtype (the
+direction is rounded to it): in float32 the rank-two updates lose H's
+accuracy within a few hundred steps and the method stalls (measured on
+Burgers: 3.6e-2 error with a float32 H).  So a float32 network gets float64
+curvature at float32 evaluation cost, and an H built in float32 training can
+carry on when the network is promoted to float64 (``initial_inverse_hessian``).
+
+**Self-scaled BFGS** (``self_scaling=True``, the ``"ssbfgs"`` optimizer;
+Oren & Luenberger 1974 with Al-Baali's cap, Al-Baali 1998; for PINNs Urbán,
+Stefanou & Pons 2025 and Kiyani et al. 2025) rescales the old estimate before
+each update,
+
+.. math::
+
+    H_{k+1} = \mathrm{BFGS}(H_k / \tau_k;\ s, y), \qquad
+    \tau_k = \min\Big(1, \frac{1}{b_k}\Big), \qquad
+    b_k = \frac{s^T B_k s}{y^T s} = \frac{-t\, g_k^T s}{y^T s},
+
+(B_k = H_k⁻¹; with s = t·d and d = −H_k g_k, B_k s = −t g_k, so b_k needs no
+inverse).  When the model curvature along the step, sᵀB s, exceeds the
+measured one, yᵀs, the whole estimate is enlarged by b_k instead of only its
+s-direction.  On the badly scaled losses of PINNs this keeps the quasi-Newton
+steps from shrinking: measured on Burgers (``benchmarks/pinn_burgers.py``,
+2-[20]×4-1 tanh, float64, after the same Adam stage), 3,000 iterations of plain
+BFGS reach a relative L2 error of 1.3e-3, self-scaled BFGS 7.5e-5.
+
     >>> import torch
     >>> A = torch.tensor([[3.0, 1.0], [1.0, 2.0]], dtype=torch.float64)
     >>> x = torch.zeros(2, dtype=torch.float64, requires_grad=True)
@@ -46,7 +72,20 @@ from torch.optim.lbfgs import _strong_wolfe
 
 from physnn.errors import check_int, check_range
 
-__all__ = ["BFGS"]
+__all__ = ["BFGS", "SSBFGS"]
+
+
+def _update(H: torch.Tensor, s: torch.Tensor, y: torch.Tensor, ys: float, scale: float) -> None:
+    """H ← BFGS(scale·H; s, y) in place, as one rank-two ``addmm`` (one pass over H).
+
+    With H' = scale·H and ρ = 1/yᵀs:  H'' = H' + U C Uᵀ, U = [s, H'y],
+    C = [[ρ²·yᵀH'y + ρ, −ρ], [−ρ, 0]] — the second form of the module doc.
+    """
+    rho = 1.0 / ys
+    Hy = (H @ y).mul_(scale)
+    U = torch.stack([s, Hy], dim=1)
+    C = torch.tensor([[rho * rho * float(y @ Hy) + rho, -rho], [-rho, 0.0]], dtype=H.dtype, device=H.device)
+    H.addmm_(U @ C, U.T, beta=scale)
 
 
 class BFGS(torch.optim.Optimizer):
@@ -69,6 +108,12 @@ class BFGS(torch.optim.Optimizer):
         below these; 0 (default) never stops early.
     max_params : int
         Refuse models larger than this (H has ``n²`` entries).
+    self_scaling : bool
+        Rescale H by 1/τ_k = max(1, b_k) before each update (self-scaled BFGS,
+        see the module doc); ``False`` (default) is classical BFGS.
+    initial_inverse_hessian : Tensor, optional
+        Start from this n×n inverse Hessian (e.g. ``opt.state[p]["H"]`` of an
+        earlier run on the same parameters) instead of the scaled identity.
     """
 
     def __init__(
@@ -80,13 +125,17 @@ class BFGS(torch.optim.Optimizer):
         tolerance_grad: float = 0.0,
         tolerance_change: float = 0.0,
         max_params: int = 20000,
+        self_scaling: bool = False,
+        initial_inverse_hessian: torch.Tensor | None = None,
     ) -> None:
         check_range("lr", lr, low=0.0, low_inclusive=False, owner="BFGS")
         max_iter = check_int("max_iter", max_iter, low=1, owner="BFGS")
         if max_eval is None:
             max_eval = max_iter * 5 // 4
+        if not isinstance(self_scaling, bool):
+            raise ValueError(f"BFGS: self_scaling must be True or False; got {self_scaling!r}.")
         defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
-                        tolerance_change=tolerance_change)
+                        tolerance_change=tolerance_change, self_scaling=self_scaling)
         super().__init__(params, defaults)
         if len(self.param_groups) != 1:
             raise ValueError("BFGS: one parameter group only (it keeps one Hessian for all weights).")
@@ -97,6 +146,15 @@ class BFGS(torch.optim.Optimizer):
                 f"BFGS: the model has {n} parameters; a dense inverse Hessian needs {n}² numbers. "
                 f"Use 'lbfgs' for models above max_params={max_params}."
             )
+        if initial_inverse_hessian is not None:
+            H0 = initial_inverse_hessian
+            if not isinstance(H0, torch.Tensor) or tuple(H0.shape) != (n, n):
+                shape = tuple(H0.shape) if isinstance(H0, torch.Tensor) else type(H0).__name__
+                raise ValueError(f"BFGS: initial_inverse_hessian must be a {n}×{n} tensor for these "
+                                 f"parameters; got {shape}.")
+            if not bool(torch.isfinite(H0).all()):
+                raise ValueError("BFGS: initial_inverse_hessian has NaN or Inf entries.")
+            self.state[self._params[0]]["H"] = H0.detach().to(torch.float64).clone()
 
     # -- flat views -------------------------------------------------------------------
     def _gather_grad(self) -> torch.Tensor:
@@ -128,6 +186,7 @@ class BFGS(torch.optim.Optimizer):
         group = self.param_groups[0]
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tol_g, tol_c = group["tolerance_grad"], group["tolerance_change"]
+        self_scaling = group["self_scaling"]
         state = self.state[self._params[0]]
         state.setdefault("n_iter", 0)
         state.setdefault("func_evals", 0)
@@ -147,7 +206,7 @@ class BFGS(torch.optim.Optimizer):
                 d = -g
                 t = min(1.0, 1.0 / float(g.abs().sum())) * lr
             else:
-                d = -(H @ g)
+                d = -(H @ g.to(torch.float64)).to(g.dtype)
                 t = lr
             gtd = float(g @ d)
             if gtd > -tol_c or gtd >= 0:
@@ -164,16 +223,18 @@ class BFGS(torch.optim.Optimizer):
             self._add(t, d)
             evals += ls_evals
             state["func_evals"] += ls_evals
-            s = d * t
-            y = g_new - g
+            s = (d * t).to(torch.float64)
+            y = (g_new - g).to(torch.float64)
             ys = float(y @ s)
             if ys > 1e-10 * float(y.norm() * s.norm()):
+                scale = 1.0
                 if H is None:
-                    H = torch.eye(len(g), dtype=g.dtype, device=g.device) * (ys / float(y @ y))
-                rho = 1.0 / ys
-                Hy = H @ y
-                H.addr_(s, Hy, alpha=-rho).addr_(Hy, s, alpha=-rho)
-                H.addr_(s, s, alpha=rho * rho * float(y @ Hy) + rho)
+                    H = torch.eye(len(g), dtype=torch.float64, device=g.device) * (ys / float(y @ y))
+                elif self_scaling:
+                    b = -t * float(g.to(torch.float64) @ s) / ys  # sᵀ B s / yᵀ s
+                    scale = max(b, 1.0)  # 1/τ with τ = min(1, 1/b)
+                    state["last_scale"] = scale
+                _update(H, s, y, ys, scale)
             change = abs(loss_new - loss)
             loss, g = loss_new, g_new
             if evals >= max_eval or g.abs().max() <= tol_g:
@@ -182,3 +243,31 @@ class BFGS(torch.optim.Optimizer):
                 break
         state["H"] = H
         return orig_loss
+
+
+class SSBFGS(BFGS):
+    """Self-scaled BFGS: :class:`BFGS` with ``self_scaling=True`` (the ``"ssbfgs"`` optimizer).
+
+    The update that made PINNs reach errors near float64 round-off in
+    Urbán, Stefanou & Pons (2025); see the module doc for τ_k and a measurement.
+    Same arguments as :class:`BFGS`.
+
+        >>> import torch
+        >>> x = torch.tensor([-1.2, 1.0], dtype=torch.float64, requires_grad=True)
+        >>> opt = SSBFGS([x], max_iter=200)
+        >>> def closure():
+        ...     opt.zero_grad()
+        ...     f = 100 * (x[1] - x[0] ** 2) ** 2 + (1 - x[0]) ** 2
+        ...     f.backward()
+        ...     return f
+        >>> _ = opt.step(closure)
+        >>> torch.allclose(x.detach(), torch.ones(2, dtype=torch.float64))
+        True
+    """
+
+    def __init__(self, params: Any, lr: float = 1.0, max_iter: int = 20, max_eval: int | None = None,
+                 tolerance_grad: float = 0.0, tolerance_change: float = 0.0, max_params: int = 20000,
+                 self_scaling: bool = True, initial_inverse_hessian: torch.Tensor | None = None) -> None:
+        super().__init__(params, lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
+                         tolerance_change=tolerance_change, max_params=max_params, self_scaling=self_scaling,
+                         initial_inverse_hessian=initial_inverse_hessian)

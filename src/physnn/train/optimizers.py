@@ -19,6 +19,8 @@ name            update
                 ``history_size`` steps, with a strong-Wolfe line search; needs a closure
 ``"bfgs"``      quasi-Newton with the full n×n inverse Hessian (:class:`physnn.train.bfgs.BFGS`),
                 O(n²) per step: for small networks (PINNs); needs a closure
+``"ssbfgs"``    self-scaled BFGS (:class:`physnn.train.bfgs.SSBFGS`): H is enlarged by
+                :math:`\max(1, s^TBs / y^Ts)` before each update; the fastest here for PINNs
 ==============  ==========================================================================
 
     >>> import torch
@@ -39,11 +41,11 @@ import torch
 from torch import nn
 
 from physnn.errors import PhysnnError, check_choice, check_range
-from physnn.train.bfgs import BFGS
+from physnn.train.bfgs import BFGS, SSBFGS
 
 __all__ = ["OPTIMIZERS", "make_optimizer", "needs_closure", "FusedAdamStepper", "fast_stepper"]
 
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "lbfgs", "bfgs")
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "lbfgs", "bfgs", "ssbfgs")
 """The optimizer names :func:`make_optimizer` knows."""
 
 _CLASSES: dict[str, type[torch.optim.Optimizer]] = {
@@ -53,6 +55,7 @@ _CLASSES: dict[str, type[torch.optim.Optimizer]] = {
     "rmsprop": torch.optim.RMSprop,
     "lbfgs": torch.optim.LBFGS,
     "bfgs": BFGS,
+    "ssbfgs": SSBFGS,
 }
 
 _OWNER = "make_optimizer"
@@ -162,7 +165,7 @@ def make_optimizer(
         raise PhysnnError(
             f"{_OWNER}: 'nesterov=True' needs momentum > 0 (e.g. momentum=0.9); got momentum={momentum}."
         )
-    if key in ("lbfgs", "bfgs") and weight_decay > 0:
+    if key in ("lbfgs", "bfgs", "ssbfgs") and weight_decay > 0:
         raise PhysnnError(
             f"{_OWNER}: {key!r} has no weight_decay; got weight_decay={weight_decay}. "
             "Add an L2 penalty to the objective instead."
@@ -235,7 +238,7 @@ def needs_closure(optimizer: torch.optim.Optimizer | str) -> bool:
         (True, False)
     """
     if isinstance(optimizer, str):
-        return check_choice("optimizer", optimizer, OPTIMIZERS, owner="needs_closure") in ("lbfgs", "bfgs")
+        return check_choice("optimizer", optimizer, OPTIMIZERS, owner="needs_closure") in ("lbfgs", "bfgs", "ssbfgs")
     return isinstance(optimizer, (torch.optim.LBFGS, BFGS))
 
 
