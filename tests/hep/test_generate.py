@@ -214,3 +214,39 @@ def test_a_selection_nothing_passes_stops_with_a_message(monkeypatch):
     # jets of 2000-2100 GeV cannot come from a hard scale of 400-500 GeV
     with pytest.raises(PhysnnError, match="no jet passed the selection in 30 events"):
         gen.generate_chunk(JetConfig("qcd", pt_range=(2000, 2100), pthat_range=(400, 500)), 1, 1)
+
+
+def _event_with_jets(jets):
+    """A hand-made event: each (pT, eta, phi, ring) is a hard core plus, with ring > 0, 30 % of its pT
+    on a ring of that radius around the axis (visible charged pions)."""
+    import pythia8mc
+
+    owner = pythia8mc.Pythia("", False)
+    ev = pythia8mc.Event()
+    ev.init("synthetic", owner.particleData)
+    ev.append(90, -11, 0, 0, 0, 0, 0, 0, 0.0, 0.0, 0.0, 13000.0, 13000.0)
+    for pt, eta0, phi0, ring in jets:
+        parts = [((0.7 if ring else 1.0) * pt / 4, 0.03 * k, -0.02 * k) for k in range(4)]
+        if ring:
+            parts += [(0.3 * pt / 8, ring * math.cos(k * math.pi / 4), ring * math.sin(k * math.pi / 4))
+                      for k in range(8)]
+        for p, deta, dphi in parts:
+            eta, phi = eta0 + deta, phi0 + dphi
+            px, py, pz = p * math.cos(phi), p * math.sin(phi), p * math.sinh(eta)
+            ev.append(211, 91, 0, 0, 0, 0, 0, 0, px, py, pz, math.sqrt(px**2 + py**2 + pz**2 + 0.13957**2), 0.13957)
+    return owner, ev
+
+
+@pytest.mark.parametrize("jets, passes", [
+    ([(600.0, 0.5, 1.0, 0.0)], True),               # a jet in the window
+    ([(560.0, -1.2, 2.0, 0.75)], True),             # 30 % of it 0.75 from the axis: the R = 1.0 cone holds it
+    ([(400.0, 0.5, 1.0, 0.0)], False),              # below 0.9 x 550 GeV
+    ([(600.0, 3.0, 1.0, 0.0)], False),              # outside |eta| < 2 + 0.5
+    ([(1400.0, 0.0, 0.0, 0.0)], False),             # above 2 x 650 GeV
+    ([(1400.0, 0.0, 0.0, 0.0), (600.0, 0.3, 3.0, 0.0)], True),  # any cone jet in the window passes
+])
+def test_celljet_filter_on_hand_made_events(jets, passes):
+    from physnn.hep.generate import CellFilter, JetConfig
+
+    _owner, ev = _event_with_jets(jets)
+    assert CellFilter(JetConfig("qcd")).passes(ev) is passes
