@@ -140,12 +140,13 @@ def pinn(
     quick: bool = typer.Option(False, "--quick", help="Small sizes (seconds): a smoke run, not the accuracy goal."),
     float64: bool = typer.Option(False, "--float64", help="Train in double precision."),
     adam_steps: Optional[int] = typer.Option(None, "--adam-steps", help="Override the preset's Adam steps."),
-    lbfgs_steps: Optional[int] = typer.Option(None, "--lbfgs-steps", help="Override the preset's L-BFGS iterations."),
+    lbfgs_steps: Optional[int] = typer.Option(None, "--lbfgs-steps", help="Override the preset's quasi-Newton iterations (L-BFGS or BFGS)."),
     lbfgs_history: Optional[int] = typer.Option(
         None, "--lbfgs-history", help="L-BFGS memory: curvature pairs kept (default: the preset's; 50 where it sets none)."),
     quasi_newton: Optional[str] = typer.Option(
         None, "--quasi-newton", help="Second-stage method: lbfgs, bfgs (dense inverse Hessian) or ssbfgs "
-        "(self-scaled BFGS; best for small networks, run in float64). Default: the preset's."),
+        "(self-scaled BFGS, float64 inverse Hessian; best for networks up to a few thousand weights). "
+        "Default: the preset's (ssbfgs for burgers and kovasznay)."),
     causal: Optional[float] = typer.Option(
         None, "--causal", help="Causal weighting over time slices with this epsilon (time-dependent problems; "
         "Wang et al. 2022): later times count once earlier ones are solved."),
