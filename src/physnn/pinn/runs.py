@@ -37,7 +37,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "burgers": {
         # measured here (1 thread, benchmarks/pinn_burgers.py, two seeds at a time on 2 cores): relative L2
-        # 1.85e-4, 7.4e-5, 6.4e-5, 1.0e-4, 4.3e-4 on seeds 0-4 in 39-42 s (1e-3 reached after 21-22 s).
+        # 7.2e-5, 7.6e-5, 7.4e-5, 9.2e-5, 2.4e-4 on seeds 0-4 in 47-52 s (1e-3 reached after 25-31 s).
         # Self-scaled BFGS (float64 H, float32 network; a stall continues in float64 with the same H)
         # replaced L-BFGS (memory 100: 1.7e-3 … 4.5e-3 in 54-60 s). RAR adds high-residual points (at
         # the shock) during Adam only: max_points = 1500 + 15 epochs × 100
@@ -48,7 +48,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "kovasznay": {
         # measured here (1 thread, seed 0): with self-scaled BFGS (7,953 weights: a 506 MB float64 H), 2000
-        # iterations reach u/v/p 1.9e-5 / 6.8e-5 / 2.6e-5 in 528 CPU s; the preset's 1000 see benchmarks/README.
+        # iterations reach u/v/p 1.9e-5 / 6.8e-5 / 2.6e-5 in 528 CPU s; the preset (1000):
+        # 9.6e-5 / 3.7e-4 / 1.5e-4 in 336 s (DeepXDE's example: 2.1e-4 / 1.0e-3 / 5.0e-4 in 3019 s).
         # With L-BFGS (2000 iterations): 6.2e-4 / 2.1e-3 / 7.6e-4 in 222 s.
         "full": dict(hidden=[50, 50, 50, 50], n_domain=2601, n_boundary=400, adam_steps=2000, lbfgs_steps=1000,
                      quasi_newton="ssbfgs", lbfgs_iters_per_epoch=25, lbfgs_patience=4),

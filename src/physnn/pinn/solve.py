@@ -20,8 +20,8 @@ The second stage's quasi-Newton method is ``quasi_newton``: ``"lbfgs"``
 (default; ``torch.optim.LBFGS``, ``lbfgs_history`` pairs), ``"bfgs"`` or
 ``"ssbfgs"`` (the dense inverse Hessian of :mod:`physnn.train.bfgs`, plain or
 self-scaled; for networks up to a few thousand weights).  Self-scaled BFGS in
-float64 is the strongest here: on Burgers it takes the error from ~2e-3
-(L-BFGS, same time) to ~2e-4.  The stage keeps its method's name in
+float64 (the network may stay float32) is the strongest here: on Burgers it
+takes the error from ~2e-3 (L-BFGS, same time) to ~1e-4.  The stage keeps its method's name in
 ``histories`` (``"lbfgs"``, ``"bfgs"``, ``"ssbfgs"``); ``lbfgs_steps`` counts its
 iterations whichever the method.
 

@@ -75,17 +75,22 @@ from physnn.errors import check_int, check_range
 __all__ = ["BFGS", "SSBFGS"]
 
 
-def _update(H: torch.Tensor, s: torch.Tensor, y: torch.Tensor, ys: float, scale: float) -> None:
-    """H ← BFGS(scale·H; s, y) in place, as one rank-two ``addmm`` (one pass over H).
+def _update(H: torch.Tensor, s: torch.Tensor, y: torch.Tensor, Hy: torch.Tensor, scale: float,
+            v: torch.Tensor, Hv: torch.Tensor) -> torch.Tensor:
+    """H ← BFGS(scale·H; s, y) in place, as one rank-two ``addmm`` (one pass over H); returns the new H·v.
 
     With H' = scale·H and ρ = 1/yᵀs:  H'' = H' + U C Uᵀ, U = [s, H'y],
     C = [[ρ²·yᵀH'y + ρ, −ρ], [−ρ, 0]] — the second form of the module doc.
+    ``Hy`` and ``Hv`` are the *old* H times y and v; the new H''v then costs
+    O(n), so an iteration needs one n² product (H g) besides the update.
     """
-    rho = 1.0 / ys
-    Hy = (H @ y).mul_(scale)
+    rho = 1.0 / float(y @ s)
+    Hy = Hy * scale
     U = torch.stack([s, Hy], dim=1)
     C = torch.tensor([[rho * rho * float(y @ Hy) + rho, -rho], [-rho, 0.0]], dtype=H.dtype, device=H.device)
-    H.addmm_(U @ C, U.T, beta=scale)
+    UC = U @ C
+    H.addmm_(UC, U.T, beta=scale)
+    return Hv * scale + UC @ (U.T @ v)
 
 
 class BFGS(torch.optim.Optimizer):
@@ -200,18 +205,21 @@ class BFGS(torch.optim.Optimizer):
         if g.abs().max() <= tol_g:
             return orig_loss
         H = state.get("H")
+        f64 = torch.float64
+        g64 = g.to(f64)
+        Hg = None if H is None else H @ g64
         for _ in range(max_iter):
             state["n_iter"] += 1
             if H is None:
                 d = -g
                 t = min(1.0, 1.0 / float(g.abs().sum())) * lr
             else:
-                d = -(H @ g.to(torch.float64)).to(g.dtype)
+                d = (-Hg).to(g.dtype)
                 t = lr
             gtd = float(g @ d)
             if gtd > -tol_c or gtd >= 0:
                 if H is None or gtd >= 0:  # not a descent direction: restart from steepest descent
-                    H = None
+                    H = Hg = None
                     d = -g
                     t = min(1.0, 1.0 / float(g.abs().sum())) * lr
                     gtd = float(g @ d)
@@ -223,20 +231,26 @@ class BFGS(torch.optim.Optimizer):
             self._add(t, d)
             evals += ls_evals
             state["func_evals"] += ls_evals
-            s = (d * t).to(torch.float64)
-            y = (g_new - g).to(torch.float64)
+            g_new64 = g_new.to(f64)
+            s = (d * t).to(f64)
+            y = g_new64 - g64
             ys = float(y @ s)
+            Hg_new = None if H is None else H @ g_new64  # the one n² product of the iteration
             if ys > 1e-10 * float(y.norm() * s.norm()):
-                scale = 1.0
                 if H is None:
-                    H = torch.eye(len(g), dtype=torch.float64, device=g.device) * (ys / float(y @ y))
-                elif self_scaling:
-                    b = -t * float(g.to(torch.float64) @ s) / ys  # sᵀ B s / yᵀ s
-                    scale = max(b, 1.0)  # 1/τ with τ = min(1, 1/b)
-                    state["last_scale"] = scale
-                _update(H, s, y, ys, scale)
+                    gamma = ys / float(y @ y)
+                    H = torch.eye(len(g), dtype=f64, device=g.device) * gamma
+                    Hy, Hg_new, scale = y * gamma, g_new64 * gamma, 1.0
+                else:
+                    Hy = Hg_new - Hg  # = H y
+                    scale = 1.0
+                    if self_scaling:
+                        b = -t * float(g64 @ s) / ys  # sᵀ B s / yᵀ s
+                        scale = max(b, 1.0)  # 1/τ with τ = min(1, 1/b)
+                        state["last_scale"] = scale
+                Hg_new = _update(H, s, y, Hy, scale, g_new64, Hg_new)
             change = abs(loss_new - loss)
-            loss, g = loss_new, g_new
+            loss, g, g64, Hg = loss_new, g_new, g_new64, Hg_new
             if evals >= max_eval or g.abs().max() <= tol_g:
                 break
             if float(s.abs().max()) <= tol_c or change < tol_c:
