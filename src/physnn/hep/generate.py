@@ -75,19 +75,19 @@ Phys. 7 (2019) 014) was made, at generator level:
 5. **Per jet**: the columns of :mod:`physnn.hep.jetio` (pT, η, φ, mass,
    τ1…τ4, τ21, τ32, constituent count, label and the leading N constituents).
 
-**Speed** (``benchmarks/hep_generate.py``, CPU seconds of one process, so a
-busy machine does not distort the ratio): physnn processes 0.90–0.94 of raw
-``pythia.next()``'s events per second for QCD (acceptance 16–17 %) and
-0.90–0.91 for top (acceptance 10–11 %), i.e. ~20–22 QCD and ~16 top jets per
-CPU second.  What remains on top of Pythia (~10 % of its time) is mostly the
-pre-filters' C++ jet finding, ~0.45 ms an event (CellJet, ~0.1 ms, on every
-event; SlowJet, ~0.55 ms, on the ~50 % it passes), then per accepted jet
-~0.6 ms to read its constituents and rerun FastJet on them and ~0.8 ms for
-the substructure (N-subjettiness: one kt clustering through FastJet's array
-interface, all four τ_N in one vectorised pass).  The CellJet stage was
-0.14 ms with its first settings; seeding cones only at cells above 5 GeV and
-cutting the grid at |η| = η_max + 1.2 made it 0.09–0.12 ms (same passes and
-losses, measured).
+**Speed** (``benchmarks/hep_generate.py --repeats 3``, CPU seconds of one
+process, alternating physnn and raw Pythia after a warm-up): physnn processes
+0.897 (QCD, acceptance 18 %) and 0.896 (top, 11 %) of raw ``pythia.next()``'s
+events per second, ~21 QCD and ~15 top jets per CPU second.  What remains on
+top of Pythia (~10 % of its time) is mostly the pre-filters' C++ jet finding,
+~0.46 ms an event (CellJet, ~0.1 ms, on every event; SlowJet, ~0.55 ms, on
+the ~50 % it passes), then per accepted jet ~0.8 ms to read its constituents
+and rerun FastJet on them and ~0.35 ms for the substructure (N-subjettiness:
+one kt clustering through FastJet's array interface, all four τ_N in one
+vectorised pass), which runs after the event loop: right after each Pythia
+event, with the caches cold, it took 0.77 ms.  Seeding CellJet's cones only at
+cells above 5 GeV and cutting its grid at |η| = η_max + 1.2 took it from
+0.14 to ~0.1 ms (same passes and losses, measured).
 
 **Parallel and reproducible.**  The sample is cut into chunks of
 ``chunk_size`` jets; chunk ``i`` runs its own Pythia with
@@ -522,6 +522,7 @@ def generate_chunk(
     rows: dict[str, list] = {k: [] for k in _SCALARS}
     parts = np.zeros((count, 3, n_keep), dtype=np.float32)
     pthat: list[float] = []
+    pending: list[tuple[np.ndarray, float, float]] = []  # (constituents' p4, jet eta, jet phi) per accepted jet
     if count == 0:
         return _pack(rows, parts, pthat), _finish(stats, cpu0)
 
@@ -601,21 +602,12 @@ def generate_chunk(
                 continue
             if not passed:
                 stats["prefilter_missed"] += 1
-            # constituent pt, eta, phi sorted by decreasing pT, and tau_1..4 of the sorted constituents, in one pass
-            kin, taus = _jet_features(p4, 4, r0=radius)
-            i = len(rows["pt"])
-            k = min(len(p4), n_keep)
-            parts[i, 0, :k] = kin["pt"][:k]
-            parts[i, 1, :k] = kin["eta"][:k] - jeta
-            parts[i, 2, :k] = delta_phi(kin["phi"][:k], jphi)
             for name, value in (
                 ("pt", jpt), ("eta", jeta), ("phi", jphi), ("mass", max(jet.m(), 0.0)),
-                ("tau1", taus[0]), ("tau2", taus[1]), ("tau3", taus[2]), ("tau4", taus[3]),
-                ("tau21", taus[1] / taus[0] if taus[0] > 0 else 0.0),
-                ("tau32", taus[2] / taus[1] if taus[1] > 0 else 0.0),
                 ("n_constituents", len(p4)), ("label", int(is_signal)),
             ):
                 rows[name].append(value)
+            pending.append((p4, jeta, jphi))  # substructure after the event loop (see below)
             pthat.append(pythia.infoPython().pTHat())
             stats["accepted"] += 1
             stage["features"] += clock() - t3
@@ -624,6 +616,23 @@ def generate_chunk(
                 n_new_events = 0
     if report is not None and n_new_events:
         report(0, n_new_events)
+    # constituent pt, eta, phi sorted by decreasing pT, and tau_1..4 of the sorted constituents, in one pass
+    # per jet — run here, after the event loop, where the code and its data stay in the CPU caches (inside
+    # the loop, right after each Pythia event, the same work measured ~2x slower)
+    t3 = clock()
+    for i, (p4, jeta, jphi) in enumerate(pending):
+        kin, taus = _jet_features(p4, 4, r0=radius)
+        k = min(len(p4), n_keep)
+        parts[i, 0, :k] = kin["pt"][:k]
+        parts[i, 1, :k] = kin["eta"][:k] - jeta
+        parts[i, 2, :k] = delta_phi(kin["phi"][:k], jphi)
+        for name, value in (
+            ("tau1", taus[0]), ("tau2", taus[1]), ("tau3", taus[2]), ("tau4", taus[3]),
+            ("tau21", taus[1] / taus[0] if taus[0] > 0 else 0.0),
+            ("tau32", taus[2] / taus[1] if taus[1] > 0 else 0.0),
+        ):
+            rows[name].append(value)
+    stage["features"] += clock() - t3
     return _pack(rows, parts, pthat), _finish(stats, cpu0)
 
 
