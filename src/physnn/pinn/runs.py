@@ -47,11 +47,11 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "quick": dict(hidden=[20, 20, 20], n_domain=1000, adam_steps=1000, lbfgs_steps=1000),
     },
     "kovasznay": {
-        # measured here (1 thread, seed 0): with self-scaled BFGS (7,953 weights: a 506 MB float64 H), 2000
-        # iterations reach u/v/p 1.9e-5 / 6.8e-5 / 2.6e-5 in 528 CPU s; the preset (1000):
-        # 9.6e-5 / 3.7e-4 / 1.5e-4 in 336 s (DeepXDE's example: 2.1e-4 / 1.0e-3 / 5.0e-4 in 3019 s).
-        # With L-BFGS (2000 iterations): 6.2e-4 / 2.1e-3 / 7.6e-4 in 222 s.
-        "full": dict(hidden=[50, 50, 50, 50], n_domain=2601, n_boundary=400, adam_steps=2000, lbfgs_steps=1000,
+        # measured here (1 thread, seed 0, another job on the second core): Adam 1500 + 1000 self-scaled BFGS
+        # iterations (7,953 weights: a 506 MB float64 H), u/v/p 1.2e-4 / 4.7e-4 / 1.5e-4 in 294 s wall
+        # (DeepXDE's example here: 2.1e-4 / 1.0e-3 / 5.0e-4 in 3168 s); 2000 + 2000: 1.9e-5 / 6.8e-5 / 2.6e-5
+        # in 528 CPU s. With L-BFGS (2000 + 2000): 6.2e-4 / 2.1e-3 / 7.6e-4 in 222 s.
+        "full": dict(hidden=[50, 50, 50, 50], n_domain=2601, n_boundary=400, adam_steps=1500, lbfgs_steps=1000,
                      quasi_newton="ssbfgs", lbfgs_iters_per_epoch=25, lbfgs_patience=4),
         "quick": dict(hidden=[16, 16], n_domain=300, n_boundary=60, adam_steps=200, lbfgs_steps=50),
     },
