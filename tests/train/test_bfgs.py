@@ -14,17 +14,25 @@ def _rosen_torch(x):
     return (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
 
 
+def _closure(opt, fn, x):
+    """The closure BFGS needs: zero the gradient, f = fn(x), backward, return f."""
+
+    def closure():
+        opt.zero_grad()
+        f = fn(x)
+        f.backward()
+        return f
+
+    return closure
+
+
 def test_rosenbrock_minimum_found_like_scipy():
     x0 = np.array([-1.2, 1.0, -0.5, 0.8])
     ref = minimize(rosen, x0, method="BFGS", options={"gtol": 1e-10})
     x = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
     opt = BFGS([x], max_iter=200)
 
-    def closure():
-        opt.zero_grad()
-        f = _rosen_torch(x)
-        f.backward()
-        return f
+    closure = _closure(opt, _rosen_torch, x)
 
     for _ in range(3):
         opt.step(closure)
@@ -40,11 +48,7 @@ def test_inverse_hessian_approaches_the_true_one_on_a_quadratic():
     x = torch.ones(5, dtype=torch.float64, requires_grad=True)
     opt = BFGS([x], max_iter=40)
 
-    def closure():
-        opt.zero_grad()
-        f = 0.5 * x @ A @ x
-        f.backward()
-        return f
+    closure = _closure(opt, lambda v: 0.5 * v @ A @ v, x)
 
     opt.step(closure)
     assert x.detach().abs().max() < 1e-12  # superlinear convergence to the minimum at 0
@@ -83,11 +87,7 @@ def test_self_scaled_update_matches_the_formula_by_hand():
     x = torch.tensor([1.0, 1.0, 1.0, 1.0], dtype=torch.float64, requires_grad=True)
     opt = SSBFGS([x], max_iter=1)
 
-    def closure():
-        opt.zero_grad()
-        f = 0.5 * x @ A @ x
-        f.backward()
-        return f
+    closure = _closure(opt, lambda v: 0.5 * v @ A @ v, x)
 
     xs, gs, Hs, scales = [x.detach().clone()], [(A @ x).detach()], [], []
     for _ in range(3):
@@ -109,11 +109,7 @@ def test_self_scaled_update_matches_the_formula_by_hand():
     x2 = torch.tensor([1.0, 1.0, 1.0, 1.0], dtype=torch.float64, requires_grad=True)
     plain = BFGS([x2], max_iter=1)
 
-    def closure2():
-        plain.zero_grad()
-        f = 0.5 * x2 @ A @ x2
-        f.backward()
-        return f
+    closure2 = _closure(plain, lambda v: 0.5 * v @ A @ v, x2)
 
     for _ in range(2):
         plain.step(closure2)
@@ -125,11 +121,7 @@ def test_self_scaled_bfgs_finds_the_rosenbrock_minimum_and_is_registered():
     opt = make_optimizer("ssbfgs", [x], lr=1.0, max_iter=300)
     assert isinstance(opt, SSBFGS) and needs_closure("ssbfgs") and needs_closure(opt)
 
-    def closure():
-        opt.zero_grad()
-        f = _rosen_torch(x)
-        f.backward()
-        return f
+    closure = _closure(opt, _rosen_torch, x)
 
     opt.step(closure)
     assert np.allclose(x.detach().numpy(), np.ones(4), atol=1e-6)
@@ -143,11 +135,7 @@ def test_initial_inverse_hessian_is_used_and_checked():
     # given the exact inverse Hessian, the first quasi-Newton step lands on the minimum of a quadratic
     opt = BFGS([x], max_iter=1, initial_inverse_hessian=torch.linalg.inv(A))
 
-    def closure():
-        opt.zero_grad()
-        f = 0.5 * x @ A @ x
-        f.backward()
-        return f
+    closure = _closure(opt, lambda v: 0.5 * v @ A @ v, x)
 
     opt.step(closure)
     assert x.detach().abs().max() < 1e-12
@@ -161,11 +149,7 @@ def test_float32_parameters_get_a_float64_inverse_hessian():
     x = torch.tensor([-1.2, 1.0], requires_grad=True)  # float32
     opt = SSBFGS([x], max_iter=100)
 
-    def closure():
-        opt.zero_grad()
-        f = _rosen_torch(x)
-        f.backward()
-        return f
+    closure = _closure(opt, _rosen_torch, x)
 
     opt.step(closure)
     assert opt.state[x]["H"].dtype == torch.float64 and x.dtype == torch.float32
