@@ -39,8 +39,8 @@ Phys. 7 (2019) 014) was made, at generator level:
    and 10,000 W events): it passes 50–51 % of QCD, 55 % of top and 56 % of W
    events and loses 2 of 6,432 QCD jets (0.03 %), 0 of 1,271 top and 0 of
    1,582 W jets; the earlier leading-cone window (R = 0.8, [0.85, 1.2] × the
-   pT window) passed 58 % of QCD events and lost 1–4 of ~1,330 QCD jets.  Then ``SlowJet`` — anti-kt, R = 0.8,
-   through Pythia's embedded fjcore (FastJet's own core) on *all* visible
+   pT window) passed 58 % of QCD events and lost 1–4 of ~1,330 QCD jets.
+   Then ``SlowJet`` — anti-kt, R = 0.8, through Pythia's embedded fjcore (FastJet's own core) on *all* visible
    final-state particles (``etaMax = 25``, SlowJet's "no cut"; ~0.5 ms, on
    the ~50 % of events CellJet passes) — is already the jet finder of
    step 3: its jets, sorted by decreasing pT, are the ones FastJet finds on
@@ -150,7 +150,7 @@ _PYTHIA_SEED_MAX = 900_000_000  # Pythia's Random:seed range is [-1, 900000000];
 _CELL_WINDOW = (0.9, 2.0)  # a CellJet cone jet with E_T in [0.9 x pT_min, 2 x pT_max] ...
 _CELL_CONE_EXTRA = 0.2  # ... and cone radius R + 0.2 (1.0 for R = 0.8): see CellFilter
 _CELL_SEED_ET = 0.6  # CellJet forms cone jets down to 0.6 x pT_min (they claim their cells; fewer passes)
-_CELL_SEED_CELL = 5.0  # GeV: a cell starts a cone only above this (a 500 GeV jet has far hotter cells); 2x faster
+_CELL_SEED_CELL = 5.0  # GeV: a cell starts a cone only above this (a 500 GeV jet has far hotter cells); ~1.5x faster
 _SLOW_SLACK = 1e-9  # SlowJet's leading jet is FastJet's: the final cuts, loosened by rounding slack only
 _MAX_EVENTS_WITHOUT_JET = 20_000  # give up (with a message) if a configuration yields no jet at all
 

@@ -21,9 +21,9 @@ The second stage's quasi-Newton method is ``quasi_newton``: ``"lbfgs"``
 ``"ssbfgs"`` (the dense inverse Hessian of :mod:`physnn.train.bfgs`, plain or
 self-scaled; for networks up to a few thousand weights).  Self-scaled BFGS in
 float64 (the network may stay float32) is the strongest here: on Burgers it
-takes the error from ~2e-3 (L-BFGS, same time) to ~1e-4.  The stage keeps its method's name in
-``histories`` (``"lbfgs"``, ``"bfgs"``, ``"ssbfgs"``); ``lbfgs_steps`` counts its
-iterations whichever the method.
+takes the error from ~2e-3 (L-BFGS, same time) to ~1e-4.  The stage keeps
+its method's name in ``histories`` (``"lbfgs"``, ``"bfgs"``, ``"ssbfgs"``);
+``lbfgs_steps`` counts its iterations whichever the method.
 
 In float32 the L-BFGS stage often stalls on round-off rather than on the
 problem: near a shock the residual is a difference of large, nearly equal
@@ -179,7 +179,7 @@ def solve(
             model.to(torch.float64)
             obj.to_dtype(torch.float64)
             if quasi_newton != "lbfgs":  # carry the dense H (kept in float64) into the float64 stage
-                H = keep.hessian()
+                H = keep.take_hessian()
                 if H is not None:
                     options["initial_inverse_hessian"] = H
             lbfgs_stage(f"{quasi_newton}_float64", left)
@@ -198,8 +198,9 @@ class _KeepOptimizer(Callback):
     def on_fit_end(self, state: Any) -> None:
         self.optimizer = state.optimizer
 
-    def hessian(self) -> torch.Tensor | None:
-        opt = self.optimizer
+    def take_hessian(self) -> torch.Tensor | None:
+        """The optimizer's dense H (None for L-BFGS), and let go of the optimizer (H can be large)."""
+        opt, self.optimizer = self.optimizer, None
         if opt is None:
             return None
         for st in opt.state.values():

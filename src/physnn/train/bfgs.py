@@ -159,7 +159,8 @@ class BFGS(torch.optim.Optimizer):
                                  f"parameters; got {shape}.")
             if not bool(torch.isfinite(H0).all()):
                 raise ValueError("BFGS: initial_inverse_hessian has NaN or Inf entries.")
-            self.state[self._params[0]]["H"] = H0.detach().to(torch.float64).clone()
+            dev = self._params[0].device
+            self.state[self._params[0]]["H"] = H0.detach().to(device=dev, dtype=torch.float64).clone()
 
     # -- flat views -------------------------------------------------------------------
     def _gather_grad(self) -> torch.Tensor:
