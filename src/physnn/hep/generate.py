@@ -40,8 +40,8 @@ Phys. 7 (2019) 014) was made, at generator level:
    events and loses 2 of 6,432 QCD jets (0.03 %), 0 of 1,271 top and 0 of
    1,582 W jets; the earlier leading-cone window (R = 0.8, [0.85, 1.2] × the
    pT window) passed 58 % of QCD events and lost 1–4 of ~1,330 QCD jets.
-   Then ``SlowJet`` — anti-kt, R = 0.8, through Pythia's embedded fjcore (FastJet's own core) on *all* visible
-   final-state particles (``etaMax = 25``, SlowJet's "no cut"; ~0.5 ms, on
+   Then ``SlowJet`` — anti-kt, R = 0.8, through Pythia's embedded fjcore
+   (FastJet's own core) on *all* visible final-state particles (``etaMax = 25``, SlowJet's "no cut"; ~0.5 ms, on
    the ~50 % of events CellJet passes) — is already the jet finder of
    step 3: its jets, sorted by decreasing pT, are the ones FastJet finds on
    the same particles, so its leading jet must pass the final cuts of step 4
