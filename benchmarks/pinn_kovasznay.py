@@ -122,7 +122,7 @@ def main() -> None:
     p.add_argument("--deepxde", action="store_true", help="also run DeepXDE's example (needs deepxde)")
     p.add_argument("--quick", action="store_true", help="tiny budgets: a smoke run")
     p.add_argument("--adam-steps", type=int, default=None, help="physnn: override the preset's Adam steps")
-    p.add_argument("--lbfgs-steps", type=int, default=None, help="physnn: override the preset's L-BFGS iterations")
+    p.add_argument("--lbfgs-steps", type=int, default=None, help="physnn: override the preset's quasi-Newton iterations")
     a = p.parse_args()
     X = eval_points()
     print(f"torch {torch.__version__}, 1 thread; seed {a.seed}{' (quick)' if a.quick else ''}; "

@@ -232,8 +232,19 @@ def test_self_scaled_bfgs_stage_beats_plain_bfgs_on_the_same_budget():
     assert set(ss.histories) >= {"adam", "ssbfgs"} and "lbfgs" not in ss.histories
     assert min(ss.histories["ssbfgs"]["pinn_loss"]) < 0.1 * min(plain.histories["bfgs"]["pinn_loss"])
     assert ss.errors["l2_error"] < 1e-3 < plain.errors["l2_error"]  # the heat goal: met only by SSBFGS here
-    with pytest.raises(PhysnnError, match="quasi_newton"):
-        solve(get_problem("heat"), hidden=[8], adam_steps=1, lbfgs_steps=1, quasi_newton="newton")
+
+
+def test_bad_stage_choices_fail_before_any_training(monkeypatch):
+    import physnn.train
+
+    def no_training(*a, **k):
+        raise AssertionError("trained before checking the arguments")
+
+    monkeypatch.setattr(physnn.train, "fit", no_training)
+    with pytest.raises(PhysnnError, match="quasi_newton.*ssbfgs"):
+        solve(get_problem("heat"), hidden=[8], adam_steps=100, lbfgs_steps=1, quasi_newton="newton")
+    with pytest.raises(PhysnnError, match="lbfgs_float64"):
+        solve(get_problem("heat"), hidden=[8], adam_steps=100, lbfgs_steps=1, lbfgs_float64="sometimes")
 
 
 def test_float32_ssbfgs_stall_continues_in_float64_from_the_same_hessian(monkeypatch):

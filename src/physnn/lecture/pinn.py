@@ -76,6 +76,8 @@ def _lambda_sweep(quick: bool, seed: int):
 
 
 def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
+    from physnn.pinn.solve import QUASI_NEWTON
+
     t0 = time.perf_counter()
     sol, settings = _burgers(quick, seed)
     rows = _lambda_sweep(quick, seed)
@@ -109,7 +111,7 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         "steep front at x = 0. The network sees no solution values at all: its loss is "
         "‖N(u_θ)‖² at collocation points, with the initial and boundary conditions built into the "
         "output (u = −sin(πx) + t(1 − x²)·NN). Training is Adam, then the quasi-Newton method "
-        f"{_QN.get(settings.get('quasi_newton', 'lbfgs'), 'L-BFGS')}, both through physnn's "
+        f"{QUASI_NEWTON[settings.get('quasi_newton', 'lbfgs')]}, both through physnn's "
         f"one training loop ({settings['adam_steps']} + {settings['lbfgs_steps']} steps, network "
         f"{settings['hidden']}, {settings['n_domain']} points). Relative L2 error on the standard "
         f"256 × 100 grid: **{err:.2e}**. {stages}\n\n"
@@ -126,10 +128,6 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         data={"burgers_l2": err, "lambda_rows": [{k: r[k] for k in ("lam", "l2", "pde", "bc")} for r in rows],
               "seconds": dict(sol.seconds)},
     )
-
-
-_QN = {"lbfgs": "L-BFGS", "bfgs": "BFGS (dense inverse Hessian)",
-       "ssbfgs": "self-scaled BFGS (Urbán, Stefanou & Pons 2025)"}
 
 
 def _first(sol) -> float:

@@ -8,7 +8,7 @@ r"""Physics-informed neural networks: L = L_data + λ‖N(u_θ)‖², trained by
   :class:`PeriodicBC`, :class:`InitialCondition`, :class:`PointData`.
 * :class:`Problem` (plain-Python residual), :class:`PINNModel`,
   :class:`PINNObjective` (fixed or ReLoBRaLo weights, resampling, RAR),
-  :func:`solve` (Adam then L-BFGS through :func:`physnn.train.fit`).
+  :func:`solve` (Adam, then L-BFGS or self-scaled BFGS, through :func:`physnn.train.fit`).
 * :mod:`physnn.pinn.problems`: Poisson, heat, Burgers, Kovasznay and an inverse
   problem, each with its exact solution (:mod:`physnn.pinn.references`).
 

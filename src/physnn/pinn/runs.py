@@ -182,9 +182,10 @@ def _figures(figs: Path, sol: Any, records: list[dict[str, Any]]) -> None:
         ax.semilogy(xs, [r["l2_error"] for r in records], "k--", label="relative L2 error")
     n_adam = sum(1 for r in records if r["stage"] == "adam")
     if 0 < n_adam < len(records):
+        from physnn.pinn.solve import QUASI_NEWTON
+
         second = next((k for k in sol.histories if k != "adam"), "lbfgs")
-        label = {"lbfgs": "L-BFGS", "bfgs": "BFGS", "ssbfgs": "self-scaled BFGS"}.get(second, second)
-        ax.axvline(n_adam - 0.5, color="grey", ls=":", label=f"Adam → {label}")
+        ax.axvline(n_adam - 0.5, color="grey", ls=":", label=f"Adam → {QUASI_NEWTON.get(second, second)}")
     ax.set_xlabel("logged epoch (Adam, then quasi-Newton)")
     ax.set_ylabel("loss / error")
     ax.set_title(f"{obj.problem.name}: loss terms and error while training")

@@ -49,7 +49,10 @@ from physnn.pinn.objective import PINNObjective, RAR
 from physnn.pinn.problem import PINNModel, Problem
 from physnn.train.callbacks import Callback
 
-__all__ = ["solve", "PINNSolution", "make_model"]
+__all__ = ["solve", "PINNSolution", "make_model", "QUASI_NEWTON"]
+
+QUASI_NEWTON = {"lbfgs": "L-BFGS", "bfgs": "BFGS (dense inverse Hessian)", "ssbfgs": "self-scaled BFGS"}
+"""The second stage's methods (``solve(quasi_newton=...)``) and their names in reports and figures."""
 
 
 @dataclass
@@ -123,6 +126,9 @@ def solve(
     weighting options are passed to the objective too.
     """
     adam_steps = check_int("adam_steps", adam_steps, low=0, owner="solve")
+    # choices are checked before any training, so a typo does not cost the Adam stage
+    lbfgs_float64 = check_choice("lbfgs_float64", lbfgs_float64, ["never", "on_stall", "always"], owner="solve")
+    quasi_newton = check_choice("quasi_newton", quasi_newton, list(QUASI_NEWTON), owner="solve")
     lbfgs_steps = check_int("lbfgs_steps", lbfgs_steps, low=0, owner="solve")
     check_range("adam_lr", adam_lr, low=0.0, low_inclusive=False, owner="solve")
     from physnn.train import fit
@@ -145,8 +151,6 @@ def solve(
             callbacks=list(callbacks), progress=False, monitor="pinn_loss",
         )
         sol.seconds["adam"] = time.perf_counter() - t0
-    lbfgs_float64 = check_choice("lbfgs_float64", lbfgs_float64, ["never", "on_stall", "always"], owner="solve")
-    quasi_newton = check_choice("quasi_newton", quasi_newton, ["lbfgs", "bfgs", "ssbfgs"], owner="solve")
     if lbfgs_steps and lbfgs_float64 == "always" and dtype != torch.float64:
         model.to(torch.float64)
         obj.to_dtype(torch.float64)
