@@ -63,8 +63,8 @@ def _assert_same_jets(a, b):
 
     Exact equality is expected, not just closeness: SlowJet (Pythia's fjcore)
     clusters the same input list in the same order as the ``fastjet`` package,
-    and reclustering its leading jet's constituents repeats that jet's own
-    recombination sequence, so the same four-vectors come out.
+    so its leading jet has the same constituents, and both paths add their
+    four-vectors in event-record order.
     """
     assert sorted(a) == sorted(b)
     for c in a:
@@ -83,7 +83,7 @@ def test_prefilter_does_not_change_the_jets(qcd6):
 
 @pytest.mark.parametrize(("signal", "n", "seed"), [("qcd", 20, 3), ("top", 10, 4)])
 def test_slowjet_jet_path_equals_full_event_clustering(signal, n, seed):
-    # the fast path (FastJet on the constituents of SlowJet's leading jet) against FastJet on the
+    # the fast path (the constituents of SlowJet's leading jet) against FastJet on the
     # whole event, on the same events (the filters do not touch Pythia's random numbers)
     from physnn.hep.generate import generate_chunk
 
@@ -98,11 +98,33 @@ def test_full_clustering_fallback_gives_the_same_jets(monkeypatch, qcd6):
     import physnn.hep.generate as gen
 
     jets1, _ = qcd6
-    # a negative tolerance fails every consistency check: every event takes the fallback
+    # a negative tolerance fails every constituent-sum check: every event takes the fallback
     monkeypatch.setattr(gen, "_SUBSET_RTOL", -1.0)
     jets2, stats = generate_jets("qcd", n=3, seed=11, chunk_size=3, return_stats=True, **SMALL)
     assert stats["full_clustering_fallbacks"] == stats["prefilter_passed"] >= 3
     _assert_same_jets(jets2, {c: v[:3] for c, v in jets1.items()})
+
+
+def test_jet_kinematics_agree_with_fastjet():
+    # the generator's jet pT, eta, y, phi, m come from the summed constituents; FastJet's PseudoJet is the truth
+    from physnn.hep.generate import _constituents, jet_kinematics
+    from physnn.hep.nsubjettiness import ptyphim_to_p4
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        n = int(rng.integers(1, 40))
+        p4 = ptyphim_to_p4(rng.exponential(20.0, n), rng.normal(0.0, 0.4, n) + rng.uniform(-2, 2),
+                           rng.normal(0.0, 0.4, n) + rng.uniform(-3, 3), rng.uniform(0.0, 0.5, n))
+        rows = [tuple(map(float, v)) for v in p4]
+        buf, total = _constituents(rows)
+        assert np.array_equal(np.frombuffer(buf).reshape(-1, 4), p4)
+        ours = jet_kinematics(*total)
+        ref = fastjet.PseudoJet(*map(float, p4.sum(0)))
+        np.testing.assert_allclose(ours, [ref.pt(), ref.eta(), ref.rap(), ref.phi_std(), max(ref.m(), 0.0)],
+                                   rtol=1e-9, atol=1e-9)
+    # along the beam and massless: FastJet's conventions
+    assert jet_kinematics(0.0, 0.0, 5.0, 5.0)[1:3] == (1e5, 1e5)
+    assert jet_kinematics(3.0, 4.0, 0.0, 5.0)[4] == 0.0
 
 
 def test_top_jets_are_truth_matched_and_heavy():
@@ -239,8 +261,10 @@ def _event_with_jets(jets):
 
 @pytest.mark.parametrize("jets, passes", [
     ([(600.0, 0.5, 1.0, 0.0)], True),               # a jet in the window
-    ([(560.0, -1.2, 2.0, 0.75)], True),             # 30 % of it 0.75 from the axis: the R = 1.0 cone holds it
-    ([(400.0, 0.5, 1.0, 0.0)], False),              # below 0.9 x 550 GeV
+    ([(560.0, -1.2, 2.0, 0.75)], True),             # 30 % of it 0.75 from the axis: the R + 0.6 = 1.4 cone holds it
+    ([(560.0, -1.2, 2.0, 1.3)], True),              # ... and 1.3 from it
+    ([(700.0, -1.2, 2.0, 1.6)], False),             # 1.6 from it: outside the cone, which holds 0.7 x 700 < 550
+    ([(545.0, 0.5, 1.0, 0.0)], False),              # below pT_min = 550 GeV
     ([(600.0, 3.0, 1.0, 0.0)], False),              # outside |eta| < 2 + 0.5
     ([(1400.0, 0.0, 0.0, 0.0)], False),             # above 2 x 650 GeV
     ([(1400.0, 0.0, 0.0, 0.0), (600.0, 0.3, 3.0, 0.0)], True),  # any cone jet in the window passes
