@@ -96,6 +96,7 @@ def raw_vs_physnn(signal: str, jets: int, seed: int, repeats: int = 1) -> dict:
     gen_cpu = gen_loop = gen_wall = raw_cpu = raw_loop = raw_wall = 0.0
     ratios = []
     stats: dict = {}
+    stage_sum: dict = {}  # physnn's CPU by stage, mean over the repeats
     for r in range(repeats):
         order = ("physnn", "raw") if r % 2 == 0 else ("raw", "physnn")
         pl = rl = 0.0
@@ -103,6 +104,8 @@ def raw_vs_physnn(signal: str, jets: int, seed: int, repeats: int = 1) -> dict:
             if side == "physnn":
                 pc, pl, pw, stats = physnn_run()
                 gen_cpu, gen_loop, gen_wall = gen_cpu + pc, gen_loop + pl, gen_wall + pw
+                for k, v in stats["stage_cpu_s"].items():
+                    stage_sum[k] = stage_sum.get(k, 0.0) + v / repeats
             else:
                 rc, rl, rw = raw_run(stats["events"])  # the first pair runs physnn first: events are known
                 raw_cpu, raw_loop, raw_wall = raw_cpu + rc, raw_loop + rl, raw_wall + rw
@@ -128,7 +131,9 @@ def raw_vs_physnn(signal: str, jets: int, seed: int, repeats: int = 1) -> dict:
         "physnn_wall_s": gen_wall,
         "ratios_per_repeat": ratios,
         "raw_wall_s": raw_wall,
-        "stage_cpu_s": stats["stage_cpu_s"],
+        "stage_cpu_s": stage_sum,
+        "loop_cpu_s_outside_stages": gen_loop - sum(v for k, v in stage_sum.items() if k != "setup"),
+        "raw_loop_cpu_s": raw_loop,
         "loadavg_before": load0,
         "loadavg_after": _load(),
     }
@@ -311,7 +316,9 @@ def main() -> None:
                 f"   jets per CPU-s: physnn {r['physnn_jets_per_cpu_s']:.1f}, raw-Pythia ceiling "
                 f"{r['raw_jet_ceiling_per_cpu_s']:.1f}   load {r['loadavg_before']} -> {r['loadavg_after']}\n"
                 f"   full-event clustering fallbacks: {r['full_clustering_fallbacks']}\n"
-                f"   physnn CPU by stage [s]: " + ", ".join(f"{k} {v:.2f}" for k, v in r["stage_cpu_s"].items()),
+                f"   physnn CPU by stage [s, mean of the repeats]: "
+                + ", ".join(f"{k} {v:.3f}" for k, v in r["stage_cpu_s"].items())
+                + f", outside the stages {r['loop_cpu_s_outside_stages']:.3f}; raw Pythia loop {r['raw_loop_cpu_s']:.3f}",
                 flush=True,
             )
         if not args.no_workers and r is not None:

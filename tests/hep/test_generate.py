@@ -274,3 +274,15 @@ def test_celljet_filter_on_hand_made_events(jets, passes):
 
     _owner, ev = _event_with_jets(jets)
     assert CellFilter(JetConfig("qcd")).passes(ev) is passes
+
+
+def test_generator_keeps_pythia_and_fastjet_banners_off_stdout():
+    # a fresh process: FastJet prints its banner on first use, Pythia its own at initialisation
+    import subprocess
+    import sys
+
+    code = ("from physnn.hep.generate import JetConfig, generate_chunk; "
+            "jets, st = generate_chunk(JetConfig('qcd', n_constituents=5), 3, 1); print('jets', len(jets['pt']))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "jets 1", out.stdout[:500]

@@ -685,7 +685,8 @@ def generate_chunk(
     # per jet — run here, after the event loop, where the code and its data stay in the CPU caches (inside
     # the loop, right after each Pythia event, the same work measured ~2x slower)
     t3 = clock()
-    _substructure(pending, rows, parts, n_keep, radius)
+    with _stdout_to(sink):  # FastJet prints its banner on first use: into Pythia's log, not the user's terminal
+        _substructure(pending, rows, parts, n_keep, radius)
     stage["features"] += clock() - t3
     return _pack(rows, parts, pthat), _finish(stats, cpu0)
 
