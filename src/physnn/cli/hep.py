@@ -63,7 +63,7 @@ def generate(
     eta_max: float = typer.Option(2.0, "--eta-max", help="Leading-jet |eta| cut."),
     pthat_min: Optional[float] = typer.Option(None, "--pthat-min", help="Hard-scale window, lower edge [GeV] (default pt-min - 150). Lower = less bias, slower."),
     pthat_max: Optional[float] = typer.Option(None, "--pthat-max", help="Hard-scale window, upper edge [GeV] (default pt-max + 150)."),
-    prefilter: bool = typer.Option(True, "--prefilter/--no-prefilter", help="Pythia's CellJet + SlowJet pre-filters before the FastJet clustering (same jets, faster)."),
+    prefilter: bool = typer.Option(True, "--prefilter/--no-prefilter", help="Pythia's CellJet + SlowJet pre-filters (SlowJet's fjcore finds the jets: ~1.5x faster event loop; CellJet loses ~0.01 % of the jets). --no-prefilter clusters every event with FastJet."),
     pythia: Optional[list[str]] = typer.Option(None, "--pythia", help="Extra Pythia setting, e.g. --pythia 'Tune:pp = 21' (repeatable; applied last)."),
     chunk_size: int = typer.Option(200, "--chunk-size", help="Jets per reproducible chunk (the unit of parallel work and of resuming)."),
     keep_cache: bool = typer.Option(False, "--keep-cache", help="Keep OUT.chunks/ after writing OUT."),

@@ -86,19 +86,21 @@ Phys. 7 (2019) 014) was made, at generator level:
 5. **Per jet**: the columns of :mod:`physnn.hep.jetio` (pT, η, φ, mass,
    τ1…τ4, τ21, τ32, constituent count, label and the leading N constituents).
 
-**Speed** (``benchmarks/hep_generate.py --repeats 3``, CPU seconds of one
-process, alternating physnn and raw Pythia after a warm-up): physnn processes
-0.897 (QCD, acceptance 18 %) and 0.896 (top, 11 %) of raw ``pythia.next()``'s
-events per second, ~21 QCD and ~15 top jets per CPU second.  What remains on
-top of Pythia (~10 % of its time) is mostly the pre-filters' C++ jet finding,
-~0.46 ms an event (CellJet, ~0.1 ms, on every event; SlowJet, ~0.55 ms, on
-the ~50 % it passes), then per accepted jet ~0.8 ms to read its constituents
-and rerun FastJet on them and ~0.35 ms for the substructure (N-subjettiness:
-one kt clustering through FastJet's array interface, all four τ_N in one
-vectorised pass), which runs after the event loop: right after each Pythia
-event, with the caches cold, it took 0.77 ms.  Seeding CellJet's cones only at
-cells above 5 GeV and cutting its grid at |η| = η_max + 1.2 took it from
-0.14 to ~0.1 ms (same passes and losses, measured).
+**Speed** (``benchmarks/hep_generate.py``: CPU seconds of the event loops of
+one process, physnn and raw ``pythia.next()`` on the same events, alternating
+which runs first after a warm-up): physnn processes 0.92–0.94 of raw Pythia's
+events per second (QCD, acceptance 18 %: 0.943 ± 0.006 over 4 pairs of 300
+jets, 0.926 ± 0.005 over 16 pairs of 75; top, acceptance 10 %: 0.916 ± 0.005
+over 16 pairs of 75), ~24 QCD and ~15 top jets per CPU second.  What remains
+on top of Pythia (~7 % of its time for QCD, ~9 % for top, whose events are
+cheaper) is mostly the pre-filters' C++ jet finding, ~0.35 ms an event
+(CellJet, ~0.1 ms, on every event; SlowJet, ~0.55 ms, on the ~40 % it
+passes); then per accepted jet ~0.25 ms to read its constituents and
+~0.4 ms for the substructure (N-subjettiness: one kt clustering through
+FastJet's array interface, all four τ_N in one vectorised pass), which runs
+after the event loop: right after each Pythia event, with the caches cold,
+it took 0.77 ms.  Single pairs scatter by ±3 % on this shared machine, hence
+the repeats.
 
 **Parallel and reproducible.**  The sample is cut into chunks of
 ``chunk_size`` jets; chunk ``i`` runs its own Pythia with
