@@ -184,6 +184,17 @@ def pthat_study(signal: str, jets: int, seed: int) -> dict:
     }
 
 
+def _generator_accepts(slow, event, cfg, signal: str) -> bool:
+    """SlowJet has analysed ``event``: would the generator accept its leading jet (window, |eta|, truth)?"""
+    from physnn.hep.generate import _matches, _truth_partons
+
+    lo, hi = cfg.pt_range
+    if not (slow.sizeJet() > 0 and lo < slow.pT(0) < hi and abs(slow.p(0).eta()) < cfg.eta_max):
+        return False
+    return signal == "qcd" or any(_matches(slow.y(0), slow.phi(0), g, cfg.radius)
+                                  for g in _truth_partons(event, signal))
+
+
 def prefilter_check(signal: str, events: int, seed: int) -> dict:
     """Count the jets the CellJet pre-filter loses, over ``events`` Pythia events.
 
@@ -197,11 +208,11 @@ def prefilter_check(signal: str, events: int, seed: int) -> dict:
     import pythia8mc
 
     from physnn.hep.generate import (
-        CellFilter, JetConfig, _matches, _stdout_to, _truth_partons, open_pythia, pythia_settings,
+        CellFilter, JetConfig, _stdout_to, open_pythia, pythia_settings,
     )
 
     cfg = JetConfig(signal)
-    lo, hi = cfg.pt_range
+    lo = cfg.pt_range[0]
     with _stdout_to(os.devnull):
         pythia = open_pythia(pythia_settings(cfg, seed))
         cell = CellFilter(cfg)
@@ -217,10 +228,7 @@ def prefilter_check(signal: str, events: int, seed: int) -> dict:
             t_cell += time.process_time() - t0
             passed += ok
             slow.analyze(pythia.event)
-            if not (slow.sizeJet() > 0 and lo < slow.pT(0) < hi and abs(slow.p(0).eta()) < cfg.eta_max):
-                continue
-            if signal != "qcd" and not any(_matches(slow.y(0), slow.phi(0), g, cfg.radius)
-                                           for g in _truth_partons(pythia.event, signal)):
+            if not _generator_accepts(slow, pythia.event, cfg, signal):
                 continue
             accepted += 1
             missed += not ok
@@ -242,37 +250,29 @@ def prefilter_study(signal: str, events: int, seed: int, cones=(1.0, 1.2, 1.4),
     """
     import pythia8mc
 
-    from physnn.hep.generate import (
-        _CELL_SEED_CELL, _CELL_SEED_ET, JetConfig, _matches, _stdout_to, _truth_partons, open_pythia,
-        pythia_settings,
-    )
+    from physnn.hep.generate import CellFilter, JetConfig, _stdout_to, open_pythia, pythia_settings
 
     cfg = JetConfig(signal)
-    lo, hi = cfg.pt_range
-    finders = {}
-    for cone in cones:
-        cell_eta = cfg.eta_max + cone + 0.2
-        finders[cone] = pythia8mc.CellJet(cell_eta, int(round(2 * cell_eta / 0.1)), 64, 2)
+    lo = cfg.pt_range[0]
     passes = {(c, b): 0 for c in cones for b in bounds}
     missed = dict(passes)
     n = accepted = 0
     with _stdout_to(os.devnull):
         pythia = open_pythia(pythia_settings(cfg, seed))
+        # the generator's CellFilter with other cone radii; each bound is applied to its cone jets below
+        finders = {c: CellFilter(cfg, cone_extra=c - cfg.radius) for c in cones}
         slow = pythia8mc.SlowJet(-1, cfg.radius, 0.5 * lo, 25.0, 2, 2, None, True, True)
         while n < events:
             if not pythia.next():
                 continue
             n += 1
             slow.analyze(pythia.event)
-            acc = slow.sizeJet() > 0 and lo < slow.pT(0) < hi and abs(slow.p(0).eta()) < cfg.eta_max
-            if acc and signal != "qcd":
-                acc = any(_matches(slow.y(0), slow.phi(0), g, cfg.radius) for g in _truth_partons(pythia.event, signal))
+            acc = _generator_accepts(slow, pythia.event, cfg, signal)
             accepted += acc
-            for cone, cj in finders.items():
-                cj.analyze(pythia.event, _CELL_SEED_ET * lo, cone, _CELL_SEED_CELL)
-                jets = [(cj.eT(j), cj.etaWeighted(j)) for j in range(cj.size())]
+            for cone, finder in finders.items():
+                jets = finder.cone_jets(pythia.event)
                 for b in bounds:
-                    ok = any(b * lo <= et <= 2 * hi and abs(eta) < cfg.eta_max + 0.5 for et, eta in jets)
+                    ok = any(b * lo <= et <= finder.hi and abs(eta) < finder.eta_cut for et, eta in jets)
                     passes[(cone, b)] += ok
                     missed[(cone, b)] += acc and not ok
     return {"signal": signal, "events": n, "accepted_jets": accepted,
@@ -292,8 +292,9 @@ def main() -> None:
     ap.add_argument("--prefilter-check", action="store_true")
     ap.add_argument("--prefilter-study", action="store_true",
                     help="CellJet cone radius x lower bound: passes and lost jets over --check-events events")
-    ap.add_argument("--check-events", type=int, default=20000, help="events for --prefilter-check")
-    ap.add_argument("--no-speed", action="store_true", help="with --prefilter-check: skip the speed measurement")
+    ap.add_argument("--check-events", type=int, default=20000, help="events for --prefilter-check/--prefilter-study")
+    ap.add_argument("--no-speed", action="store_true",
+                    help="with --prefilter-check/--prefilter-study: skip the speed measurement")
     ap.add_argument("--json", default=None, help="also write the results to this JSON file")
     args = ap.parse_args()
     signals = ["qcd", "top"] if args.signal == "all" else [args.signal]

@@ -273,7 +273,12 @@ def test_celljet_filter_on_hand_made_events(jets, passes):
     from physnn.hep.generate import CellFilter, JetConfig
 
     _owner, ev = _event_with_jets(jets)
-    assert CellFilter(JetConfig("qcd")).passes(ev) is passes
+    cf = CellFilter(JetConfig("qcd"))
+    assert cf.passes(ev) is passes
+    # passes() is the rule on cone_jets() (which the --prefilter-study benchmark applies to other bounds)
+    cones = cf.cone_jets(ev)
+    assert [et for et, _ in cones] == sorted((et for et, _ in cones), reverse=True)
+    assert any(cf.lo <= et <= cf.hi and abs(eta) < cf.eta_cut for et, eta in cones) is passes
 
 
 def test_generator_keeps_pythia_and_fastjet_banners_off_stdout():

@@ -415,15 +415,24 @@ class CellFilter:
     of 0.9 × pT_min passed 50–56 % and lost 2 (other) jets.
     """
 
-    def __init__(self, config: "JetConfig") -> None:
+    def __init__(self, config: "JetConfig", *, cone_extra: float = _CELL_CONE_EXTRA,
+                 bound: float = _CELL_WINDOW[0]) -> None:
         import pythia8mc
 
-        self.lo, self.hi = _CELL_WINDOW[0] * config.pt_range[0], _CELL_WINDOW[1] * config.pt_range[1]
+        # cone_extra and bound (the lower E_T bound / pT_min) are the generator's; other values are for
+        # studies (benchmarks/hep_generate.py --prefilter-study)
+        self.lo, self.hi = bound * config.pt_range[0], _CELL_WINDOW[1] * config.pt_range[1]
         self.et_min = _CELL_SEED_ET * config.pt_range[0]
-        self.cone = config.radius + _CELL_CONE_EXTRA
+        self.cone = config.radius + cone_extra
         self.eta_cut = config.eta_max + 0.5
         cell_eta = config.eta_max + self.cone + 0.2  # all cells of a cone around a jet at |eta| < eta_max
         self.cell = pythia8mc.CellJet(cell_eta, int(round(2 * cell_eta / 0.1)), 64, 2)
+
+    def cone_jets(self, event: Any) -> list[tuple[float, float]]:
+        """``(E_T, η)`` of every cone jet of ``event``, by decreasing E_T (what :meth:`passes` tests)."""
+        cell = self.cell
+        cell.analyze(event, self.et_min, self.cone, _CELL_SEED_CELL)
+        return [(cell.eT(j), cell.etaWeighted(j)) for j in range(cell.size())]
 
     def passes(self, event: Any) -> bool:
         cell = self.cell
