@@ -56,7 +56,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from physnn.errors import PhysnnError, check_choice, check_file
+from physnn.errors import PhysnnError, check_choice, check_input_file
 
 __all__ = ["ExperimentConfig", "DataConfig", "ModelConfig", "TrainConfig", "EarlyStoppingConfig",
            "load_config", "parse_config", "config_to_toml", "builtin_examples"]
@@ -268,7 +268,20 @@ def builtin_examples() -> dict[str, Path]:
 
 
 def load_config(path: str | Path) -> ExperimentConfig:
-    """Read and validate a TOML experiment file (or a built-in example by name)."""
+    """Read and validate a TOML experiment file (or a built-in example by name).
+
+    The file must be UTF-8 TOML with a ``[data]`` table naming its ``source``:
+    an empty file, or one without the data it trains on, is a mistake, not a
+    request for the defaults.
+
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "empty.toml"
+        >>> _ = p.write_text("# nothing yet\\n")
+        >>> load_config(p)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        physnn.errors.PhysnnError: .../empty.toml: the experiment file has no [data] table (it holds no keys at all); ...
+    """
     p = Path(path)
     if not p.exists() and p.suffix == "" and str(path) in builtin_examples():
         p = builtin_examples()[str(path)]
@@ -277,11 +290,25 @@ def load_config(path: str | Path) -> ExperimentConfig:
         raise PhysnnError(
             f"config {str(path)!r} does not exist; give a TOML file path or a built-in example ({names})."
         )
-    p = check_file(p, what="config")
+    example = "physnn train simplenet"
+    p = check_input_file(p, "text", what="config",
+                         hint=f"Give an experiment TOML file (see the built-in examples: 'physnn examples', '{example}').")
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise PhysnnError(f"{p}: not a UTF-8 text file (byte {exc.start} is not UTF-8); "
+                          "an experiment file is TOML text.") from None
     except tomllib.TOMLDecodeError as exc:
         raise PhysnnError(f"{p}: not valid TOML ({exc}).") from None
+    data_table = data.get("data")
+    if not isinstance(data_table, dict) or "source" not in data_table:
+        where = "no [data] table" if data_table is None else "a [data] table without 'source'"
+        keys = ", ".join(data) if data else "no keys at all"
+        raise PhysnnError(
+            f"{p}: the experiment file has {where} (it holds {keys}); add e.g. "
+            f"[data] source = \"toy:moons\" or source = \"events.csv\" with target = \"label\" "
+            f"(see 'physnn examples')."
+        )
     return parse_config(data, origin=str(p))
 
 

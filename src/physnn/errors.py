@@ -35,6 +35,8 @@ __all__ = [
     "check_finite",
     "check_columns",
     "check_file",
+    "check_input_file",
+    "sniff_file",
 ]
 
 
@@ -299,3 +301,143 @@ def check_file(path: Any, *, owner: str | None = None, what: str = "file") -> Pa
     if p.is_dir():
         raise PhysnnError(f"{_prefix(owner)}{what} {str(p)!r} is a directory, not a file.")
     return p
+
+
+# ------------------------------------------------------------- file kinds
+#: The kinds :func:`check_input_file` tells apart, and how a message names each.
+FILE_KINDS: dict[str, str] = {
+    "text": "a UTF-8 text file",
+    "parquet": "a Parquet file",
+    "hdf5": "an HDF5 file",
+    "npz": "a NumPy .npz archive",
+    "root": "a ROOT file",
+    "tiff": "a TIFF image",
+    "png": "a PNG image",
+    "safetensors": "a safetensors file",
+    "binary": "binary data of no known format",
+    "empty": "an empty file (0 bytes)",
+}
+
+_SNIFF_BYTES = 65536
+
+
+def _is_text(head: bytes, truncated: bool) -> bool:
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # a multi-byte character cut by the sniffing window is still text
+        return truncated and exc.start >= len(head) - 3 and exc.reason == "unexpected end of data"
+    return True
+
+
+def sniff_file(path: Any) -> str:
+    """Say what a file holds by its first bytes: one of the keys of :data:`FILE_KINDS`.
+
+    Parquet (``PAR1``), HDF5 (``\\x89HDF``, also after a user block), NPZ (a zip
+    archive, ``PK``), ROOT (``root``), TIFF, PNG, safetensors (a JSON header
+    after its 8-byte length), UTF-8 text; anything else is ``"binary"``.
+
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
+        >>> _ = p.write_text("x,y\\n1,2\\n")
+        >>> sniff_file(p)
+        'text'
+        >>> _ = p.write_bytes(bytes(range(256)))
+        >>> sniff_file(p)
+        'binary'
+    """
+    p = Path(path)
+    size = p.stat().st_size
+    if size == 0:
+        return "empty"
+    with open(p, "rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    hdf5 = b"\x89HDF\r\n\x1a\n"
+    if any(head[o:o + 8] == hdf5 for o in (0, 512, 1024, 2048, 4096, 8192, 16384, 32768)):
+        return "hdf5"
+    if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return "npz"
+    if head.startswith(b"root"):
+        return "root"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "tiff"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if len(head) > 9 and head[8:9] == b"{":
+        n = int.from_bytes(head[:8], "little")
+        if 2 <= n <= size - 8:
+            return "safetensors"
+    if _is_text(head, truncated=size > len(head)):
+        return "text"
+    return "binary"
+
+
+def check_input_file(
+    path: Any,
+    kinds: str | Iterable[str],
+    *,
+    owner: str | None = None,
+    what: str = "file",
+    hint: str = "",
+) -> Path:
+    """Return ``Path(path)`` if it is an existing, non-empty file of one of ``kinds``.
+
+    The checks tell apart a missing path, a directory, an empty file and a file
+    of another format (sniffed by :func:`sniff_file`, never by its suffix), and
+    each message says what the file is and what was expected.
+
+    Parameters
+    ----------
+    path : path-like
+        The file to check.
+    kinds : str or iterable of str
+        Allowed kinds, keys of :data:`FILE_KINDS` (e.g. ``"text"``, ``"hdf5"``).
+    owner : str, optional
+        Who asks (a command or function), the start of the message.
+    what : str
+        What the file is for, e.g. ``"experiment file"``.
+    hint : str
+        The fix, appended to a wrong-format or empty-file message (e.g. how to
+        write such a file).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    PhysnnError
+        If the file is missing, a directory, empty, or of another kind.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "data.h5"
+    >>> _ = p.write_text("x,y\\n1,2\\n")
+    >>> check_input_file(p, "hdf5", what="data file")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    physnn.errors.PhysnnError: data file '.../data.h5' is not an HDF5 file: it holds a UTF-8 text file.
+    """
+    allowed = [kinds] if isinstance(kinds, str) else list(kinds)
+    for k in allowed:
+        if k not in FILE_KINDS:
+            raise ValueError(f"check_input_file: unknown kind {k!r}; known: {', '.join(FILE_KINDS)}")
+    p = check_file(path, owner=owner, what=what)
+    try:
+        found = sniff_file(p)
+    except PermissionError:
+        raise PhysnnError(f"{_prefix(owner)}{what} {str(p)!r} cannot be read (permission denied).") from None
+    if found in allowed:
+        return p
+    expected = " or ".join(FILE_KINDS[k] for k in allowed)
+    fix = f" {hint}" if hint else ""
+    if found == "empty":
+        raise PhysnnError(f"{_prefix(owner)}{what} {str(p)!r} is empty (0 bytes); expected {expected}.{fix}")
+    raise PhysnnError(
+        f"{_prefix(owner)}{what} {str(p)!r} is not {expected}: it holds {FILE_KINDS[found]}.{fix}"
+    )

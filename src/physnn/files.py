@@ -19,12 +19,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write", "atomic_path", "write_text", "write_json", "cache_dir"]
+__all__ = ["atomic_write", "atomic_path", "write_text", "write_json", "cache_dir", "removed_on_error"]
 
 
 def cache_dir(kind: str) -> Path:
@@ -112,3 +113,63 @@ def write_json(path: str | os.PathLike, obj: Any) -> Path:
     """Write ``obj`` as indented JSON atomically (NaN/Inf are refused; NumPy values converted)."""
     text = json.dumps(obj, indent=2, sort_keys=False, allow_nan=False, default=_builtin)
     return write_text(path, text + "\n")
+
+
+@contextlib.contextmanager
+def removed_on_error(*paths: str | os.PathLike | None) -> Iterator[None]:
+    """Remove what a failed command created at ``paths``; leave what was there before.
+
+    A command that writes ``--out`` runs its body inside this context.  If the
+    body raises an ``Exception``, each path that did not exist on entry is
+    removed (a file, or a directory with everything in it), and so are the
+    parent directories that were created for it and are empty now.  A path that
+    existed on entry is never touched, and neither is anything when the body
+    succeeds or is interrupted (``KeyboardInterrupt``: an interrupted run keeps
+    its checkpoint, to be resumed).
+
+    Parameters
+    ----------
+    *paths : path-like or None
+        The outputs the body may create (``None`` entries are skipped).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> try:
+    ...     with removed_on_error(d / "runs" / "a"):
+    ...         (d / "runs" / "a").mkdir(parents=True)
+    ...         raise ValueError("bad input")
+    ... except ValueError:
+    ...     pass
+    >>> sorted(p.name for p in d.iterdir())
+    []
+    """
+    watched = []
+    for path in paths:
+        if path is None:
+            continue
+        target = Path(path).absolute()
+        if os.path.lexists(target):
+            continue
+        first_missing = target
+        while not os.path.lexists(first_missing.parent) and first_missing.parent != first_missing:
+            first_missing = first_missing.parent
+        watched.append((target, first_missing))
+    try:
+        yield
+    except Exception:
+        for target, first_missing in watched:
+            with contextlib.suppress(OSError):
+                if target.is_dir() and not target.is_symlink():
+                    shutil.rmtree(target)
+                elif os.path.lexists(target):
+                    target.unlink()
+            parent = target.parent
+            while target != first_missing and parent != first_missing.parent:
+                try:
+                    parent.rmdir()  # only if empty: something else may have been put there meanwhile
+                except OSError:
+                    break
+                parent = parent.parent
+        raise

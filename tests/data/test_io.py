@@ -238,12 +238,34 @@ def test_missing_and_empty_files(tmp_path):
 
 
 def test_corrupt_binary_files(tmp_path):
-    for suffix, what in ((".npz", "npz"), (".parquet", "Parquet"), (".h5", "HDF5"),
-                         (".root", "ROOT")):
+    """Text under a binary suffix says what the file holds; right magic, broken body: 'could not read'."""
+    for suffix, what, magic in ((".npz", "NumPy .npz archive", b"PK\x03\x04"), (".parquet", "Parquet", b"PAR1"),
+                                (".h5", "HDF5", b"\x89HDF\r\n\x1a\n"), (".root", "ROOT", b"root")):
         p = tmp_path / f"junk{suffix}"
         p.write_bytes(b"this is not a binary file" * 10)
-        with pytest.raises(PhysnnError, match=f"could not read the file as .?{what}"):
+        with pytest.raises(PhysnnError, match=f"is not an? {what} file: it holds a UTF-8 text file"
+                           if suffix != ".npz" else f"is not a {what}: it holds a UTF-8 text file"):
             read_data(p)
+        p.write_bytes(magic + bytes(range(256)) * 4)
+        with pytest.raises(PhysnnError, match=f"could not read the file as .?{what.split()[-2] if suffix == '.npz' else what}"):
+            read_data(p)
+
+
+def test_binary_and_non_utf8_text_files(tmp_path):
+    p = tmp_path / "random.csv"
+    p.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    with pytest.raises(PhysnnError, match="is not a UTF-8 text file: it holds binary data"):
+        read_data(p)
+    p = tmp_path / "table.h5.csv"
+    write_data(labelled(), tmp_path / "real.h5")
+    p.write_bytes((tmp_path / "real.h5").read_bytes())
+    with pytest.raises(PhysnnError, match="it holds an HDF5 file"):
+        read_data(p)
+    # Latin-1 beyond the sniffed head: still one clear error, never a decode traceback
+    p = tmp_path / "late.csv"
+    p.write_bytes(b"a,b\n" + b"1,2\n" * 40000 + "3,caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(PhysnnError, match="not UTF-8 text.*iconv"):
+        read_data(p)
 
 
 def test_features_overlapping_target_refused(tmp_path):

@@ -1,23 +1,23 @@
 """The ``physnn`` command line: thin commands over the library.
 
-Bad input never shows a traceback: a :class:`~physnn.errors.PhysnnError` (or a
-missing file, or a usage error) prints one line to stderr and exits with 2.
-Heavy modules (torch, matplotlib) are imported inside the commands so that
-``physnn --help`` answers at once.
+The error contract of every command: bad input never shows a traceback.  A
+:class:`~physnn.errors.PhysnnError`, a usage error or an operating-system error
+(missing file, no permission, disk full) prints one line
+``physnn: error: ...`` to stderr and exits with 2; a failed command leaves
+nothing where ``--out`` pointed.  Anything else is a bug of physnn: one line
+``physnn: internal error: ...`` and exit code 1 (``PHYSNN_DEBUG=1`` shows the
+traceback).  Heavy modules (torch, matplotlib) are imported inside the commands
+so that ``physnn --help`` answers at once.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
-
-try:  # typer >= 0.20 vendors click as typer._click; older typers use click itself
-    from typer._click import exceptions as _cx
-except ImportError:  # pragma: no cover
-    from click import exceptions as _cx
 
 from physnn.errors import PhysnnError
 
@@ -275,25 +275,81 @@ app.add_typer(_fluids_cli.app, name="fluids")
 app.add_typer(_materials_cli.app, name="materials")
 
 
+def _cli_exceptions() -> tuple[type[BaseException], ...]:
+    """The exception bases of the command-line parser, from public names only.
+
+    typer >= 0.2x ships its own click, whose ``ClickException`` (usage errors
+    included) derives from the public ``typer.TyperException``; older typers are
+    built on the ``click`` package, whose ``click.ClickException`` is public.
+    """
+    bases: list[type[BaseException]] = []
+    base = getattr(typer, "TyperException", None)
+    if isinstance(base, type):
+        bases.append(base)
+    try:
+        import click
+    except ImportError:
+        pass
+    else:
+        bases.append(click.ClickException)
+    return tuple(bases)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _report_cli_exception(exc: BaseException) -> int:
+    """A parser error (unknown option, missing argument, bad value) as one line; exit code 2."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # a bare group: its help, as 'physnn' alone shows it
+        print(exc.format_message())
+        return 0
+    msg = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None and getattr(ctx, "command_path", None) else ""
+    print(f"physnn: error: {_one_line(msg)}{hint}", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app; bad input → one line on stderr, exit code 2."""
+    """Entry point: run the app; bad input → one line on stderr and exit code 2.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``physnn`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success; 2 for bad input (:class:`~physnn.errors.PhysnnError`, a
+        usage error, an ``OSError`` such as a missing file); 1 for an internal
+        error (re-raised with its traceback when ``PHYSNN_DEBUG=1``); 130 when
+        interrupted.
+    """
     command = typer.main.get_command(app)
     try:
         rv = command.main(args=argv, prog_name="physnn", standalone_mode=False)
         return int(rv) if isinstance(rv, int) else 0
     except PhysnnError as exc:
         print(f"physnn: error: {exc}", file=sys.stderr)
-    except _cx.UsageError as exc:
-        msg = exc.format_message()
-        cmd = exc.ctx.command_path if exc.ctx is not None else "physnn"
-        print(f"physnn: error: {msg} (see '{cmd} --help')", file=sys.stderr)
-    except (_cx.Exit, typer.Exit) as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except (_cx.Abort, typer.Abort):
+    except (typer.Abort, KeyboardInterrupt):
         print("physnn: aborted", file=sys.stderr)
         return 130
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-        print(f"physnn: error: {exc.strerror or exc}: {exc.filename!r}", file=sys.stderr)
+    except _cli_exceptions() as exc:
+        return _report_cli_exception(exc)
+    except OSError as exc:
+        what = exc.strerror or str(exc)
+        where = f": {exc.filename!r}" if exc.filename else ""
+        print(f"physnn: error: {_one_line(what)}{where}", file=sys.stderr)
+    except Exception as exc:
+        if os.environ.get("PHYSNN_DEBUG", "").strip() not in ("", "0"):
+            raise
+        print(f"physnn: internal error: {type(exc).__name__}: {_one_line(str(exc))[:500]} "
+              "(set PHYSNN_DEBUG=1 for the traceback; please report it)", file=sys.stderr)
+        return 1
     return 2
 
 

@@ -47,6 +47,7 @@ from __future__ import annotations
 import csv
 import importlib
 import os
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,7 @@ from physnn.errors import (
     check_columns,
     check_file,
     check_finite,
+    check_input_file,
 )
 from physnn.files import atomic_path, atomic_write
 
@@ -115,11 +117,24 @@ def _owner(func: str, path: PathLike) -> str:
     return f"{func}({str(path)!r})"
 
 
-def _open_checked(path: PathLike, owner: str) -> Path:
-    p = check_file(path, owner=owner, what="data file")
-    if p.stat().st_size == 0:
-        raise PhysnnError(f"{owner}: the file is empty (0 bytes); there is nothing to read.")
-    return p
+_KIND_OF_FORMAT = {"csv": "text", "tsv": "text", "txt": "text", "npz": "npz", "parquet": "parquet",
+                   "hdf5": "hdf5", "root": "root"}
+_HOW_TO_WRITE = {
+    "text": "Save it as UTF-8 text with a header row naming the columns",
+    "npz": "Write it with numpy.savez (one array per column) or physnn.data.write_data",
+    "parquet": "Write it with pyarrow / pandas .to_parquet() or physnn.data.write_data",
+    "hdf5": "Write it with h5py (one 1-D dataset per column) or physnn.data.write_data",
+    "root": "Write it with ROOT or uproot (a flat TTree)",
+}
+
+
+def _open_checked(path: PathLike, owner: str, fmt: str) -> Path:
+    """The path, if it is an existing non-empty file whose bytes are of format ``fmt``."""
+    kind = _KIND_OF_FORMAT[fmt]
+    return check_input_file(
+        path, kind, owner=owner, what="data file",
+        hint=f"{_HOW_TO_WRITE[kind]}, or give the file the suffix of the format it holds.",
+    )
 
 
 def _format_of(path: Path, fmt: str | None, owner: str) -> str:
@@ -227,8 +242,22 @@ def _assemble(
 
 
 # --------------------------------------------------------------------- text
-def _text_rows(path: Path, delimiter: str | None) -> Iterator[tuple[int, list[str]]]:
+def _text_rows(path: Path, delimiter: str | None, owner: str = "") -> Iterator[tuple[int, list[str]]]:
     """Yield ``(line_number, fields)``, skipping blank lines and ``#`` comments."""
+    try:
+        yield from _text_rows_utf8(path, delimiter)
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, exc, owner) from None
+
+
+def _not_utf8(path: Path, exc: UnicodeDecodeError, owner: str) -> PhysnnError:
+    return PhysnnError(
+        f"{owner}: the file is not UTF-8 text (byte {exc.start} of a line, {exc.object[exc.start:exc.start + 1]!r}, "
+        "is not UTF-8); save it as UTF-8 (e.g. iconv -f latin1 -t utf-8 in.csv > out.csv)."
+    )
+
+
+def _text_rows_utf8(path: Path, delimiter: str | None) -> Iterator[tuple[int, list[str]]]:
     with open(path, newline="", encoding="utf-8-sig") as fh:
         if delimiter is None:
             for i, line in enumerate(fh, start=1):
@@ -245,11 +274,14 @@ def _text_rows(path: Path, delimiter: str | None) -> Iterator[tuple[int, list[st
                 yield reader.line_num, fields
 
 
-def _sniff(path: Path) -> str | None:
-    with open(path, encoding="utf-8-sig") as fh:
-        for line in fh:
-            if line.strip() and not line.lstrip().startswith("#"):
-                return "," if "," in line else ("\t" if "\t" in line else None)
+def _sniff(path: Path, owner: str = "") -> str | None:
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            for line in fh:
+                if line.strip() and not line.lstrip().startswith("#"):
+                    return "," if "," in line else ("\t" if "\t" in line else None)
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, exc, owner) from None
     return None
 
 
@@ -307,10 +339,10 @@ def read_csv(
     (['pt', 'eta'], [[10.5, 0.10000000149011612], [20.0, -1.2000000476837158]], [1, 0])
     """
     owner = _owner("read_csv", path)
-    p = _open_checked(path, owner)
+    p = _open_checked(path, owner, "csv")
     if delimiter is None:
-        delimiter = _sniff(p)
-    rows = _text_rows(p, delimiter)
+        delimiter = _sniff(p, owner)
+    rows = _text_rows(p, delimiter, owner)
     try:
         header_line, header = next(rows)
     except StopIteration:
@@ -420,7 +452,7 @@ def read_npz(
     ArrayData('xy', n_samples=3, features=['a', 'b', 'c'], targets=['y'] (3 classes))
     """
     owner = _owner("read_npz", path)
-    p = _open_checked(path, owner)
+    p = _open_checked(path, owner, "npz")
     try:
         with np.load(p, allow_pickle=False) as z:
             keys = list(z.files)
@@ -434,8 +466,8 @@ def read_npz(
                                      "load; store numeric arrays.", True)
     except PhysnnError:
         raise
-    except (OSError, ValueError) as exc:
-        raise PhysnnError(f"{owner}: could not read the file as .npz: {exc}") from exc
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise PhysnnError(f"{owner}: could not read the file as .npz (a zip archive of .npy arrays): {exc}") from exc
     if not arrays and not problems:
         raise PhysnnError(f"{owner}: the archive holds no arrays; there is nothing to read.")
     X = arrays.get("X")
@@ -473,7 +505,7 @@ def read_parquet(
     [0.0, 1.0, 1.0, 0.0]
     """
     owner = _owner("read_parquet", path)
-    p = _open_checked(path, owner)
+    p = _open_checked(path, owner, "parquet")
     pa = _require("pyarrow", owner)
     pq = _require("pyarrow.parquet", owner)
     try:
@@ -527,7 +559,7 @@ def read_hdf5(
     [1.0, 2.0]
     """
     owner = _owner("read_hdf5", path)
-    p = _open_checked(path, owner)
+    p = _open_checked(path, owner, "hdf5")
     h5py = _require("h5py", owner)
     try:
         f = h5py.File(p, "r")
@@ -598,7 +630,7 @@ def read_root(
     ArrayData('events', n_samples=10, features=['x0', 'x1'], targets=['label'] (3 classes))
     """
     owner = _owner("read_root", path)
-    p = _open_checked(path, owner)
+    p = _open_checked(path, owner, "root")
     uproot = _require("uproot", owner)
     try:
         f = uproot.open(p)
