@@ -26,6 +26,9 @@ def test_burgers_dataset_is_seeded_cached_and_solved(tmp_path):
 
 
 def test_dataset_independent_of_workers():
+    # Exactly reproducible by construction, so compared bit for bit: the same chunks in both runs (a
+    # chunk shares its time steps), and the solver uses only scipy.fft transforms (one thread unless
+    # workers= is given) and elementwise numpy, no BLAS reduction whose order a thread count could change.
     a = ns_dataset(4, s=16, steps=2, chunk=2, workers=1, cache_dir=None)
     b = ns_dataset(4, s=16, steps=2, chunk=2, workers=2, cache_dir=None)
     assert np.array_equal(a["w"], b["w"])
@@ -76,8 +79,44 @@ def test_fno_learns_burgers_better_than_baselines(tmp_path):
         p = model(torch.as_tensor(r.test_input, dtype=torch.float32)).numpy()
     assert np.abs(p - r.test_pred).max() < 1e-5
     assert json.loads((run / "metrics.json").read_text())["test_rel_l2"] == pytest.approx(r.test_rel_l2)
-    sp = measure_speed(r, n=4, repeats=1)
-    assert sp["model_batched"] > 0 and sp["speedup_batched"] > 0
+
+
+def test_measure_speed_times_solver_and_model_and_divides(monkeypatch):
+    # no timings in tests: a stand-in clock returns fixed seconds per call, so the check is on what is
+    # timed (the solver and the network, on n samples and on one, the network on one thread) and on the
+    # arithmetic of the speed-ups
+    import physnn.fluids.burgers as burgers
+    import physnn.surrogate as surrogate
+
+    d = burgers_dataset(8, grid=32, nu=0.1, seed=0, cache_dir=None)
+    r = train_burgers(d, model="fno", s=32, n_train=4, n_test=4, epochs=1, modes=4, width=4, progress=False)
+    solved, timed = [], []
+    real_solve = burgers.solve_burgers
+
+    def solve(u0, **kw):
+        solved.append((np.shape(u0), kw))
+        return real_solve(u0, **kw)
+
+    seconds = iter([0.8, 0.3, 0.02, 0.01])  # solver batched, solver single, model batched, model single
+
+    def clock(fn, n, repeats, *, clock):
+        fn()
+        timed.append((n, repeats, clock, torch.get_num_threads()))
+        return next(seconds) / n
+
+    monkeypatch.setattr(burgers, "solve_burgers", solve)
+    monkeypatch.setattr(surrogate, "time_per_sample", clock)
+    torch.set_num_threads(2)  # measure_speed must time the network on one thread and restore this
+    try:
+        sp = measure_speed(r, n=3, repeats=2)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
+    assert timed == [(3, 2, "cpu", 1), (1, 2, "cpu", 1), (3, 2, "cpu", 1), (1, 2, "cpu", 1)]
+    assert [shape for shape, _ in solved] == [(3, 32), (1, 32)]
+    assert solved[0][1] == {"nu": 0.1, "t": 1.0}
+    assert sp["solver_batched"] == pytest.approx(0.8 / 3) and sp["model_single"] == pytest.approx(0.01)
+    assert sp["speedup_batched"] == pytest.approx(40.0) and sp["speedup_single"] == pytest.approx(30.0)
 
 
 def test_train_ns_tiny_and_errors():
