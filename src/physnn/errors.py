@@ -313,6 +313,7 @@ FILE_KINDS: dict[str, str] = {
     "root": "a ROOT file",
     "tiff": "a TIFF image",
     "png": "a PNG image",
+    "jpeg": "a JPEG image",
     "safetensors": "a safetensors file",
     "binary": "binary data of no known format",
     "empty": "an empty file (0 bytes)",
@@ -336,7 +337,7 @@ def sniff_file(path: Any) -> str:
     """Say what a file holds by its first bytes: one of the keys of :data:`FILE_KINDS`.
 
     Parquet (``PAR1``), HDF5 (``\\x89HDF``, also after a user block), NPZ (a zip
-    archive, ``PK``), ROOT (``root``), TIFF, PNG, safetensors (a JSON header
+    archive, ``PK``), ROOT (``root``), TIFF, PNG, JPEG, safetensors (a JSON header
     after its 8-byte length), UTF-8 text; anything else is ``"binary"``.
 
         >>> import tempfile, pathlib
@@ -367,6 +368,8 @@ def sniff_file(path: Any) -> str:
         return "tiff"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
     if len(head) > 9 and head[8:9] == b"{":
         n = int.from_bytes(head[:8], "little")
         if 2 <= n <= size - 8:

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write", "atomic_path", "write_text", "write_json", "cache_dir", "removed_on_error"]
+__all__ = ["atomic_write", "atomic_path", "write_text", "write_json", "cache_dir", "removed_on_error", "read_json"]
 
 
 def cache_dir(kind: str) -> Path:
@@ -173,3 +173,43 @@ def removed_on_error(*paths: str | os.PathLike | None) -> Iterator[None]:
                     break
                 parent = parent.parent
         raise
+
+
+def read_json(path: str | os.PathLike, *, owner: str | None = None, what: str = "JSON file",
+              hint: str = "") -> dict[str, Any]:
+    """Read a JSON object from ``path``; anything else is a clear :class:`~physnn.errors.PhysnnError`.
+
+    Parameters
+    ----------
+    path : path-like
+        The file (e.g. a run's ``state.json``).
+    owner : str, optional
+        Who reads it, the start of an error message.
+    what : str
+        What the file is, for the messages.
+    hint : str
+        The fix, appended to every message (e.g. how to make such a file).
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    PhysnnError
+        Missing, a directory, empty, not UTF-8 text, not JSON, or not a JSON object.
+    """
+    from physnn.errors import PhysnnError, check_input_file
+
+    p = check_input_file(path, "text", owner=owner, what=what, hint=hint)
+    pre = f"{owner}: " if owner else ""
+    fix = f" {hint}" if hint else ""
+    try:
+        obj = json.loads(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise PhysnnError(f"{pre}{what} {str(p)!r} is not UTF-8 text (byte {exc.start}).{fix}") from None
+    except json.JSONDecodeError as exc:
+        raise PhysnnError(f"{pre}{what} {str(p)!r} is not valid JSON ({exc}).{fix}") from None
+    if not isinstance(obj, dict):
+        raise PhysnnError(f"{pre}{what} {str(p)!r} holds a JSON {type(obj).__name__}, not an object.{fix}")
+    return obj

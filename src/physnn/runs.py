@@ -24,7 +24,6 @@ Every file is written atomically; nothing is unpickled on load.
 
 from __future__ import annotations
 
-import json
 import platform
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +32,8 @@ from typing import Any
 import numpy as np
 
 from physnn.config import ExperimentConfig, config_to_toml, parse_config
-from physnn.errors import PhysnnError, check_file
-from physnn.files import write_json, write_text
+from physnn.errors import PhysnnError, check_file, check_input_file
+from physnn.files import read_json, removed_on_error, write_json, write_text
 
 __all__ = ["Run", "train_run", "load_run", "predict_run", "load_data_for", "unique_run_dir"]
 
@@ -155,9 +154,6 @@ def train_run(
     in which case training continues from ``out/checkpoint.pt``.
     """
     from physnn.data import standardize
-    from physnn.nn import model_config
-    from physnn.train import Checkpoint, CSVLogger, EarlyStopping, fit
-    from physnn.train.checkpoint import save_weights
 
     base = Path(out) if out is not None else Path("runs") / cfg.name
     if resume:
@@ -165,9 +161,8 @@ def train_run(
         directory = base
     else:
         directory = unique_run_dir(base)
-    directory.mkdir(parents=True, exist_ok=True)
-    write_text(directory / "config.toml", config_to_toml(cfg))
 
+    # everything that can be wrong with the input is found before anything is written
     data = load_data_for(cfg)
     loss = cfg.train.loss
     if loss == "cross_entropy" and not data.is_labels:
@@ -182,6 +177,21 @@ def train_run(
     n_in = data.n_features
     n_out = data.n_classes if loss == "cross_entropy" else max(data.n_targets, 1)
     model = _build(cfg, n_in, n_out)
+
+    with removed_on_error(directory):  # a failed new run leaves no directory behind
+        return _train_into(cfg, directory, data, split, scaler, model, resume=resume, progress=progress,
+                           quiet=quiet, figures=figures)
+
+
+def _train_into(cfg: ExperimentConfig, directory: Path, data: Any, split: Any, scaler: Any, model: Any, *,
+                resume: bool, progress: bool | None, quiet: bool, figures: bool) -> Run:
+    from physnn.nn import model_config
+    from physnn.train import Checkpoint, CSVLogger, EarlyStopping, fit
+    from physnn.train.checkpoint import save_weights
+
+    loss = cfg.train.loss
+    directory.mkdir(parents=True, exist_ok=True)
+    write_text(directory / "config.toml", config_to_toml(cfg))
 
     callbacks: list[Any] = [Checkpoint(directory), CSVLogger(directory / "history.csv")]
     es = cfg.early_stopping
@@ -264,10 +274,8 @@ def load_run(directory: str | Path) -> Run:
     for name in ("state.json", "model.safetensors", "config.toml"):
         if not (d / name).exists():
             raise PhysnnError(f"{str(d)!r} is not a finished physnn run: {name} is missing.")
-    try:
-        state = json.loads((d / "state.json").read_text())
-    except json.JSONDecodeError as exc:
-        raise PhysnnError(f"{d / 'state.json'}: not valid JSON ({exc}).") from None
+    state = read_json(d / "state.json", what="run state",
+                      hint="The run directory is damaged; train it again with 'physnn train CONFIG'.")
     if state.get("format") != "physnn-run-1":
         raise PhysnnError(f"{d / 'state.json'}: not a physnn run state (format {state.get('format')!r}).")
     if state["model"].get("kind") == "pinn":  # a physics-informed run (physnn pinn ...)
@@ -277,7 +285,12 @@ def load_run(directory: str | Path) -> Run:
         load_weights(model, d / "model.safetensors")
         model.eval()
         return Run(d, None, model, None, state)
-    cfg = parse_config(tomllib.loads((d / "config.toml").read_text()), origin=str(d / "config.toml"))
+    try:
+        cfg_text = check_input_file(d / "config.toml", "text", what="run config").read_text(encoding="utf-8")
+        cfg = parse_config(tomllib.loads(cfg_text), origin=str(d / "config.toml"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise PhysnnError(f"{d / 'config.toml'}: not a valid experiment file ({type(exc).__name__}: {exc}); "
+                          "the run directory is damaged; train it again with 'physnn train CONFIG'.") from None
     model = build_model(state["model"])
     load_weights(model, d / "model.safetensors")
     model.eval()

@@ -111,7 +111,7 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path, capsys, args, needle, mon
 
 
 def test_bad_config_and_bad_data_through_the_real_command(tmp_path):
-    cfg = write_config(tmp_path / "c.toml", train={"lr": -0.1})
+    cfg = write_config(tmp_path / "c.toml", data={"source": "toy:xor"}, train={"lr": -0.1})
     r = run_cli(["train", str(cfg)], cwd=tmp_path)
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "Traceback" not in r.stderr

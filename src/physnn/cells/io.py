@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from physnn.errors import PhysnnError, check_file, check_finite
+from physnn.errors import PhysnnError, check_finite
 
 __all__ = ["check_image", "check_labels", "read_image", "read_mask", "write_tiff", "dsb2018_example", "dsb2018_paths"]
 
@@ -122,9 +122,21 @@ def _imread(p: Path, owner: str, what: str) -> np.ndarray:
         raise PhysnnError(f"{owner}: cannot read {str(p)!r} as {what} ({type(exc).__name__}: {exc}).") from None
 
 
+_IMAGE_KINDS = {".tif": "tiff", ".tiff": "tiff", ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}
+
+
+def _check_image_file(path: str | Path, owner: str, what: str) -> Path:
+    """The path, if it is a non-empty file holding the image format its suffix names (any image if none)."""
+    from physnn.errors import check_input_file
+
+    kind = _IMAGE_KINDS.get(Path(path).suffix.lower())
+    return check_input_file(path, kind or ("tiff", "png", "jpeg"), owner=owner, what=what,
+                            hint="Give a TIFF, PNG or JPEG image (e.g. one written by 'physnn cells generate').")
+
+
 def read_image(path: str | Path) -> np.ndarray:
     """Read a 2-D image from a TIFF (tifffile) or PNG/JPEG (scikit-image) file; RGB is averaged to grey."""
-    p = check_file(path, owner="read_image", what="image file")
+    p = _check_image_file(path, "read_image", "image file")
     a = _imread(p, "read_image", "an image")
     if a.ndim == 3 and a.shape[-1] in (3, 4):
         a = a[..., :3].mean(axis=-1)
@@ -133,7 +145,7 @@ def read_image(path: str | Path) -> np.ndarray:
 
 def read_mask(path: str | Path, *, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """Read an instance mask (TIFF/PNG) and check it: integer labels, 2-D, optional shape."""
-    p = check_file(path, owner="read_mask", what="mask file")
+    p = _check_image_file(path, "read_mask", "mask file")
     a = _imread(p, "read_mask", "a mask")
     return check_labels("mask", np.squeeze(a), shape=shape, owner=f"read_mask({p.name})")
 

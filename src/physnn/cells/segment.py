@@ -39,7 +39,6 @@ distance transform, its local maxima as seeds, watershed.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Sequence
@@ -109,7 +108,7 @@ def dice_loss(logits: Any, target: Any, eps: float = 1.0) -> Any:
     y = torch.nn.functional.one_hot(target, p.shape[1]).permute(0, 3, 1, 2).to(p.dtype)
     inter = (p * y).sum(dim=(0, 2, 3))
     den = p.sum(dim=(0, 2, 3)) + y.sum(dim=(0, 2, 3))
-    return 1.0 - ((2 * inter + eps) / (den + eps)).mean()
+    return 1.0 - ((2 * inter) / (den + eps)).mean()
 
 
 def _as_pairs(images: Sequence[Any], masks: Sequence[Any], owner: str) -> tuple[np.ndarray, np.ndarray]:
@@ -436,13 +435,17 @@ def save_model(model: Any, directory: str | Path, *, extra: dict[str, Any] | Non
 
 def load_model(directory: str | Path) -> Any:
     """Rebuild the UNet from ``state.json`` and load ``model.safetensors`` (no pickle)."""
-    from physnn.errors import check_file
+    from physnn.files import read_json
     from physnn.nn.conv import UNet
     from physnn.train.checkpoint import load_weights
 
     d = Path(directory)
-    st_path = check_file(d / "state.json", owner="load_model", what="cells model state")
-    state = json.loads(st_path.read_text())
+    if not d.is_dir():
+        what = "does not exist" if not d.exists() else "is a file, not a run directory"
+        raise PhysnnError(f"load_model: {str(d)!r} {what}; give a run directory written by `physnn cells train`, "
+                          "or 'baseline' for Otsu + watershed.")
+    state = read_json(d / "state.json", owner="load_model", what="cells model state",
+                      hint="Give a run directory written by `physnn cells train`.")
     if state.get("format") != "physnn-cells-unet-1":
         raise PhysnnError(f"load_model: {str(d)!r} is not a cells segmentation run (state.json format {state.get('format')!r}); "
                           "train one with `physnn cells train`.")

@@ -19,6 +19,7 @@ from typing import Optional
 
 import typer
 
+from physnn.cli._typer import writes
 from physnn.errors import PhysnnError
 
 app = typer.Typer(
@@ -44,6 +45,7 @@ app = typer.Typer(
         "  physnn train my.toml --out runs/try1 --resume   # continue an interrupted run"
     )
 )
+@writes(out="dir")
 def train(
     config: str = typer.Argument(..., help="Experiment TOML file, or the name of a built-in example."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (default runs/<name>; never overwritten)."),
@@ -89,11 +91,15 @@ def train(
         "  physnn lecture --quick --out /tmp/lec  # small sizes, about a minute"
     )
 )
+@writes(out="dir")
 def lecture(
     out: Path = typer.Option(Path("runs/lecture"), "--out", "-o", help="Report directory (report.html, report.md, results.json, figures/)."),
     sections: str = typer.Option("all", "--sections", "-s", help="Section numbers and ranges, e.g. 2,5,9 or 1-4 (default all)."),
     quick: bool = typer.Option(False, "--quick", help="Small sizes: the whole report in about a minute."),
     seed: int = typer.Option(0, "--seed", help="Seed for every experiment (same seed, same numbers)."),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", help="Processes for sections and simulations (default 2 on a multi-core machine; "
+        "1: one after another in this process). The numbers do not depend on it."),
 ) -> None:
     """Run the lecture's sections and write a report with every claim measured.
 
@@ -113,7 +119,11 @@ def lecture(
         typer.echo(f"[{i}/{n}] {res.number}. {res.title}: {verdict} ({res.seconds:.1f} s)")
 
     typer.echo(f"Running {len(nums)} section(s){' in quick mode' if quick else ''}, seed {seed} ...")
-    results, paths = run_lecture(out, sections=nums, quick=quick, seed=seed, on_section=progress)
+    def note(line: str) -> None:
+        typer.echo(f"      {line}")
+
+    results, paths = run_lecture(out, sections=nums, quick=quick, seed=seed, on_section=progress,
+                                 on_progress=note, workers=workers)
     total = sum(len(r.checks) for r in results)
     passed = sum(c.passed for r in results for c in r.checks)
     typer.echo(f"{passed} of {total} claims confirmed by measurement.")
@@ -133,6 +143,7 @@ def lecture(
         "  physnn predict runs/pinn-burgers points.csv --out u.csv   # columns x, t -> u"
     )
 )
+@writes(out="run")
 def pinn(
     problem: str = typer.Argument(..., help="poisson, heat, burgers, kovasznay or inverse."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (default runs/pinn-<problem>; never overwritten)."),
@@ -183,6 +194,7 @@ def pinn(
 
 
 @app.command(epilog="Example:\n\n  physnn predict runs/simplenet new_data.csv --out predictions.csv")
+@writes(out="file")
 def predict(
     run: Path = typer.Argument(..., help="A run directory written by 'physnn train'."),
     data: Path = typer.Argument(..., help="CSV, NPZ, Parquet, HDF5 or ROOT file with the run's feature columns."),
@@ -239,6 +251,7 @@ def examples() -> None:
 
 
 @app.command(epilog="Example:\n\n  physnn toy moons --n 1000 --out moons.csv")
+@writes(out="file")
 def toy(
     name: str = typer.Argument(..., help="xor, and, or, circles, moons, spirals, gaussians, polynomial, simplenet"),
     out: Path = typer.Option(..., "--out", "-o", help="Output file (.csv, .npz, .parquet, .h5, .root)."),

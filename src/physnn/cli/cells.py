@@ -15,7 +15,7 @@ from typing import Optional
 
 import typer
 
-from physnn.cli._typer import command_group
+from physnn.cli._typer import command_group, writes
 
 app = command_group(
     "cells",
@@ -49,6 +49,7 @@ def _progress(enabled: bool):
     "  physnn cells generate data/easy --preset easy --n 8\n\n"
     "  physnn cells generate data/tl --timelapse --frames 30 --size 128   # CTC layout: 01/t000.tif, 01_GT/TRA, 01_GT/SEG"
 ))
+@writes(out="dir")
 def generate(
     out: Path = typer.Argument(..., help="Output directory (created)."),
     n: int = typer.Option(4, "--n", "-n", help="Number of images."),
@@ -102,6 +103,7 @@ def generate(
     "scored on held-out hard and easy synthetic sets and on the real DSB2018 image shipped with stardist, "
     "beside Otsu + watershed."
 ))
+@writes(out="run")
 def train(
     out: Path = typer.Argument(..., help="Run directory (never overwritten: -2, -3... are appended)."),
     n_train: int = typer.Option(48, "--n-train", help="Synthetic training images."),
@@ -138,6 +140,7 @@ def train(
     "  physnn cells segment baseline image.png --mask truth.png      # Otsu + watershed, no model\n\n"
     "  physnn cells segment runs/unet dsb                           # the real DSB2018 image shipped with stardist"
 ))
+@writes(out="file", figure="file")
 def segment(
     run: str = typer.Argument(..., help="A run directory from 'physnn cells train', or 'baseline' for Otsu + watershed."),
     image: str = typer.Argument(..., help="A TIFF/PNG image, or 'dsb' for the DSB2018 example (its mask is used)."),
@@ -188,6 +191,7 @@ def segment(
     "  physnn cells track runs/track3 --segment runs/unet    # ... or with a trained U-Net\n\n"
     "Writes the Cell Tracking Challenge layout (01_GT/TRA, 01_GT/SEG, 01_RES) and scores TRA and SEG with py-ctcmetrics."
 ))
+@writes(out="dir")
 def track(
     out: Path = typer.Argument(..., help="Output directory."),
     frames: int = typer.Option(30, "--frames"),

@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from physnn.cli._typer import command_group
+from physnn.cli._typer import command_group, writes
 from physnn.errors import PhysnnError, check_choice
 
 app = command_group(
@@ -40,6 +40,7 @@ _GEN_EPILOG = (
 
 
 @app.command(epilog=_GEN_EPILOG)
+@writes(out="file")
 def generate(
     kind: str = typer.Argument(..., help="burgers or ns."),
     out: Path = typer.Option(..., "--out", "-o", help="Output .npz (written atomically)."),
@@ -89,6 +90,7 @@ _TRAIN_EPILOG = (
 
 
 @app.command(epilog=_TRAIN_EPILOG)
+@writes(out="run")
 def train(
     data: Path = typer.Argument(..., help="A data set written by 'physnn fluids generate'."),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory (never overwritten: a suffix -2, -3 is added)."),

@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from physnn.cli._typer import command_group
+from physnn.cli._typer import command_group, writes
 
 app = command_group(
     "hep",
@@ -49,6 +49,7 @@ _GENERATE_EPILOG = (
 
 
 @app.command(epilog=_GENERATE_EPILOG)
+@writes(out="file")
 def generate(
     signal: str = typer.Option(..., "--signal", "-s", help="Which jets: top, w (signal, label 1) or qcd (background, label 0)."),
     n: int = typer.Option(..., "--n", "-n", help="Number of jets to generate."),

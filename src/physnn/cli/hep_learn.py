@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from physnn.cli._typer import command_group
+from physnn.cli._typer import command_group, writes
 from physnn.errors import PhysnnError
 
 app = command_group(
@@ -47,6 +47,7 @@ _TRAIN_EPILOG = (
 
 
 @app.command(epilog=_TRAIN_EPILOG)
+@writes(out="run")
 def train(
     data: list[Path] = typer.Option(..., "--data", "-d", help="Jet file(s): .parquet .npz .root .h5 .csv; repeat for signal + background."),
     model: str = typer.Option("mlp", "--model", "-m", help="mlp (jet features), pfn (Particle-Flow Network) or particlenet (EdgeConv)."),
@@ -99,6 +100,7 @@ def train(
     "Example:\n\n  physnn hep anomaly --data qcd.parquet --data top.parquet --decorrelate disco\n\n"
     "The autoencoder trains on background jets (label 0) of the training split only; signal jets "
     "(label 1) are used only for the test AUC."))
+@writes(out="run")
 def anomaly(
     data: list[Path] = typer.Option(..., "--data", "-d", help="Jet file(s) with background (label 0) and signal (label 1)."),
     features: Optional[str] = typer.Option(None, "--features", help="Comma-separated jet features (default mass,tau1,tau2,tau3,tau4)."),
@@ -130,6 +132,7 @@ def anomaly(
     typer.echo(f"run written to {d}")
 
 
+@writes(onnx="file")
 def export_command(
     run: Path = typer.Argument(..., help="A run directory (physnn hep train, or physnn train)."),
     onnx: Path = typer.Option(..., "--onnx", help="The .onnx file to write."),
@@ -142,16 +145,17 @@ def export_command(
     and, for hybrid taggers, jet: (batch, jet features)), signal probability
     out.  Other runs export the model with its standardisation.
     """
-    import json
-
     import torch
 
     from physnn.export import export_onnx
 
+    from physnn.files import read_json
+
     state_path = Path(run) / "state.json"
-    if not state_path.exists():
-        raise PhysnnError(f"export: {str(run)!r} is not a run directory (no state.json); train one first.")
-    fmt = json.loads(state_path.read_text()).get("format")
+    if not Path(run).is_dir() or not state_path.exists():
+        what = "does not exist" if not Path(run).exists() else "is not a run directory (no state.json)"
+        raise PhysnnError(f"export: {str(run)!r} {what}; give a directory written by 'physnn train' or 'physnn hep train'.")
+    fmt = read_json(state_path, owner="export", what="run state").get("format")
     if fmt == "physnn-hep-run-1":
         from physnn.hep.classify import load_tagger
 

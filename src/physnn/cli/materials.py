@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from physnn.cli._typer import command_group
+from physnn.cli._typer import command_group, writes
 
 app = command_group(
     "materials",
@@ -46,6 +46,7 @@ _GENERATE_EPILOG = (
 
 
 @app.command(epilog=_GENERATE_EPILOG)
+@writes(out="file")
 def generate(
     task: str = typer.Option("A", "--task", "-t", help="A: random 2-3 element alloys; B: Cu16Au16 orderings."),
     n: int = typer.Option(500, "--n", "-n", help="Number of structures (failed ones included, flagged)."),
@@ -98,6 +99,7 @@ _TRAIN_EPILOG = (
 
 
 @app.command(epilog=_TRAIN_EPILOG)
+@writes(out="run")
 def train(
     data: Path = typer.Argument(..., help="An .npz written by 'physnn materials generate'."),
     out: Path = typer.Option(Path("runs/materials"), "--out", "-o", help="Run directory (never overwritten: -2, -3… added)."),

@@ -34,6 +34,7 @@ import json
 import os
 import sys
 import time
+import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -67,25 +68,46 @@ def save_dataset(data: dict[str, Any], path: str | os.PathLike) -> Path:
 
 
 def load_dataset(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a data set written by :func:`save_dataset` (no pickles are loaded)."""
-    p = check_file(path, owner="load_dataset", what="data set")
+    """Read a data set written by :func:`save_dataset` (no pickles are loaded).
+
+    Every way the file can be wrong is a :class:`PhysnnError` that says what the
+    file is and what was expected: missing, a directory, empty, not an .npz
+    archive (e.g. an HDF5 or text file), an .npz of something else, arrays of
+    the wrong shape, NaN/Inf values.
+    """
+    from physnn.errors import check_finite, check_input_file
+
+    owner = "load_dataset"
+    how = "make one with `physnn fluids generate burgers|ns --out FILE.npz`."
+    p = check_input_file(path, "npz", owner=owner, what="fluids data set", hint=f"A data set is an .npz archive; {how}")
     try:
         with np.load(p, allow_pickle=False) as z:
             data = {k: z[k] for k in z.files}
-    except (ValueError, OSError) as exc:
-        raise PhysnnError(f"load_dataset: {str(p)!r} is not a readable .npz file ({exc}).") from None
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise PhysnnError(f"{owner}: {str(p)!r} is not a readable .npz file ({exc}); {how}") from None
     if "meta" not in data:
-        raise PhysnnError(
-            f"load_dataset: {str(p)!r} has no 'meta' entry; make it with "
-            "`physnn fluids generate burgers|ns`."
-        )
-    meta = json.loads(str(data.pop("meta")))
-    if meta.get("format") != _FORMAT or meta.get("kind") not in ("burgers", "ns"):
-        raise PhysnnError(f"load_dataset: {str(p)!r} is not a physnn fluids data set (format {meta.get('format')!r}).")
-    need = ["a", "u"] if meta["kind"] == "burgers" else ["w"]
-    for k in need:
+        raise PhysnnError(f"{owner}: {str(p)!r} has no 'meta' entry, so it is not a physnn fluids data set; {how}")
+    try:
+        meta = json.loads(str(data.pop("meta")))
+    except json.JSONDecodeError:
+        meta = None
+    if not isinstance(meta, dict) or meta.get("format") != _FORMAT or meta.get("kind") not in ("burgers", "ns"):
+        fmt = meta.get("format") if isinstance(meta, dict) else None
+        raise PhysnnError(f"{owner}: {str(p)!r} is not a physnn fluids data set (format {fmt!r}); {how}")
+    kind = meta["kind"]
+    need = {"a": 2, "u": 2} if kind == "burgers" else {"w": 4}
+    shapes = "a and u of shape (n, grid)" if kind == "burgers" else "w of shape (n, steps, s, s)"
+    for k, ndim in need.items():
         if k not in data:
-            raise PhysnnError(f"load_dataset: {str(p)!r} lacks the array {k!r} of a {meta['kind']} data set.")
+            raise PhysnnError(f"{owner}: {str(p)!r} lacks the array {k!r} of a {kind} data set (expected {shapes}); {how}")
+        arr = data[k]
+        if arr.ndim != ndim or arr.shape[0] < 1 or not np.issubdtype(arr.dtype, np.floating):
+            raise PhysnnError(f"{owner}: {str(p)!r}: array {k!r} has shape {arr.shape} and dtype {arr.dtype}; "
+                              f"a {kind} data set holds float arrays {shapes}; {how}")
+        check_finite(k, arr, owner=f"{owner}({p.name})")
+    if kind == "burgers" and data["a"].shape != data["u"].shape:
+        raise PhysnnError(f"{owner}: {str(p)!r}: 'a' has shape {data['a'].shape} but 'u' has {data['u'].shape}; "
+                          f"they must match; {how}")
     data["meta"] = meta
     return data
 

@@ -485,15 +485,14 @@ def write_tagger_run(tagger: Tagger, directory: str | Path, *, data: str | None 
 
 def load_tagger(directory: str | Path) -> Tagger:
     """Rebuild a tagger from its run directory (weights via safetensors, nothing unpickled)."""
-    import json
-
+    from physnn.files import read_json
     from physnn.train.checkpoint import load_weights
 
     d = Path(directory)
     sp = d / "state.json"
     if not sp.exists():
         raise PhysnnError(f"{str(d)!r} is not a physnn run (no state.json); train one with 'physnn hep train'.")
-    state = json.loads(sp.read_text())
+    state = read_json(sp, what="run state", hint="The run directory is damaged; train it again with 'physnn hep train'.")
     if state.get("format") != _RUN_FORMAT:
         raise PhysnnError(f"{str(sp)!r}: not a physnn hep tagger run (format {state.get('format')!r}).")
     net = _rebuild(state["model"])

@@ -181,9 +181,11 @@ def _root_source(p: Path, tree: str | None) -> tuple[list[str], Callable[[list[s
 
 
 def _npz_source(p: Path) -> tuple[list[str], Callable[[list[str]], dict[str, Any]], Any]:
+    import zipfile
+
     try:
         z = np.load(p, allow_pickle=False)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise PhysnnError(f"load_jets({str(p)!r}): could not read the file as .npz: {exc}") from exc
     return list(z.files), (lambda names: {n: z[n] for n in names}), z
 
@@ -363,9 +365,13 @@ def _load_one(path: str | Path, *, features: Sequence[str] | None, particles: Se
               mass: str | None) -> JetData:
     from physnn.hep.diagnostics import check_labels
 
+    from physnn.errors import check_input_file
+
     p = check_file(path, owner="load_jets", what="jet file")
     owner = f"load_jets({str(p)!r})"
     fmt = _format(p)
+    check_input_file(p, {"csv": "text"}.get(fmt, fmt), owner="load_jets", what="jet file",
+                     hint="Write jets with 'physnn hep generate', or give the file the suffix of the format it holds.")
     if tree is not None and fmt != "root":
         raise PhysnnError(f"{owner}: tree={tree!r} applies to ROOT files only; this is {fmt}.")
     source = {"root": lambda: _root_source(p, tree), "npz": lambda: _npz_source(p),

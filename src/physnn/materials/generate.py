@@ -435,7 +435,7 @@ def generate(
     chunk: int = 8,
     fmax: float = 0.01,
     steps: int = 500,
-    progress: bool | None = None,
+    progress: bool | Callable[[int, int], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Generate ``n`` labelled alloys of ``task`` and (optionally) write them to ``out`` (.npz).
 
@@ -458,7 +458,8 @@ def generate(
         ``<out>.cache/``: finished chunks of ``chunk`` structures are kept
         there, so a killed run resumes where it stopped.
     fmax, steps : relaxation convergence (eV/Å) and step limit.
-    progress : show a progress bar (default: when stderr is a terminal).
+    progress : show a progress bar (default: when stderr is a terminal); a callable
+        instead is called as ``progress(structures_done, n)`` after each chunk (no bar).
 
     Returns
     -------
@@ -523,7 +524,8 @@ def generate(
 
     import sys
 
-    show = sys.stderr.isatty() if progress is None else bool(progress)
+    callback = progress if callable(progress) else None
+    show = False if callback is not None else (sys.stderr.isatty() if progress is None else bool(progress))
     bar = None
     if show:
         from rich.console import Console
@@ -536,6 +538,8 @@ def generate(
         tid = bar.add_task("gen", total=n, completed=sum(len(d["ok"]) for d in done.values()), info="")
 
     def tick(res: dict[str, np.ndarray]) -> None:
+        if callback is not None:
+            callback(sum(len(d["ok"]) for d in done.values()), n)
         if bar is not None:
             failed = sum(int((~d["ok"]).sum()) for d in done.values())
             bar.update(tid, advance=len(res["ok"]), info=f"failed {failed}")
@@ -590,23 +594,36 @@ def generate(
 def load_alloys(path: str | os.PathLike) -> dict[str, Any]:
     """Read a file written by :func:`generate`: a dict of arrays plus ``meta`` as a dict.
 
-    Raises :class:`PhysnnError` for a missing file or one that is not an alloy data set.
+    Raises :class:`PhysnnError` for a missing, empty or unreadable file, one that
+    is not an .npz archive, or an archive that is not an alloy data set (naming
+    the missing arrays), and for non-finite cells or positions.
     """
-    from physnn.errors import check_file
+    import zipfile
 
-    p = check_file(path, owner="load_alloys", what="alloy data set (make one with `physnn materials generate`)")
+    from physnn.errors import check_finite, check_input_file
+
+    how = "make one with `physnn materials generate --out FILE.npz`."
+    p = check_input_file(path, "npz", owner="load_alloys", what="alloy data set",
+                         hint=f"An alloy data set is an .npz archive; {how}")
     try:
         with np.load(p, allow_pickle=False) as z:
             d = {k: z[k] for k in z.files}
-    except Exception as exc:  # noqa: BLE001
-        raise PhysnnError(f"load_alloys: cannot read {str(p)!r} as .npz ({exc}).") from None
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise PhysnnError(f"load_alloys: cannot read {str(p)!r} as .npz ({exc}); {how}") from None
     need = {"numbers", "cell", "positions", "ok", "meta", *LABELS}
     missing = sorted(need - set(d))
     if missing:
         raise PhysnnError(
-            f"load_alloys: {str(p)!r} lacks {missing}; it was not written by `physnn materials generate`."
+            f"load_alloys: {str(p)!r} lacks {missing}; it was not written by `physnn materials generate`; {how}"
         )
-    d["meta"] = json.loads(str(d["meta"]))
+    try:
+        d["meta"] = json.loads(str(d["meta"]))
+    except json.JSONDecodeError:
+        d["meta"] = None
+    if not isinstance(d["meta"], dict):
+        raise PhysnnError(f"load_alloys: {str(p)!r} has a 'meta' entry that is not a JSON object; {how}")
+    for k in ("cell", "positions"):
+        check_finite(k, d[k], owner=f"load_alloys({p.name})")
     return d
 
 
