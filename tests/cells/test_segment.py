@@ -59,7 +59,14 @@ def test_touching_squares_are_split_by_the_boundary():
 def test_dice_loss_and_normalize():
     y = torch.tensor([[[0, 1], [2, 2]]])
     wrong = 50.0 * torch.nn.functional.one_hot((y + 1) % 3, 3).permute(0, 3, 1, 2).float()
-    assert float(dice_loss(wrong, y)) == pytest.approx(1.0, abs=0.35)  # eps=1 smoothing keeps it a little below 1
+    # every pixel confidently wrong: no overlap, so class c scores eps / (|P_c| + |Y_c| + eps) with
+    # |P| = (2, 1, 1), |Y| = (1, 1, 2), eps = 1: 1 - (1/4 + 1/3 + 1/4) / 3 = 13/18
+    assert float(dice_loss(wrong, y)) == pytest.approx(13 / 18, abs=1e-6)
+    assert float(dice_loss(wrong, y, eps=0.0)) == pytest.approx(1.0, abs=1e-6)
+    # uniform logits: p = 1/3 everywhere, |P_c| = 4/3, overlap |Y_c|/3: dice (1/2, 1/2, 7/13) -> 1 - 20/39
+    assert float(dice_loss(torch.zeros(1, 3, 2, 2), y)) == pytest.approx(19 / 39, abs=1e-6)
+    right = 50.0 * torch.nn.functional.one_hot(y, 3).permute(0, 3, 1, 2).float()
+    assert float(dice_loss(right, y)) == pytest.approx(0.0, abs=1e-6)
     x = normalize(np.arange(1000, dtype=np.uint16).reshape(10, 100), 0, 100)
     assert x.min() == 0 and x.max() == pytest.approx(1.0)
 

@@ -27,7 +27,10 @@ def test_train_measures_and_saves(cuau_data, tmp_path):
     assert rs["r2"] <= 0.05
     # the unrelaxed EMT energy is a sum of local terms: SOAP (outer) sees it
     assert rep["baselines"]["SOAP ridge (outer)"]["r2"] > 0.8
-    assert np.isfinite(rep["mae"]) and rep["label_std"] > 0
+    # the network learns the energy: well below the predict-the-mean baseline (measured 4-10x below over
+    # three splits; 2x asked) and a clear R²
+    assert rep["mae"] < 0.5 * rep["mean_baseline"]["mae"] and rep["r2"] > 0.5
+    assert rep["label_std"] > 0
     assert res.timing["speedup_vs_relax"] == pytest.approx(0.4 / res.timing["predict_s"])
     assert len(res.learning_curve["n_train"]) == 2
     d = res.directory

@@ -108,7 +108,7 @@ def dice_loss(logits: Any, target: Any, eps: float = 1.0) -> Any:
     y = torch.nn.functional.one_hot(target, p.shape[1]).permute(0, 3, 1, 2).to(p.dtype)
     inter = (p * y).sum(dim=(0, 2, 3))
     den = p.sum(dim=(0, 2, 3)) + y.sum(dim=(0, 2, 3))
-    return 1.0 - ((2 * inter) / (den + eps)).mean()
+    return 1.0 - ((2 * inter + eps) / (den + eps)).mean()
 
 
 def _as_pairs(images: Sequence[Any], masks: Sequence[Any], owner: str) -> tuple[np.ndarray, np.ndarray]:
