@@ -61,26 +61,23 @@ def test_mlp_and_errors(tmp_path):
     assert not (tmp_path / "bad.onnx").exists()
 
 
-def test_export_command_on_a_plain_training_run(tmp_path):
-    """`physnn export RUN --onnx F` on a run of `physnn train`: standardisation included, outputs agree."""
-    import typer
-    from typer.testing import CliRunner
-
-    from physnn.cli.hep_learn import export_command
+def test_export_command_on_a_plain_training_run(tmp_path, capsys):
+    """`physnn export RUN --onnx F` on a run of `physnn train`, through the real entry point:
+    standardisation included, outputs agree."""
+    from physnn.cli.app import main
     from physnn.config import parse_config
     from physnn.runs import load_run, train_run
 
     cfg = parse_config({"name": "demo", "data": {"source": "toy:simplenet", "options": {"n": 120}},
                         "model": {"kind": "simplenet"}, "train": {"epochs": 2}})
     run = train_run(cfg, tmp_path / "run", progress=False, quiet=True, figures=False)
-    app = typer.Typer()
-    app.command("export")(export_command)
-    app.command("noop")(lambda: None)
-    res = CliRunner().invoke(app, ["export", str(run.directory), "--onnx", str(tmp_path / "m.onnx"),
-                                   "--exporter", "torchscript"])
-    assert res.exit_code == 0, res.output
+    rc = main(["export", str(run.directory), "--onnx", str(tmp_path / "m.onnx"), "--exporter", "torchscript"])
+    assert rc == 0, capsys.readouterr()
     X = torch.randn(7, 10).numpy() * 3 + 1
     got = run_onnx(tmp_path / "m.onnx", [X])[0]
     assert abs(got - load_run(run.directory).predict(X)).max() < 1e-5
-    res = CliRunner().invoke(app, ["export", str(tmp_path), "--onnx", str(tmp_path / "x.onnx")])
-    assert isinstance(res.exception, PhysnnError) and "not a run directory" in str(res.exception)
+    capsys.readouterr()
+    assert main(["export", str(tmp_path), "--onnx", str(tmp_path / "x.onnx")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("physnn: error:") and "not a run directory" in err
+    assert not (tmp_path / "x.onnx").exists()

@@ -85,14 +85,9 @@ def test_cli_train_and_export(jets, tmp_path):
     res = runner.invoke(hep_learn.app, ["train", "--data", str(tmp_path / "sig.npz"), "-q"])
     assert isinstance(res.exception, PhysnnError) and "all 120 jets are signal" in str(res.exception)
     # export the run (the network with its preprocessing) and compare with the tagger
-    import typer
+    from physnn.cli.app import main
 
-    export_app = typer.Typer()
-    export_app.command("export")(hep_learn.export_command)
-    export_app.command("noop")(lambda: None)
-    res = runner.invoke(export_app, ["export", str(tmp_path / "run"), "--onnx", str(tmp_path / "t.onnx"),
-                                     "--exporter", "torchscript"])
-    assert res.exit_code == 0, res.output
+    assert main(["export", str(tmp_path / "run"), "--onnx", str(tmp_path / "t.onnx"), "--exporter", "torchscript"]) == 0
     tagger = load_tagger(tmp_path / "run")
     sub = jets.subset(np.arange(13))
     got = run_onnx(tmp_path / "t.onnx", [sub.particles[:, :16], sub.mask[:, :16]])[0].ravel()
