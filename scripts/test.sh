@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Set up (with the test extras), then run the test suite.
-#   PHYSNN_SLOW=1 bash scripts/test.sh   also runs the cases marked slow
+# Set up (with the test extras, at the versions of constraints.txt), then run the test suite
+# on 2 worker processes.
+#   PHYSNN_SLOW=1 bash scripts/test.sh       also runs the cases marked slow
+#   PHYSNN_UNPINNED=1 bash scripts/test.sh   against the newest version of every dependency (.venv-unpinned)
+#   bash scripts/test.sh tests/nn -n 0       pytest arguments pass through (-n 0: one process)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+if [ "${PHYSNN_UNPINNED:-0}" = "1" ]; then VENV="${PHYSNN_VENV:-.venv-unpinned}"; else VENV="${PHYSNN_VENV:-.venv}"; fi
+exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider -n "${PHYSNN_TEST_WORKERS:-2}" "$@"
