@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -146,24 +145,30 @@ def test_killed_run_resumes_to_identical_weights(tmp_path):
         data={"source": "toy:simplenet", "val": 0.2},
         data__options={"n": 600},
         model={"hidden": [32, 32], "dropout": 0.1},
-        train={"epochs": 120, "batch_size": 32, "schedule": "cosine"},
+        train={"epochs": 40, "batch_size": 32, "schedule": "cosine"},
     )
     ref = run_cli(["train", str(cfg), "--out", str(tmp_path / "ref"), "-q"])
     assert ref.returncode == 0, ref.stderr
 
+    # the process SIGKILLs itself at the end of epoch 20, before that epoch's checkpoint is saved: a
+    # kill at a fixed point (no polling race), after which the resume must redo epoch 20
+    kill_at_epoch_20 = (
+        "import os, signal, sys\n"
+        "from physnn.cli.app import main\n"
+        "from physnn.train.callbacks import Checkpoint\n"
+        "save = Checkpoint.on_epoch_end\n"
+        "def on_epoch_end(self, state, logs):\n"
+        "    if state.epoch == 20:\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    save(self, state, logs)\n"
+        "Checkpoint.on_epoch_end = on_epoch_end\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    proc = subprocess.Popen(PHYSNN + ["train", str(cfg), "--out", str(tmp_path / "cut"), "-q"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    ck = tmp_path / "cut" / "checkpoint.pt"
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if ck.exists() and (tmp_path / "cut" / "history.csv").exists():
-            if len((tmp_path / "cut" / "history.csv").read_text().splitlines()) > 20:
-                break
-        time.sleep(0.05)
-    assert proc.poll() is None, "training finished before it could be killed; raise epochs"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    cut = subprocess.run([sys.executable, "-c", kill_at_epoch_20, "train", str(cfg), "--out", str(tmp_path / "cut"),
+                          "-q"], env=env, capture_output=True, text=True, timeout=300)
+    assert cut.returncode == -signal.SIGKILL, cut.stderr
+    assert (tmp_path / "cut" / "checkpoint.pt").exists()
     assert not (tmp_path / "cut" / "model.safetensors").exists()
 
     res = run_cli(["train", str(cfg), "--out", str(tmp_path / "cut"), "--resume", "-q"])
