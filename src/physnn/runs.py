@@ -270,7 +270,8 @@ def load_run(directory: str | Path) -> Run:
 
     d = Path(directory)
     if not d.is_dir():
-        raise PhysnnError(f"run directory {str(d)!r} does not exist; train one with 'physnn train CONFIG'.")
+        what = "is a file, not a run directory" if d.exists() else "does not exist"
+        raise PhysnnError(f"run directory {str(d)!r} {what}; train one with 'physnn train CONFIG'.")
     for name in ("state.json", "model.safetensors", "config.toml"):
         if not (d / name).exists():
             raise PhysnnError(f"{str(d)!r} is not a finished physnn run: {name} is missing.")

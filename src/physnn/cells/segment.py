@@ -444,6 +444,9 @@ def load_model(directory: str | Path) -> Any:
         what = "does not exist" if not d.exists() else "is a file, not a run directory"
         raise PhysnnError(f"load_model: {str(d)!r} {what}; give a run directory written by `physnn cells train`, "
                           "or 'baseline' for Otsu + watershed.")
+    if not (d / "state.json").exists():
+        raise PhysnnError(f"load_model: {str(d)!r} is not a cells segmentation run (no state.json); "
+                          "give a run directory written by `physnn cells train`.")
     state = read_json(d / "state.json", owner="load_model", what="cells model state",
                       hint="Give a run directory written by `physnn cells train`.")
     if state.get("format") != "physnn-cells-unet-1":
