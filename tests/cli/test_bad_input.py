@@ -350,6 +350,7 @@ SPECS: dict[str, Spec] = {
             ("seed-negative", lambda e: {"seed": -1}, "seed"),
             ("history-0", lambda e: {"lbfgs_history": 0}, "lbfgs-history"),
             ("unknown-quasi-newton", lambda e: {"quasi_newton": "bfgss"}, "bfgs"),
+            ("causal-without-time", lambda e: {"problem": "poisson", "causal": 1.0}, "time coordinate"),
         ],
     ),
     "hep generate": Spec(
