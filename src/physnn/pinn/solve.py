@@ -186,7 +186,11 @@ def solve(
                 H = keep.take_hessian()
                 if H is not None:
                     options["initial_inverse_hessian"] = H
-            lbfgs_stage(f"{quasi_newton}_float64", left)
+            name64 = f"{quasi_newton}_float64"
+            h.message += (f" The float32 stage stalled with {left} of {lbfgs_steps} iterations left: continued "
+                          f"in float64 from the same weights{' and H' if 'initial_inverse_hessian' in options else ''}"
+                          f" as stage '{name64}' ({left} iterations).")
+            lbfgs_stage(name64, left)
     if obj.ref_u is not None:
         sol.errors = obj.errors(model)
     sol.coefficients = model.coefficients.values()
