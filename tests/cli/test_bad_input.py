@@ -707,3 +707,22 @@ def test_real_entry_point_garbage_config(tmp_path):
     assert r.stderr.startswith("physnn: error:") and "Traceback" not in r.stderr
     assert "not a UTF-8 text file" in r.stderr and r.stderr.count("\n") == 1
     assert not (tmp_path / "run").exists()
+
+
+# ----------------------------------------------------------------- readers no command reaches directly
+
+
+@pytest.mark.parametrize("reader", ["read_jets", "read_jet_metadata"])
+@pytest.mark.parametrize("suffix", [".parquet", ".npz", ".root"])
+def test_jet_file_readers_say_what_a_bad_file_is(tmp_path, reader, suffix):
+    import physnn.hep.jetio as jetio
+    from physnn.errors import PhysnnError
+
+    read = getattr(jetio, reader)
+    magic = {".parquet": b"PAR1", ".npz": b"PK\x03\x04", ".root": b"root"}[suffix]
+    for content, match in ((b"", "is empty"), (random_bytes(), "it holds binary data"), (CSV_TEXT, "it holds a UTF-8 text"),
+                           (magic + random_bytes(), "could not read|not a|damaged")):
+        p = tmp_path / f"jets{suffix}"
+        p.write_bytes(content)
+        with pytest.raises(PhysnnError, match=match):
+            read(p)

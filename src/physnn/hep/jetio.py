@@ -40,9 +40,11 @@ metadata (parquet) or a ``physnn_metadata`` TObjString (ROOT).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Mapping
+import zipfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -237,8 +239,35 @@ def read_jets(path: str | os.PathLike, tree: str | None = None) -> dict[str, np.
         physnn.errors.PhysnnError: read_jets: jet file 'nowhere.npz' does not exist; check the path (working directory: ...).
     """
     owner = "read_jets"
+    path, fmt = _checked_jet_file(path, owner)
+    with _readable(path, fmt, owner):
+        return _read_jets(path, fmt, tree, owner)
+
+
+def _checked_jet_file(path: str | os.PathLike, owner: str) -> tuple[Path, str]:
+    """The path and format of an existing, non-empty jet file whose bytes are of the format its suffix names."""
+    from physnn.errors import check_input_file
+
     path = check_file(path, owner=owner, what="jet file")
     fmt = jet_format(path, owner=owner)
+    check_input_file(path, fmt, owner=owner, what="jet file",
+                     hint="Write jet files with 'physnn hep generate', or give the file the suffix of its format.")
+    return path, fmt
+
+
+@contextlib.contextmanager
+def _readable(path: Path, fmt: str, owner: str) -> Iterator[None]:
+    """A reader's own error on a damaged file (right format, broken content) as a PhysnnError naming the file."""
+    try:
+        yield
+    except PhysnnError:
+        raise
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        raise PhysnnError(f"{owner}: could not read {str(path)!r} as a {fmt} jet file ({type(exc).__name__}: "
+                          f"{exc}); the file may be truncated or damaged: write it again.") from None
+
+
+def _read_jets(path: Path, fmt: str, tree: str | None, owner: str) -> dict[str, np.ndarray]:
     cols: dict[str, np.ndarray] = {}
     if fmt == "npz":
         with np.load(path, allow_pickle=False) as z:
@@ -299,8 +328,16 @@ def read_jet_metadata(path: str | os.PathLike) -> dict[str, Any]:
         3
     """
     owner = "read_jet_metadata"
-    path = check_file(path, owner=owner, what="jet file")
-    fmt = jet_format(path, owner=owner)
+    path, fmt = _checked_jet_file(path, owner)
+    with _readable(path, fmt, owner):
+        text = _metadata_text(path, fmt, owner)
+    try:
+        return json.loads(text) if text else {}
+    except json.JSONDecodeError as exc:
+        raise PhysnnError(f"{owner}: the metadata stored in {str(path)!r} is not valid JSON ({exc}).") from None
+
+
+def _metadata_text(path: Path, fmt: str, owner: str) -> str | None:
     text: str | None = None
     if fmt == "npz":
         with np.load(path, allow_pickle=False) as z:
@@ -316,4 +353,4 @@ def read_jet_metadata(path: str | os.PathLike) -> dict[str, Any]:
         with uproot.open(path) as f:
             if _META_KEY in [k.split(";")[0] for k in f.keys()]:
                 text = str(f[_META_KEY])
-    return json.loads(text) if text else {}
+    return text
