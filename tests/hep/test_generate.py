@@ -81,7 +81,7 @@ def test_prefilter_does_not_change_the_jets(qcd6):
     _assert_same_jets(jets2, {c: v[:3] for c, v in jets1.items()})
 
 
-@pytest.mark.parametrize(("signal", "n", "seed"), [("qcd", 20, 3), ("top", 10, 4)])
+@pytest.mark.parametrize(("signal", "n", "seed"), [("qcd", 10, 3), ("top", 10, 4)])
 def test_slowjet_jet_path_equals_full_event_clustering(signal, n, seed):
     # the fast path (the constituents of SlowJet's leading jet) against FastJet on the
     # whole event, on the same events (the filters do not touch Pythia's random numbers)
