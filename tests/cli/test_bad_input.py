@@ -265,6 +265,19 @@ class Env:
         return self.toml(f'[data]\nsource = "{source}"\n{extra}\n')
 
 
+def _alloys_npz(env: Env, **change: Any) -> Path:
+    """A structurally complete alloy file of 2 structures (labels made up), with ``change`` applied."""
+    from physnn.materials.generate import LABELS
+
+    d = {"numbers": np.full((2, 4), 29), "cell": np.tile(np.eye(3) * 3.6, (2, 1, 1)),
+         "positions": np.zeros((2, 4, 3)), "ok": np.ones(2, bool), "meta": np.array(json.dumps({"task": "A"})),
+         **{k: np.zeros(2) for k in LABELS}}
+    d.update(change)
+    p = env.files.fresh("alloys.npz")
+    np.savez(p, **d)
+    return p
+
+
 def _no_arrays_npz(env: Env) -> Path:
     p = env.files.fresh("noarrays.npz")
     np.savez(p, meta=np.array(json.dumps({"format": "something-else"})))
@@ -445,6 +458,11 @@ SPECS: dict[str, Spec] = {
             ("wrong-shape", lambda e: {"data": e.fluids(a=np.zeros((8, 4, 4)), u=np.zeros((8, 4, 4)))}, "shape"),
             ("not-fluids-npz", lambda e: {"data": _no_arrays_npz(e)}, "not a physnn fluids data set"),
             ("unknown-model", lambda e: {"model": "fnoo"}, "fno"),
+            ("epochs-0", lambda e: {"epochs": 0}, "'epochs'"),  # 0 once meant "the default" (60 epochs)
+            ("modes-0", lambda e: {"modes": 0}, "'modes'"),
+            ("n-test-0", lambda e: {"n_test": 0}, "'n_test'"),
+            ("s-not-a-divisor", lambda e: {"s": 48}, "divide"),
+            ("n-train-too-big", lambda e: {"n_train": 100}, "exceeds"),
         ],
     ),
     "materials generate": Spec(
@@ -462,6 +480,10 @@ SPECS: dict[str, Spec] = {
         outputs=("out",),
         values=[
             ("not-alloys", lambda e: {}, "not written by `physnn materials generate`"),
+            ("nan-positions", lambda e: {"data": _alloys_npz(e, positions=np.full((2, 4, 3), np.nan))}, "NaN"),
+            ("meta-not-json", lambda e: {"data": _alloys_npz(e, meta=np.array("{oops"))}, "JSON"),
+            ("unknown-target", lambda e: {"data": _alloys_npz(e), "targets": "e_mixx"}, "e_mix"),
+            ("epochs-0", lambda e: {"data": _alloys_npz(e), "epochs": 0}, "epochs"),
             ("bad-hidden", lambda e: {"hidden": "a,b"}, "--hidden"),
             ("no-hidden", lambda e: {"hidden": ","}, "--hidden"),
         ],

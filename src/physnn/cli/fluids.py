@@ -76,6 +76,11 @@ def generate(
                f"sample in the solver, {time.perf_counter() - t0:.1f} s wall")
 
 
+def _or(value: Optional[int], default: int) -> int:
+    """The option's value if given (0 included: the library refuses it by name), else the default."""
+    return default if value is None else value
+
+
 _TRAIN_EPILOG = (
     "Burgers: u0 -> u(T) at resolution S (a divisor of the data grid); models fno (FNO1d) or mlp. "
     "Navier-Stokes: the first N_IN snapshots -> the next ones, a one-step model rolled forward; "
@@ -123,15 +128,15 @@ def train(
     common = dict(lr=lr, seed=seed, device=device, progress=progress, n_val=n_val)
     if kind == "burgers":
         model = check_choice("model", model, ["fno", "mlp"], owner="fluids train (Burgers data)")
-        r = train_burgers(d, model=model, s=s, epochs=epochs or 60, n_train=n_train or 1000,
-                          n_test=n_test or 200, modes=modes or 16, width=width or 64,
-                          batch_size=batch_size or 20, **common)
+        r = train_burgers(d, model=model, s=s, epochs=_or(epochs, 60), n_train=_or(n_train, 1000),
+                          n_test=_or(n_test, 200), modes=_or(modes, 16), width=_or(width, 64),
+                          batch_size=_or(batch_size, 20), **common)
     else:
         model = check_choice("model", model, ["fno", "resnet"], owner="fluids train (Navier-Stokes data)")
-        nt = n_test or 20
-        r = train_ns(d, model=model, n_in=n_in, epochs=epochs or 20,
-                     n_train=n_train or max(1, len(d["w"]) - nt - n_val), n_test=nt, modes=modes or 12,
-                     width=width or 20, batch_size=batch_size or 10, increment=increment and model == "fno",
+        nt = _or(n_test, 20)
+        r = train_ns(d, model=model, n_in=n_in, epochs=_or(epochs, 20),
+                     n_train=_or(n_train, max(1, len(d["w"]) - nt - n_val)), n_test=nt, modes=_or(modes, 12),
+                     width=_or(width, 20), batch_size=_or(batch_size, 10), increment=increment and model == "fno",
                      **common)
     directory = save_run(r, unique_run_dir(out))
     sp = measure_speed(r, repeats=2)
