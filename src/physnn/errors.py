@@ -175,14 +175,10 @@ def check_finite(name: str, x: Any, *, owner: str | None = None) -> None:
         ...
         physnn.errors.PhysnnError: 'X' holds 1 NaN and 0 Inf values (first at index (0, 1)); drop or impute those rows first (e.g. X[np.isfinite(X).all(axis=1)]).
     """
-    try:
-        import torch
-
-        if isinstance(x, torch.Tensor):
-            if not x.is_floating_point() or bool(torch.isfinite(x).all()):
-                return
-    except ImportError:  # pragma: no cover
-        pass
+    torch = sys.modules.get("torch")  # never imported here: see _to_numpy
+    if torch is not None and isinstance(x, torch.Tensor):
+        if not x.is_floating_point() or bool(torch.isfinite(x).all()):
+            return
     a = _to_numpy(x)
     if not np.issubdtype(a.dtype, np.floating) and not np.issubdtype(a.dtype, np.complexfloating):
         return
