@@ -355,3 +355,35 @@ def test_float32_ssbfgs_stall_continues_in_float64_from_the_same_hessian(monkeyp
     for name, v in rec.stages[1]["end"].items():
         assert torch.equal(rec.stages[2]["start"][name], v.to(rec.stages[2]["start"][name].dtype)), name
     assert _loss_at(sol, sol.model.state_dict()) <= _loss_at(sol, rec.stages[2]["start"])
+
+
+def test_slow_decrease_rule_stops_only_when_the_loss_falls_less_than_asked():
+    from physnn.pinn.solve import _SlowDecrease
+
+    def first_stop(values, min_decrease, window=3):
+        rule = _SlowDecrease(min_decrease, window, iterations_per_epoch=25)
+        return next((i for i, v in enumerate(values) if rule.update(v)), None)
+
+    halving = [0.5**i for i in range(30)]
+    assert first_stop(halving, 0.8) is None  # fell by 87.5 % every 3 epochs
+    assert first_stop(halving, 0.9) == 3
+    assert first_stop([1.0] * 10, 0.1) == 3  # a flat loss stops after the window
+    assert first_stop([1.0] * 10, 0.0) is None  # 0: off
+    assert first_stop([1.0, 0.8, 0.7, 0.6, 0.59, 0.58], 0.2) == 5  # 0.58 > 0.8 * 0.7 (0.59 < 0.8 * 0.8)
+
+
+def test_slow_decrease_ends_the_stage_without_a_float64_stage_and_says_so():
+    # float32 sees a flat loss (by construction, see float32_blind_poisson); with a long patience the
+    # window rule ends the stage after exactly window + 1 epochs, and that is no stall: no float64 stage
+    window = 3
+    sol = solve(float32_blind_poisson(), hidden=[8], adam_steps=0, lbfgs_steps=400, lbfgs_iters_per_epoch=20,
+                lbfgs_patience=50, lbfgs_min_decrease=0.1, lbfgs_window=window, n_domain=32, seed=0)
+    h = sol.histories["lbfgs"]
+    assert set(sol.histories) == {"lbfgs"} and h.epochs_run == window + 1
+    assert h.stop_reason is StopReason.EARLY_STOPPING and "lbfgs_min_decrease=0.1" in h.message
+    assert f"over the last {window} epochs ({window * 20} iterations)" in h.message
+    assert next(sol.model.parameters()).dtype == torch.float32
+    with pytest.raises(PhysnnError, match="lbfgs_min_decrease"):
+        solve(get_problem("poisson"), hidden=[8], adam_steps=1, lbfgs_steps=1, lbfgs_min_decrease=1.5)
+    with pytest.raises(PhysnnError, match="lbfgs_window"):
+        solve(get_problem("poisson"), hidden=[8], adam_steps=1, lbfgs_steps=1, lbfgs_window=0)

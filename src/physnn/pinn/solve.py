@@ -16,6 +16,14 @@ the iterations it is given.  If the loss stops improving for
 ``message`` of its History) — never silently.  A NaN loss stops either stage
 with the best weights restored.
 
+A loss that still falls, but slowly, can also end the stage: with
+``lbfgs_min_decrease=r`` (0, off, by default) the stage stops once the loss
+fell by less than the fraction ``r`` over the last ``lbfgs_window`` epochs
+(``lbfgs_iters_per_epoch`` iterations each) — the iterations a slow tail
+would cost buy little accuracy (measured on Burgers, see
+``benchmarks/pinn_burgers.py``).  That stop is not a stall: it does not
+start a float64 stage.
+
 The second stage's quasi-Newton method is ``quasi_newton``: ``"lbfgs"``
 (default; ``torch.optim.LBFGS``, ``lbfgs_history`` pairs), ``"bfgs"`` or
 ``"ssbfgs"`` (the dense inverse Hessian of :mod:`physnn.train.bfgs`, plain or
@@ -102,6 +110,8 @@ def solve(
     lbfgs_iters_per_epoch: int = 50,
     lbfgs_patience: int = 10,
     lbfgs_history: int = 50,
+    lbfgs_min_decrease: float = 0.0,
+    lbfgs_window: int = 10,
     steps_per_epoch: int = 100,
     seed: int = 0,
     dtype: torch.dtype = torch.float32,
@@ -120,6 +130,8 @@ def solve(
     ``quasi_newton`` picks the second stage's method (``"lbfgs"``, ``"bfgs"``,
     ``"ssbfgs"``; see the module doc), ``lbfgs_steps`` its iterations;
     ``lbfgs_history`` is L-BFGS's memory (curvature pairs kept; 50 by default);
+    ``lbfgs_min_decrease`` / ``lbfgs_window`` end the stage once its loss fell
+    by less than that fraction over that many epochs (0: never; module doc);
     ``causal=ε`` turns on causal weighting of the PDE residual over
     ``causal_bins`` time slices in the Adam stage (see
     :class:`~physnn.pinn.objective.PINNObjective`); the other point and
@@ -131,6 +143,8 @@ def solve(
     quasi_newton = check_choice("quasi_newton", quasi_newton, list(QUASI_NEWTON), owner="solve")
     lbfgs_steps = check_int("lbfgs_steps", lbfgs_steps, low=0, owner="solve")
     check_range("adam_lr", adam_lr, low=0.0, low_inclusive=False, owner="solve")
+    check_range("lbfgs_min_decrease", lbfgs_min_decrease, low=0.0, high=1.0, high_inclusive=False, owner="solve")
+    lbfgs_window = check_int("lbfgs_window", lbfgs_window, low=1, owner="solve")
     from physnn.train import fit
     from physnn.train.callbacks import EarlyStopping
 
@@ -160,14 +174,16 @@ def solve(
         k = max(1, min(lbfgs_iters_per_epoch, lbfgs_steps))
 
         keep = _KeepOptimizer()
+        slow = _SlowDecrease(lbfgs_min_decrease, lbfgs_window, k)
 
         def lbfgs_stage(name: str, iterations: int) -> Any:
             t0 = time.perf_counter()
             stall = EarlyStopping(monitor="pinn_loss", patience=lbfgs_patience, min_delta=0.0, restore_best=True)
+            slow.reset()
             sol.histories[name] = fit(
                 model, objective=obj, optimizer=quasi_newton, lr=1.0, epochs=max(1, iterations // k), seed=seed,
                 optimizer_options=options,
-                callbacks=[stall, keep, *callbacks], log_every=log_every, progress=False, monitor="pinn_loss",
+                callbacks=[stall, slow, keep, *callbacks], log_every=log_every, progress=False, monitor="pinn_loss",
             )
             sol.seconds[name] = time.perf_counter() - t0
             return sol.histories[name]
@@ -179,7 +195,7 @@ def solve(
         h = lbfgs_stage(quasi_newton, lbfgs_steps)
         left = lbfgs_steps - k * h.epochs_run
         if (lbfgs_float64 == "on_stall" and obj.dtype == torch.float32 and h.stop_reason == "early_stopping"
-                and left >= k):
+                and not slow.fired and left >= k):
             model.to(torch.float64)
             obj.to_dtype(torch.float64)
             if quasi_newton != "lbfgs":  # carry the dense H (kept in float64) into the float64 stage
@@ -215,3 +231,47 @@ class _KeepOptimizer(Callback):
             if isinstance(st, dict) and st.get("H") is not None:
                 return st["H"]
         return None
+
+
+class _SlowDecrease(Callback):
+    """Ends a quasi-Newton stage once its loss fell by less than ``min_decrease`` over ``window`` epochs.
+
+    ``update`` is the rule alone: fed one epoch's loss at a time, it answers whether to stop — when
+    ``loss > (1 − min_decrease) · loss[window epochs earlier]`` or the loss did not fall at all;
+    ``min_decrease = 0`` never stops.
+
+        >>> rule = _SlowDecrease(0.5, 2, iterations_per_epoch=25)
+        >>> [rule.update(v) for v in [1.0, 0.4, 0.3, 0.2, 0.16]]   # 0.16 > 0.5 · 0.3: fell less than half
+        [False, False, False, False, True]
+    """
+
+    def __init__(self, min_decrease: float, window: int, iterations_per_epoch: int) -> None:
+        self.min_decrease = float(min_decrease)
+        self.window = int(window)
+        self.iterations = int(iterations_per_epoch)
+        self.reset()
+
+    def reset(self) -> None:
+        self.losses: list[float] = []
+        self.fired = False
+
+    def update(self, loss: float) -> bool:
+        """Record one epoch's loss; True when the stage should stop."""
+        self.losses.append(float(loss))
+        if self.min_decrease <= 0.0 or len(self.losses) <= self.window:
+            return False
+        then, now = self.losses[-1 - self.window], self.losses[-1]
+        return now >= then or now > (1.0 - self.min_decrease) * then
+
+    def on_epoch_end(self, state: Any, logs: dict[str, float]) -> None:
+        if state.should_stop or not self.update(logs["pinn_loss"]):
+            return
+        self.fired = True
+        then, now = self.losses[-1 - self.window], self.losses[-1]
+        fell = 100.0 * (1.0 - now / then) if then > 0 else 0.0
+        state.request_stop(
+            "early_stopping",
+            f"Stopped at epoch {state.epoch}: pinn_loss fell by {fell:.1f}% over the last {self.window} epochs "
+            f"({self.window * self.iterations} iterations), less than lbfgs_min_decrease={self.min_decrease:g}; "
+            f"more iterations would buy little.",
+        )
