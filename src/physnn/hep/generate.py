@@ -812,13 +812,16 @@ def _one_thread_env() -> Iterator[None]:
 class _Progress:
     """A rich progress bar on stderr with jets/s and the acceptance; a no-op when disabled."""
 
-    def __init__(self, enabled: bool, total: int, done: int, label: str) -> None:
-        self.enabled = enabled
+    def __init__(self, enabled: bool | Callable[[int, int], None], total: int, done: int, label: str) -> None:
+        self.callback = enabled if callable(enabled) else None
+        self.enabled = bool(enabled) and self.callback is None
+        self.total = total
+        self.done = done
         self.jets = 0
         self.events = 0
         self.t0 = time.perf_counter()
         self._last = 0.0
-        if not enabled:
+        if not self.enabled:
             return
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -834,6 +837,8 @@ class _Progress:
     def __call__(self, jets: int, events: int) -> None:
         self.jets += jets
         self.events += events
+        if self.callback is not None and jets:
+            self.callback(self.done + self.jets, self.total)
         if not self.enabled:
             return
         now = time.perf_counter()
@@ -868,7 +873,7 @@ def generate_jets(
     out: str | os.PathLike | None = None,
     cache_dir: str | os.PathLike | None = None,
     keep_cache: bool = False,
-    progress: bool = True,
+    progress: bool | Callable[[int, int], None] = True,
     return_stats: bool = False,
 ) -> dict[str, np.ndarray] | tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Generate ``n`` labelled jets (Pythia 8 + FastJet anti-kt R=0.8); optionally write them to ``out``.
@@ -885,6 +890,8 @@ def generate_jets(
     the output is bit-identical for any ``workers``.  With ``out``
     (``.parquet``, ``.npz`` or ``.root``) finished chunks are cached in
     ``cache_dir`` (default ``<out>.chunks``) so an interrupted run resumes.
+    ``progress`` shows a progress bar on stderr; a callable instead is called
+    as ``progress(jets_done, n)`` after each accepted jet (no bar).
 
         >>> jets = generate_jets("qcd", n=2, seed=1, n_constituents=10, progress=False)
         >>> jets["part_pt"].shape, bool(((jets["pt"] > 550) & (jets["pt"] < 650)).all())

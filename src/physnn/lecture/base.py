@@ -12,11 +12,51 @@ fails honestly — the report shows both.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Check", "Figure", "SectionResult", "figure_from_matplotlib", "markdown_table", "subplots", "PROJECTOR_STYLE"]
+__all__ = ["Check", "Figure", "SectionResult", "figure_from_matplotlib", "markdown_table", "subplots", "PROJECTOR_STYLE",
+           "progress", "set_progress", "timed", "png_size"]
+
+#: where :func:`progress` sends its lines (set by the runner; ``None``: nowhere)
+_PROGRESS: Callable[[str], None] | None = None
+
+
+def set_progress(callback: Callable[[str], None] | None) -> Callable[[str], None] | None:
+    """Send :func:`progress` lines to ``callback`` (``None``: drop them); returns the previous one."""
+    global _PROGRESS
+    old, _PROGRESS = _PROGRESS, callback
+    return old
+
+
+def progress(message: str) -> None:
+    """Report a line from a long phase of a section (e.g. a simulation) to whoever runs the lecture.
+
+    The runner (:func:`physnn.lecture.report.run_sections`) forwards it to its
+    ``on_progress`` callback, from worker processes too; the CLI prints it.
+
+        >>> lines = []
+        >>> old = set_progress(lines.append)
+        >>> progress("simulating 10 jets ... 50%")
+        >>> _ = set_progress(old)
+        >>> lines
+        ['simulating 10 jets ... 50%']
+    """
+    if _PROGRESS is not None:
+        _PROGRESS(message)
+
+
+@contextlib.contextmanager
+def timed(what: str) -> Iterator[None]:
+    """Report ``what ...`` when a phase starts and ``what: done in X s (Y CPU s)`` when it ends."""
+    progress(f"{what} ...")
+    t0, c0 = time.perf_counter(), time.process_time()
+    yield
+    progress(f"{what}: done in {time.perf_counter() - t0:.1f} s ({time.process_time() - c0:.1f} CPU s)")
 
 
 @dataclass
@@ -57,6 +97,7 @@ class SectionResult:
     code: str = ""  #: a short code excerpt a student can run (python)
     output: str = ""  #: printed output to show verbatim (e.g. the Epoch lines)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  #: CPU time of the process that ran it (its worker processes not included)
     data: dict[str, Any] = field(default_factory=dict)  #: raw numbers for tests
 
     @property
@@ -79,6 +120,17 @@ def figure_from_matplotlib(fig: Any, name: str, caption: str, *, dpi: int = 110)
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
     return Figure(name=name, png=buf.getvalue(), caption=caption)
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height in pixels of a PNG image, read from its header (for tests: byte sizes depend on fonts).
+
+        >>> png_size(b"\\x89PNG\\r\\n\\x1a\\n" + bytes(4) + b"IHDR" + (640).to_bytes(4, "big") + (480).to_bytes(4, "big"))
+        (640, 480)
+    """
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        raise ValueError("png_size: not a PNG image (no PNG signature and IHDR header)")
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
 def markdown_table(header: list[str], rows: list[list[Any]]) -> str:

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table
+from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, timed
 
 NUMBER = 15
 TITLE = "Computational biology: CNNs and cells"
@@ -75,9 +75,10 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     X, Y = training_set(st["n_train"], st["size"], seed=seed)
     vs = [generate(96, preset="hard", seed=20000 + i) for i in range(2)]
     c1 = time.process_time()
-    model, hist = train_unet(X, Y, val_images=[s.image for s in vs], val_masks=[s.labels for s in vs],
-                             depth=st["depth"], base=st["base"], epochs=st["epochs"], steps=st["steps"],
-                             crop=st["crop"], seed=seed, progress=False)
+    with timed(f"training a U-Net ({st['epochs']}×{st['steps']} steps on {st['n_train']} synthetic images)"):
+        model, hist = train_unet(X, Y, val_images=[s.image for s in vs], val_masks=[s.labels for s in vs],
+                                 depth=st["depth"], base=st["base"], epochs=st["epochs"], steps=st["steps"],
+                                 crop=st["crop"], seed=seed, progress=False)
     train_cpu = time.process_time() - c1
     test = [generate(st["test_size"], preset="hard", seed=10000 + i) for i in range(st["n_test"])]
     truths = [s.labels for s in test]
@@ -100,8 +101,9 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     Xv, yv = phenotype_crops(max(st["n_crops"] // 4, 10), seed=seed + 1000)
     Xt, yt = phenotype_crops(st["n_crops"] // 2, seed=seed + 2000)
     pb = feature_baseline(Xc, yc, Xt)
-    cls, _ = train_classifier(Xc, yc, val=(Xv, yv), channels=(16, 32, 64), epochs=st["cls_epochs"], batch_size=32,
-                              progress=False, seed=seed)
+    with timed(f"training the phenotype ConvNet ({st['cls_epochs']} epochs on {len(yc)} crops)"):
+        cls, _ = train_classifier(Xc, yc, val=(Xv, yv), channels=(16, 32, 64), epochs=st["cls_epochs"], batch_size=32,
+                                  progress=False, seed=seed)
     pc = predict_classes(cls, Xt)
     acc_c, acc_b = float((pc == yt).mean()), float((pb == yt).mean())
     cls_cpu = time.process_time() - c2

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table
+from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, timed
 
 NUMBER = 13
 TITLE = "Fluid dynamics: neural surrogates of simulations"
@@ -50,20 +50,41 @@ def _exact_checks() -> tuple[float, float]:
     return e_b, e_ns
 
 
-def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
+def _sizes(quick: bool) -> tuple[int, ...]:
+    """n, grid, s, n_train, n_test, epochs, width."""
+    return (300, 256, 128, 240, 60, 15, 32) if quick else (700, 512, 256, 600, 100, 25, 48)
+
+
+def simulate(n: int, grid: int, seed: int):
+    """``n`` Burgers pairs on ``grid`` points from the spectral solver, kept in the cache (``$PHYSNN_CACHE/fluids``).
+
+    The data set is float32 whether solved now or read from the cache, so the section's numbers do not
+    depend on which happened (or on the runner's simulation worker having made it first).
+    """
     from physnn.fluids.data import burgers_dataset
+
+    with timed(f"solving Burgers' equation for {n} initial fields on {grid} points"):
+        return burgers_dataset(n, nu=0.01, grid=grid, seed=seed, cache_dir="default")
+
+
+def simulations(*, quick: bool, seed: int) -> list[tuple[str, dict]]:
+    """The simulation this section reads (``(function name, kwargs)``); the runner may start it early."""
+    n, grid = _sizes(quick)[:2]
+    return [("simulate", {"n": n, "grid": grid, "seed": seed})]
+
+
+def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     from physnn.fluids.train import fields_figure, measure_speed, resolution_errors, resolution_figure, train_burgers
 
     t0 = time.perf_counter()
     e_b, e_ns = _exact_checks()
-    if quick:
-        n, grid, s, n_train, n_test, epochs, width = 300, 256, 128, 240, 60, 15, 32
-    else:
-        n, grid, s, n_train, n_test, epochs, width = 700, 512, 256, 600, 100, 25, 48
-    data = burgers_dataset(n, nu=0.01, grid=grid, seed=seed, cache_dir=None)
+    n, grid, s, n_train, n_test, epochs, width = _sizes(quick)
+    data = simulate(n, grid, seed)
     kw = dict(s=s, n_train=n_train, n_test=n_test, epochs=epochs, seed=seed, progress=False, batch_size=20)
-    fno = train_burgers(data, model="fno", modes=16, width=width, layers=4, lr=3e-3, **kw)
-    mlp = train_burgers(data, model="mlp", hidden=(512, 512), lr=1e-3, **kw)
+    with timed(f"training the FNO ({epochs} epochs on {n_train} pairs)"):
+        fno = train_burgers(data, model="fno", modes=16, width=width, layers=4, lr=3e-3, **kw)
+    with timed(f"training the MLP ({epochs} epochs)"):
+        mlp = train_burgers(data, model="mlp", hidden=(512, 512), lr=1e-3, **kw)
     res = [r for r in (s // 2, s, 2 * s) if grid % r == 0]
     errs = resolution_errors(fno.model, data, res, n_test=n_test)
     speed = measure_speed(fno, n=min(50, n_test), repeats=2)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 
 
-from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
+from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, progress, subplots, timed
 
 NUMBER = 12
 TITLE = "Particle physics: jet tagging and anomaly detection"
@@ -38,22 +38,48 @@ print(tagger.metrics["auc"], tagger.metrics["rejection_at_0.5"], tagger.metrics[
 SIZES = {"quick": 120, "full": 500}
 
 
+def _path(signal: str, n: int, seed: int):
+    from physnn.files import cache_dir
+
+    k = 1 if signal == "top" else 2
+    return cache_dir("hep") / f"lecture_hep_{signal}_{n}_seed{seed * 100 + k}.parquet", seed * 100 + k
+
+
+def simulate(signal: str, n: int, seed: int) -> None:
+    """Generate ``n`` ``signal`` jets into the cache unless they are there (reporting progress every 20 %)."""
+    from physnn.hep import generate_jets
+
+    path, s = _path(signal, n, seed)
+    if path.exists():
+        return
+    step = max(1, n // 5)
+
+    def tick(done: int, total: int) -> None:
+        if done % step == 0 and done < total:
+            progress(f"simulating {total} {signal} jets with Pythia 8 ... {100 * done // total}%")
+
+    with timed(f"simulating {n} {signal} jets with Pythia 8 + FastJet"):
+        generate_jets(signal, n=n, seed=s, workers=1, progress=tick, n_constituents=64, out=path)
+
+
+def simulations(*, quick: bool, seed: int) -> list[tuple[str, dict]]:
+    """The simulations this section reads (``(function name, kwargs)``); the runner may start them early."""
+    n = SIZES["quick" if quick else "full"]
+    return [("simulate", {"signal": s, "n": n, "seed": seed}) for s in ("top", "qcd")]
+
+
 def _generate(n: int, seed: int):
     """Columns of ``n`` top and ``n`` QCD jets, generated once and kept in :func:`physnn.files.cache_dir`
-    (``$PHYSNN_CACHE/hep``) so a second run of the lecture reads the same jets instead of regenerating them."""
-    from physnn.files import cache_dir
-    from physnn.hep import generate_jets, read_jets
+    (``$PHYSNN_CACHE/hep``) so a second run of the lecture reads the same jets instead of regenerating them.
+    The columns are always read back from the file, so a run that generated them and one that found them
+    in the cache (e.g. made by the runner's simulation worker) see the same numbers."""
+    from physnn.hep import read_jets
 
     t0 = time.perf_counter()
-    cache = cache_dir("hep")
     cols = []
-    for k, s in enumerate(("top", "qcd"), start=1):
-        path = cache / f"lecture_hep_{s}_{n}_seed{seed * 100 + k}.parquet"
-        if path.exists():
-            cols.append(read_jets(path))
-        else:
-            cols.append(generate_jets(s, n=n, seed=seed * 100 + k, workers=1, progress=False,
-                                      n_constituents=64, out=path))
+    for signal in ("top", "qcd"):
+        simulate(signal, n, seed)
+        cols.append(read_jets(_path(signal, n, seed)[0]))
     return cols, time.perf_counter() - t0
 
 

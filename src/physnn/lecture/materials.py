@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
+from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, progress, subplots, timed
 
 NUMBER = 14
 TITLE = "Materials science: alloy properties from simulation data"
@@ -65,6 +65,38 @@ def _relax_seconds(seed: int, n: int = 3) -> float:
     return (time.process_time() - t) / n
 
 
+#: structures labelled in full mode (relaxed mixing energy); quick mode labels single points only
+N_FULL = 160
+
+
+def simulate(n: int, seed: int, workers: int = 2) -> dict:
+    """Label ``n`` Cu16Au16 orderings with EMT (E–V fit + full relaxation each), cached chunk by chunk.
+
+    ``workers`` spawn processes with one BLAS thread each; the data are bit-identical for any number
+    of workers and whether the chunks are computed now or read from the cache
+    (:func:`physnn.materials.generate.generate`).
+    """
+    from physnn.files import cache_dir
+    from physnn.materials.generate import generate
+
+    step = max(1, n // 5)
+    last = [0]
+
+    def tick(done: int, total: int) -> None:
+        if done < total and done // step > last[0]:
+            last[0] = done // step
+            progress(f"relaxing {total} alloys with ASE's EMT ... {100 * done // total}%")
+
+    with timed(f"relaxing {n} Cu16Au16 alloys with ASE's EMT (E–V fit + relaxation each, {workers} processes)"):
+        return generate("B", n, seed=seed, workers=workers, cache=cache_dir("materials") / f"lecture_B_{seed}",
+                        progress=tick)
+
+
+def simulations(*, quick: bool, seed: int) -> list[tuple[str, dict]]:
+    """The simulation this section reads in full mode (``(function name, kwargs)``); quick mode needs none."""
+    return [] if quick else [("simulate", {"n": N_FULL, "seed": seed})]
+
+
 def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     import torch
 
@@ -72,7 +104,7 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     from ase.units import GPa
 
     from physnn.materials.features import soap
-    from physnn.materials.generate import ELEMENTS, eos_fit, fcc_alloy, generate, mixing_energy, reference, sample_symbols
+    from physnn.materials.generate import ELEMENTS, eos_fit, fcc_alloy, mixing_energy, reference, sample_symbols
     from physnn.materials.train import train_materials
 
     t0 = time.perf_counter()
@@ -119,14 +151,12 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         target, what = "e_mix_unrelaxed", "unrelaxed (single-point) mixing energy — quick mode"
         kw = dict(epochs=150, patience=40, learning_curve=(0.25, 1.0))
     else:
-        from physnn.files import cache_dir
-
-        n = 160
-        data = generate("B", n, seed=seed, workers=2, cache=cache_dir("materials") / f"lecture_B_{seed}",
-                        progress=False)
+        n = N_FULL
+        data = simulate(n, seed)
         target, what = "e_mix_relaxed", "relaxed mixing energy (E–V fit and full relaxation per structure)"
         kw = dict(epochs=400, patience=60, learning_curve=(0.125, 0.25, 0.5, 1.0))
-    res = train_materials(data, targets=[target], seed=seed, progress=False, **kw)
+    with timed(f"training the per-atom network on {n} structures (SOAP descriptors, ridge baselines)"):
+        res = train_materials(data, targets=[target], seed=seed, progress=False, **kw)
     rep = res.reports[target]
     b = rep["baselines"]
     f = 1000.0

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
+from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots, timed
 
 NUMBER = 11
 TITLE = "Physics-informed neural networks"
@@ -79,16 +79,18 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     from physnn.pinn.solve import QUASI_NEWTON
 
     t0 = time.perf_counter()
-    sol, settings = _burgers(quick, seed)
-    rows = _lambda_sweep(quick, seed)
+    with timed("solving Burgers' equation with a PINN (Adam, then quasi-Newton)"):
+        sol, settings = _burgers(quick, seed)
+    with timed("solving Poisson's equation at four boundary weights λ"):
+        rows = _lambda_sweep(quick, seed)
     err = sol.errors["l2_error"]
-    goal = 5e-2 if quick else 1e-3
+    goal = 1e-3
     by = {r["lam"]: r for r in rows}
-    checks = [
-        Check(
-            "a PINN solves Burgers' equation: relative L2 error against the exact solution"
-            + (" (quick: small network, few steps)" if quick else " (the project's goal)"),
-            f"≤ {goal:g}", f"{err:.2e} after {sum(sol.seconds.values()):.0f} s", err <= goal, err),
+    checks = [] if quick else [
+        Check("a PINN solves Burgers' equation: relative L2 error against the exact solution (the project's goal)",
+              f"≤ {goal:g}", f"{err:.2e} after {sum(sol.seconds.values()):.0f} s", err <= goal, err),
+    ]
+    checks += [
         Check(
             "the physics term alone drives the fit: residual loss falls by orders of magnitude",
             "final PDE loss ≤ 1e-2 × first",
@@ -121,6 +123,15 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         "is large although the PDE residual is small; a moderate λ fixes it. Balancing the terms is "
         "what adaptive schemes automate (`adaptive=\"relobralo\"` in physnn)."
     )
+    if quick:
+        text += (
+            f"\n\n*Quick mode does not test the accuracy claim:* a solve of a few CPU seconds (network "
+            f"{settings['hidden']}, {settings['adam_steps']} + {settings['lbfgs_steps']} steps) reaches "
+            f"{err:.1e} here, and short solves differ by an order of magnitude from one seed to the next "
+            "(1.6e-2 and 2.6e-1 on seeds 0 and 1 with a 4×20 network and 1000 Adam + 600 BFGS steps) — too "
+            "short to say whether a PINN solves Burgers' equation. The full run checks the goal, relative "
+            "L2 ≤ 1e-3."
+        )
     figs = [_fig_burgers(sol), _fig_lambda(rows)]
     return SectionResult(
         number=NUMBER, title=TITLE, claim=CLAIM, text=text, figures=figs, tables=[table], checks=checks,

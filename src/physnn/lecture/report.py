@@ -2,7 +2,7 @@
 
     physnn lecture                       # every section -> runs/lecture/report.html
     physnn lecture --sections 2,5,9      # a few
-    physnn lecture --quick               # small sizes (about a minute)
+    physnn lecture --quick               # small sizes (under a minute on 2 cores)
 
 From Python::
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import importlib
+import os
 import platform
 import sys
 import time
@@ -23,7 +24,7 @@ from typing import Any
 
 from physnn.errors import PhysnnError
 
-__all__ = ["SECTIONS", "parse_sections", "run_sections", "run_lecture", "environment"]
+__all__ = ["SECTIONS", "COST", "parse_sections", "run_sections", "run_lecture", "environment", "default_workers"]
 
 #: section number -> module (each has NUMBER, TITLE and run(*, quick, seed))
 SECTIONS: dict[int, str] = {
@@ -84,9 +85,9 @@ def parse_sections(spec: str | Iterable[int] | None) -> list[int]:
 
 
 def environment(*, seed: int, quick: bool) -> dict[str, Any]:
-    """What is needed to repeat the report's numbers."""
-    import numpy as np
-    import torch
+    """What is needed to repeat the report's numbers (torch's version read without importing it here:
+    the sections run in worker processes, so this process need not load it)."""
+    from importlib.metadata import version
 
     import physnn
 
@@ -102,17 +103,108 @@ def environment(*, seed: int, quick: bool) -> dict[str, Any]:
     return {
         "date": _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "physnn": physnn.__version__,
-        "torch": torch.__version__,
-        "numpy": np.__version__,
+        "torch": version("torch"),
+        "numpy": version("numpy"),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "device": "cpu",
         "cpu": cpu,
-        "torch threads": torch.get_num_threads(),
+        "torch threads": "1 per section (each section runs with one torch and BLAS thread)",
         "seed": seed,
         "mode": "quick (small sizes)" if quick else "full",
         "command": "physnn " + " ".join(sys.argv[1:]) if Path(sys.argv[0]).name == "physnn" else "python API",
     }
+
+
+#: estimated CPU seconds of each section (quick, full), measured on a 2-core machine. The parallel runner
+#: starts the longest work first so both processes finish together; the numbers never change a result.
+COST: dict[int, tuple[float, float]] = {
+    1: (1, 2), 2: (6, 15), 3: (4, 8), 4: (4, 8), 5: (1, 3), 6: (4, 10), 7: (1, 3), 8: (3, 45),
+    9: (7, 25), 10: (11, 45), 11: (27, 80), 12: (25, 50), 13: (15, 60), 14: (15, 45), 15: (16, 100),
+}
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+#: where progress lines go inside a worker process (set by :func:`_worker_init`)
+_SINK: Any = None
+
+
+def _prefixed(prefix: str, sink: Callable[[str], None] | None) -> Callable[[str], None] | None:
+    return None if sink is None else (lambda msg: sink(f"{prefix}{msg}"))
+
+
+def _run_section(n: int, quick: bool, seed: int, sink: Callable[[str], None] | None = None) -> Any:
+    """Run section ``n`` in this process, from a fixed state: one torch/BLAS thread, global RNGs seeded.
+
+    Every section runs the same way whether the runner is serial or parallel and whatever ran
+    before it in the same process, so the same seed gives the same numbers under any scheduling.
+    """
+    import random
+
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    from physnn.lecture.base import PROJECTOR_STYLE, set_progress
+
+    mod = importlib.import_module(SECTIONS[n])
+    threads = torch.get_num_threads()
+    old = set_progress(_prefixed(f"{n}. ", sink))
+    t0, c0 = time.perf_counter(), time.process_time()
+    try:
+        torch.set_num_threads(1)
+        torch.manual_seed(seed)
+        np.random.seed(seed % 2**32)
+        random.seed(seed)
+        with threadpool_limits(1), plt.rc_context(PROJECTOR_STYLE):
+            res = mod.run(quick=quick, seed=seed)
+    finally:
+        torch.set_num_threads(threads)
+        set_progress(old)
+        plt.close("all")
+    res.seconds = time.perf_counter() - t0
+    res.cpu_seconds = time.process_time() - c0
+    return res
+
+
+def _run_simulation(n: int, name: str, kwargs: dict[str, Any], sink: Callable[[str], None] | None = None) -> None:
+    """Run ``SECTIONS[n].<name>(**kwargs)``: a simulation that fills the cache the section then reads."""
+    from threadpoolctl import threadpool_limits
+
+    from physnn.lecture.base import set_progress
+
+    old = set_progress(_prefixed(f"{n}. ", sink))
+    try:
+        with threadpool_limits(1):
+            getattr(importlib.import_module(SECTIONS[n]), name)(**kwargs)
+    finally:
+        set_progress(old)
+
+
+def _worker_init(queue: Any) -> None:
+    global _SINK
+    for var in _THREAD_VARS:
+        os.environ[var] = "1"
+    _SINK = queue.put
+
+
+def _task(kind: str, n: int, quick: bool, seed: int, name: str = "", kwargs: dict[str, Any] | None = None) -> Any:
+    if kind == "section":
+        return _run_section(n, quick, seed, _SINK)
+    return _run_simulation(n, name, kwargs or {}, _SINK)
+
+
+def default_workers() -> int:
+    """Processes for the lecture: 2 when the machine has at least 2 CPUs (``os.sched_getaffinity``), else 1."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return 2 if cpus >= 2 else 1
 
 
 def run_sections(
@@ -121,27 +213,115 @@ def run_sections(
     quick: bool = False,
     seed: int = 0,
     on_section: Callable[[int, int, Any], None] | None = None,
+    on_progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
 ) -> list[Any]:
-    """Run the chosen sections in order; ``on_section(i, n, result)`` after each."""
-    import matplotlib
+    """Run the chosen sections; ``on_section(i, n, result)`` after each, ``on_progress(line)`` during long phases.
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    Parameters
+    ----------
+    sections : the section numbers (see :func:`parse_sections`); default all.
+    quick : small sizes.
+    seed : seed of every experiment.
+    on_section : called as each section finishes (``i`` counts finished sections).
+    on_progress : called with a line when a simulation or long phase starts, advances or ends.
+    workers : processes (default :func:`default_workers`). With ``workers > 1`` the sections and
+        the simulations of sections 12-15 (which the sections then read from the cache) run in
+        that many ``spawn`` processes with one torch/BLAS thread each, longest first; with 1,
+        in this process in order. Each section starts from the same state either way
+        (:func:`_run_section`), so the numbers do not depend on ``workers``.
 
-    from physnn.lecture.base import PROJECTOR_STYLE
+    Returns
+    -------
+    The results in section order.
+    """
+    from physnn.errors import check_int
 
     nums = parse_sections(sections)
-    results = []
-    for i, n in enumerate(nums, 1):
-        mod = importlib.import_module(SECTIONS[n])
-        t0 = time.perf_counter()
-        with plt.rc_context(PROJECTOR_STYLE):
-            res = mod.run(quick=quick, seed=seed)
-        res.seconds = time.perf_counter() - t0
-        results.append(res)
-        if on_section is not None:
-            on_section(i, len(nums), res)
-    return results
+    workers = default_workers() if workers is None else check_int("workers", workers, low=1, high=64, owner="lecture")
+    sims: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    for n in nums:
+        plan = getattr(importlib.import_module(SECTIONS[n]), "simulations", None)
+        if plan is not None and workers > 1:
+            sims[n] = list(plan(quick=quick, seed=seed))
+    results: dict[int, Any] = {}
+    if workers <= 1 or (len(nums) == 1 and not sims.get(nums[0])):
+        for i, n in enumerate(nums, 1):
+            results[n] = _run_section(n, quick, seed, on_progress)
+            if on_section is not None:
+                on_section(i, len(nums), results[n])
+        return [results[n] for n in nums]
+    _run_parallel(nums, sims, quick=quick, seed=seed, workers=workers, on_section=on_section,
+                  on_progress=on_progress, results=results)
+    return [results[n] for n in nums]
+
+
+def _run_parallel(nums: list[int], sims: dict[int, list[tuple[str, dict[str, Any]]]], *, quick: bool, seed: int,
+                  workers: int, on_section: Callable[[int, int, Any], None] | None,
+                  on_progress: Callable[[str], None] | None, results: dict[int, Any]) -> None:
+    """List scheduling on a spawn pool: simulations first, then sections longest first once their data exist."""
+    import multiprocessing as mp
+    import queue as queue_mod
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    cost = {n: COST.get(n, (10.0, 60.0))[0 if quick else 1] for n in nums}
+    waiting = {n: len(sims.get(n, [])) for n in nums}  # simulations a section still waits for
+    # ready work, highest priority last: simulations (they gate a section) before any section
+    ready: list[tuple[float, tuple]] = [(1e9 + cost[n] + i, ("sim", n, name, kw))
+                                        for n in nums for i, (name, kw) in enumerate(sims.get(n, []))]
+    ready += [(cost[n], ("section", n)) for n in nums if not waiting[n]]
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+
+    def drain() -> None:
+        while True:
+            try:
+                msg = q.get_nowait()
+            except queue_mod.Empty:
+                return
+            if on_progress is not None:
+                on_progress(msg)
+
+    saved = {v: os.environ.get(v) for v in _THREAD_VARS}
+    os.environ.update({v: "1" for v in _THREAD_VARS})  # inherited by the spawned workers
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(q,))
+    try:
+        running: dict[Any, tuple] = {}
+        while ready or running:
+            ready.sort(key=lambda item: item[0])
+            while ready and len(running) < workers:
+                _, job = ready.pop()
+                if job[0] == "sim":
+                    fut = ex.submit(_task, "sim", job[1], quick, seed, job[2], job[3])
+                else:
+                    fut = ex.submit(_task, "section", job[1], quick, seed)
+                running[fut] = job
+            done, _ = wait(list(running), timeout=0.25, return_when=FIRST_COMPLETED)
+            drain()
+            for fut in done:
+                job = running.pop(fut)
+                out = fut.result()  # a failure ends the lecture with the section's own error
+                n = job[1]
+                if job[0] == "sim":
+                    waiting[n] -= 1
+                    if not waiting[n]:
+                        ready.append((cost[n], ("section", n)))
+                else:
+                    results[n] = out
+                    if on_section is not None:
+                        on_section(len(results), len(nums), out)
+        drain()
+    except BaseException:
+        ex.shutdown(wait=True, cancel_futures=True)
+        raise
+    else:
+        ex.shutdown(wait=True)
+    finally:
+        for v, old in saved.items():
+            if old is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = old
 
 
 def run_lecture(
@@ -151,14 +331,20 @@ def run_lecture(
     quick: bool = False,
     seed: int = 0,
     on_section: Callable[[int, int, Any], None] | None = None,
+    on_progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
 ) -> tuple[list[Any], dict[str, Path]]:
-    """Run the sections and write ``report.html``, ``report.md``, ``results.json``, ``figures/``."""
+    """Run the sections (see :func:`run_sections`) and write ``report.html``, ``report.md``, ``results.json``, ``figures/``."""
     from physnn.viz.report import write_report
 
     env = environment(seed=seed, quick=quick)
-    t0 = time.perf_counter()
-    results = run_sections(sections, quick=quick, seed=seed, on_section=on_section)
+    workers = default_workers() if workers is None else workers
+    t0, c0 = time.perf_counter(), time.process_time()
+    results = run_sections(sections, quick=quick, seed=seed, on_section=on_section, on_progress=on_progress,
+                           workers=workers)
     env["total time"] = f"{time.perf_counter() - t0:.1f} s"
+    env["processes"] = workers
+    env["CPU time of the sections"] = f"{sum(r.cpu_seconds for r in results):.1f} s (simulation workers not included)"
     intro = (
         "Each section states a claim of the lecture *Introduction to Neural Networks and Deep "
         "Learning*, runs the experiment with physnn, and prints the measured figure of merit "

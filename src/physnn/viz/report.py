@@ -186,12 +186,13 @@ def _env_markdown(env: dict[str, Any]) -> str:
 
 
 def _summary_markdown(sections: list[Any]) -> str:
-    lines = ["| section | checks passed | time |", "|---|---|---|"]
+    lines = ["| section | checks passed | time | CPU time |", "|---|---|---|---|"]
     for s in sections:
         n = len(s.checks)
         ok = sum(c.passed for c in s.checks)
         verdict = "no checks (not yet implemented)" if n == 0 else f"{ok} of {n}" + ("" if ok == n else " — FAIL")
-        lines.append(f"| {s.number}. {s.title} | {verdict} | {s.seconds:.1f} s |")
+        cpu = getattr(s, "cpu_seconds", 0.0)
+        lines.append(f"| {s.number}. {s.title} | {verdict} | {s.seconds:.1f} s | {f'{cpu:.1f} s' if cpu else ''} |")
     return "\n".join(lines)
 
 
@@ -252,6 +253,7 @@ def write_report(
         "sections": [
             {
                 "number": s.number, "title": s.title, "seconds": round(s.seconds, 3),
+                "cpu_seconds": round(getattr(s, "cpu_seconds", 0.0), 3),
                 "checks": [{"claim": c.claim, "expected": c.expected, "measured": c.measured,
                             "passed": bool(c.passed), "value": c.value if c.value is None or _finite(c.value) else str(c.value)}
                            for c in s.checks],
