@@ -39,3 +39,45 @@ def test_cli_lecture_bad_section(capsys):
     assert main(["lecture", "--sections", "42"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "section 42 does not exist" in err
+
+
+def test_parallel_runner_gives_the_serial_numbers():
+    # two spawn workers, one torch/BLAS thread each, against this process: each section starts from the
+    # same state, so the same seed gives the same numbers whatever the scheduling
+    from physnn.lecture.report import run_sections
+
+    seen = []
+    par = run_sections("1,5", quick=True, seed=0, workers=2, on_section=lambda i, n, r: seen.append((i, n, r.number)))
+    ser = run_sections("1,5", quick=True, seed=0, workers=1)
+    assert [r.number for r in par] == [r.number for r in ser] == [1, 5]  # section order, whatever finished first
+    assert sorted(seen) == [(1, 2, 1), (2, 2, 5)] or sorted(seen) == [(1, 2, 5), (2, 2, 1)]
+    for a, b in zip(par, ser):
+        assert a.data == b.data and [c.measured for c in a.checks] == [c.measured for c in b.checks]
+        assert a.cpu_seconds > 0 and a.seconds > 0
+
+
+def test_progress_lines_reach_the_callback_with_the_section_number(monkeypatch):
+    from physnn.lecture import neuron
+    from physnn.lecture.base import progress, timed
+    from physnn.lecture.report import run_sections
+
+    def fake_run(*, quick, seed):
+        with timed("simulating"):
+            progress("half way")
+        return real(quick=quick, seed=seed)
+
+    real = neuron.run
+    monkeypatch.setattr(neuron, "run", fake_run)
+    lines = []
+    run_sections("1", quick=True, workers=1, on_progress=lines.append)
+    assert lines[0] == "1. simulating ..." and lines[1] == "1. half way"
+    assert lines[2].startswith("1. simulating: done in ") and "CPU s)" in lines[2]
+    progress("after the run")  # the runner unhooked itself: nothing more arrives
+    assert len(lines) == 3
+
+
+def test_cli_lecture_workers_option(tmp_path, capsys):
+    assert main(["lecture", "--sections", "1", "--out", str(tmp_path), "--quick", "--workers", "1"]) == 0
+    assert "| processes | 1 |" in (tmp_path / "report.md").read_text()
+    assert main(["lecture", "--sections", "1", "--out", str(tmp_path / "b"), "--workers", "0"]) == 2
+    assert "workers" in capsys.readouterr().err

@@ -1,15 +1,30 @@
-"""Section 11 (PINNs): the Burgers error, the residual drop and the λ effect are measured, not assumed."""
+"""Section 11 (PINNs): the section's own claims must pass, as measured."""
+
+import pytest
 
 from physnn.lecture import pinn
+from physnn.lecture.base import png_size
 
 
 def test_pinn_section_quick():
     res = pinn.run(quick=True, seed=0)
-    assert res.number == 11 and len(res.figures) == 2 and all(len(f.png) > 1000 for f in res.figures)
+    assert res.number == 11 and len(res.figures) == 2 and all(min(png_size(f.png)) >= 300 for f in res.figures)
+    # the claims quick mode makes, each must hold
+    for claim in ("residual loss falls", "λ matters"):
+        c = res.check(claim)
+        assert c.passed, (c.claim, c.measured)
     rows = {r["lam"]: r for r in res.data["lambda_rows"]}
-    # the λ claim, re-derived from the raw numbers
     assert rows[1e-4]["l2"] >= 10 * rows[1.0]["l2"]
-    assert res.check("λ matters").passed
-    # the Burgers error is reported as measured and compared with the quick threshold
+    # the accuracy claim is not made at quick size, and the text says so instead of a PASS or a FAIL
+    with pytest.raises(KeyError):
+        res.check("solves Burgers")
+    assert "Quick mode does not test the accuracy claim" in res.text
+    assert f"{res.data['burgers_l2']:.1e}" in res.text
+
+
+@pytest.mark.slow
+def test_pinn_section_full_solves_burgers():
+    res = pinn.run(quick=False, seed=0)
     c = res.check("solves Burgers")
-    assert c.value == res.data["burgers_l2"] and c.passed == (c.value <= 5e-2)
+    assert c.passed and c.value <= 1e-3, c.measured
+    assert res.passed, [(c.claim, c.measured) for c in res.checks if not c.passed]
