@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write", "atomic_path", "write_text", "write_json", "cache_dir", "removed_on_error", "read_json"]
+__all__ = ["atomic_write", "atomic_path", "write_text", "write_json", "cache_dir", "removed_on_error", "read_json", "nan_as_null"]
 
 
 def cache_dir(kind: str) -> Path:
@@ -107,6 +107,28 @@ def _builtin(obj: Any) -> Any:
     if isinstance(obj, os.PathLike):
         return os.fspath(obj)
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+def nan_as_null(obj: Any) -> Any:
+    """``obj`` with every NaN/Inf float (also NumPy scalars) replaced by ``None``, recursively.
+
+    For metrics that can be undefined on small data (e.g. a maximum over an
+    empty set): :func:`write_json` refuses NaN, so a caller that means
+    "undefined" says so and gets JSON ``null``.
+
+        >>> nan_as_null({"auc": 0.9, "max_sic": float("nan"), "curve": [1.0, float("inf")]})
+        {'auc': 0.9, 'max_sic': None, 'curve': [1.0, None]}
+    """
+    import math
+
+    if isinstance(obj, dict):
+        return {k: nan_as_null(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [nan_as_null(v) for v in obj]
+    if isinstance(obj, float) or (hasattr(obj, "dtype") and getattr(obj, "ndim", None) == 0
+                                  and getattr(obj.dtype, "kind", "") == "f"):
+        return None if not math.isfinite(float(obj)) else obj
+    return obj
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> Path:

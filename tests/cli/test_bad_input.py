@@ -386,6 +386,11 @@ SPECS: dict[str, Spec] = {
         values=[
             ("tree-for-csv", lambda e: {"tree": "jets"}, "ROOT"),
             ("unknown-model", lambda e: {"model": "pfnn"}, "pfn"),
+            ("n-particles-0", lambda e: {"n_particles": 0}, "--n-particles"),
+            ("epochs-0", lambda e: {"epochs": 0}, "epochs"),
+            ("lr-negative", lambda e: {"lr": -1.0}, "lr"),
+            ("seed-negative", lambda e: {"seed": -1}, "seed"),
+            ("missing-weights", lambda e: {"weights": "w"}, "'w'"),
             ("missing-label", lambda e: {"label": "is_top"}, "is_top"),
             ("missing-feature", lambda e: {"features": "mass,tau99"}, "tau99"),
             ("nan-feature", lambda e: {"data": [e.jets_with(lambda t: t.replace("0.5,", "nan,", 1))]}, "NaN"),
@@ -400,6 +405,10 @@ SPECS: dict[str, Spec] = {
         outputs=("out",),
         values=[
             ("unknown-decorrelate", lambda e: {"decorrelate": "discoo"}, "disco"),
+            ("seed-negative", lambda e: {"seed": -1}, "--seed"),
+            ("lam-negative", lambda e: {"decorrelate": "disco", "lam": -1.0}, "--lam"),
+            ("latent-0", lambda e: {"latent": 0}, "latent"),
+            ("epochs-0", lambda e: {"epochs": 0}, "epochs"),
             ("missing-feature", lambda e: {"features": "mass,tau99"}, "tau99"),
             ("nan-feature", lambda e: {"data": [e.jets_with(lambda t: t.replace("0.5,", "inf,", 1))]}, "Inf"),
         ],
@@ -413,9 +422,16 @@ SPECS: dict[str, Spec] = {
         ],
     ),
     "cells train": Spec(
-        base=lambda e: {"out": e.out(), "quiet": True},
+        base=lambda e: {"out": e.out(), "quiet": True, "n_train": 2, "size": 48, "crop": 32, "n_test": 1,
+                        "epochs": 1, "steps": 1},
         outputs=("out",),
-        values=[("n-train-0", lambda e: {"n_train": 0}, "n_train")],
+        values=[
+            ("n-train-0", lambda e: {"n_train": 0}, "n_train"),
+            ("size-too-small", lambda e: {"size": 8}, "size"),
+            ("epochs-0", lambda e: {"epochs": 0}, "epochs"),
+            ("crop-larger-than-size", lambda e: {"crop": 1000}, "crop"),
+            ("depth-0", lambda e: {"depth": 0}, "depth"),
+        ],
     ),
     "cells segment": Spec(
         base=lambda e: {"run": "baseline", "image": e.image, "out": e.out("l.tif"), "figure": e.out("f.png")},

@@ -65,12 +65,14 @@ def train(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Train a jet tagger and write a run directory with HEP diagnostics."""
-    from physnn.errors import check_choice
+    from physnn.errors import check_choice, check_int
     from physnn.hep.classify import MODELS, train_tagger, write_tagger_run
     from physnn.hep.features import JET_FEATURES, PARTICLE_FEATURES, load_jets
     from physnn.runs import unique_run_dir
 
     model = check_choice("--model", model, MODELS, owner="hep train")
+    if n_particles is not None:
+        check_int("--n-particles", n_particles, low=1, owner="hep train")
     set_model = model != "mlp"
     feats = _names(features, JET_FEATURES if not set_model else ())
     parts = _names(particles, PARTICLE_FEATURES if set_model else None)
@@ -114,10 +116,13 @@ def anomaly(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (default runs/hep-anomaly)."),
 ) -> None:
     """Train an autoencoder on background jets; report the anomaly AUC and the score-mass correlation."""
+    from physnn.errors import check_int, check_range
     from physnn.hep.anomaly import ANOMALY_FEATURES, train_anomaly, write_anomaly_run
     from physnn.hep.features import load_jets
     from physnn.runs import unique_run_dir
 
+    check_int("--seed", seed, low=0, owner="hep anomaly")
+    check_range("--lam", lam, low=0.0, owner="hep anomaly")
     jets = load_jets(data if len(data) > 1 else data[0], features=_names(features, ANOMALY_FEATURES),
                      label=label, tree=tree)
     res = train_anomaly(jets, latent=latent, decorrelate=decorrelate, lam=lam, epochs=epochs, seed=seed)

@@ -236,7 +236,7 @@ def train_anomaly(
 
 def write_anomaly_run(res: AnomalyResult, directory: str | Path) -> Path:
     """Write ``config.toml``, ``state.json``, ``model.safetensors``, ``history.csv``, ``metrics.json`` and figures."""
-    from physnn.files import write_json, write_text
+    from physnn.files import nan_as_null, write_json, write_text
     from physnn.hep.classify import _toml
     from physnn.hep.diagnostics import diagnostic_figures
     from physnn.runs import _versions
@@ -252,6 +252,6 @@ def write_anomaly_run(res: AnomalyResult, directory: str | Path) -> Path:
     if res.history is not None:
         res.history.to_csv(d / "history.csv")
         res.history.plot(path=d / "figures" / "loss.png")
-    write_json(d / "metrics.json", res.metrics)
+    write_json(d / "metrics.json", nan_as_null(res.metrics))  # undefined on small data: null
     diagnostic_figures(d / "figures", y_test=res.labels, s_test=res.scores, mass=res.mass, name="autoencoder")
     return d

@@ -457,7 +457,7 @@ def _toml(cfg: dict[str, Any], table: str = "hep_train") -> str:
 def write_tagger_run(tagger: Tagger, directory: str | Path, *, data: str | None = None,
                      figures: bool = True) -> Path:
     """Write the run directory of a trained tagger (see module docs); every file atomically."""
-    from physnn.files import write_json, write_text
+    from physnn.files import nan_as_null, write_json, write_text
     from physnn.hep.diagnostics import diagnostic_figures
     from physnn.runs import _versions
     from physnn.train.checkpoint import save_weights
@@ -473,7 +473,7 @@ def write_tagger_run(tagger: Tagger, directory: str | Path, *, data: str | None 
     write_json(d / "state.json", state)
     if tagger.history is not None:
         tagger.history.to_csv(d / "history.csv")
-    write_json(d / "metrics.json", tagger.metrics)
+    write_json(d / "metrics.json", nan_as_null(tagger.metrics))  # undefined on small data: null
     if figures:
         if tagger.history is not None:
             tagger.history.plot(path=d / "figures" / "loss.png")
