@@ -325,6 +325,7 @@ SPECS: dict[str, Spec] = {
             ("unknown-name", lambda e: {"name": "mooons"}, "moons"),
             ("n-0", lambda e: {"n": 0}, "'n'"),
             ("unknown-suffix", lambda e: {"out": e.out("t.xyz")}, ".xyz"),
+            ("seed-negative", lambda e: {"seed": -1}, "seed"),
         ],
     ),
     "predict": Spec(
@@ -364,6 +365,7 @@ SPECS: dict[str, Spec] = {
             ("history-0", lambda e: {"lbfgs_history": 0}, "lbfgs-history"),
             ("unknown-quasi-newton", lambda e: {"quasi_newton": "bfgss"}, "bfgs"),
             ("causal-without-time", lambda e: {"problem": "poisson", "causal": 1.0}, "time coordinate"),
+            ("adam-steps-negative", lambda e: {"adam_steps": -1}, "adam"),
         ],
     ),
     "hep generate": Spec(
@@ -376,6 +378,8 @@ SPECS: dict[str, Spec] = {
             ("pthat-half", lambda e: {"pthat_min": 100.0}, "--pthat-max"),
             ("pt-window-reversed", lambda e: {"pt_min": 700.0, "pt_max": 600.0}, "pt"),
             ("unknown-suffix", lambda e: {"out": e.out("j.xyz")}, ".xyz"),
+            ("constituents-0", lambda e: {"constituents": 0}, "constituents"),
+            ("sqrt-s-negative", lambda e: {"sqrt_s": -1.0}, "sqrt_s"),
         ],
     ),
     "hep train": Spec(
@@ -419,6 +423,8 @@ SPECS: dict[str, Spec] = {
         values=[
             ("n-0", lambda e: {"n": 0}, "'n'"),
             ("unknown-preset", lambda e: {"preset": "hardd"}, "hard"),
+            ("size-0", lambda e: {"size": 0}, "size"),
+            ("timelapse-frames-0", lambda e: {"timelapse": True, "frames": 0}, "frames"),
         ],
     ),
     "cells train": Spec(
@@ -451,6 +457,8 @@ SPECS: dict[str, Spec] = {
         values=[
             ("frames-0", lambda e: {"frames": 0}, "frames"),
             ("unknown-preset", lambda e: {"preset": "esay"}, "easy"),
+            ("max-distance-negative", lambda e: {"max_distance": -1.0}, "distance"),
+            ("missing-segment-run", lambda e: {"segment_with": "no/such/run"}, "does not exist"),
         ],
     ),
     "fluids generate": Spec(
@@ -461,6 +469,8 @@ SPECS: dict[str, Spec] = {
             ("not-npz", lambda e: {"out": e.out("b.h5")}, ".npz"),
             ("n-0", lambda e: {"n": 0}, "'n'"),
             ("nu-negative", lambda e: {"nu": -1.0}, "nu"),
+            ("grid-0", lambda e: {"grid": 0}, "grid"),
+            ("ns-steps-0", lambda e: {"kind": "ns", "steps": 0, "s": 16}, "steps"),
         ],
     ),
     "fluids train": Spec(
@@ -488,6 +498,7 @@ SPECS: dict[str, Spec] = {
             ("unknown-task", lambda e: {"task": "C"}, "'A'"),
             ("n-0", lambda e: {"n": 0}, "'n'"),
             ("fmax-negative", lambda e: {"fmax": -1.0}, "fmax"),
+            ("steps-0", lambda e: {"steps": 0}, "steps"),
         ],
     ),
     "materials train": Spec(
