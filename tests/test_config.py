@@ -53,3 +53,26 @@ def test_builtin_examples_are_valid():
     assert {"simplenet", "moons", "xor"} <= set(ex)
     for name in ex:
         load_config(name)
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (b"", r"is empty \(0 bytes\)"),
+        (b"# only a comment\n", r"no \[data\] table \(it holds no keys at all\)"),
+        (b'name = "x"\n[train]\nlr = 0.1\n', r"no \[data\] table \(it holds name, train\)"),
+        (b"[data]\nval = 0.1\n", r"a \[data\] table without 'source'"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(32), "not a UTF-8 text file: it holds a PNG image"),
+        (b"\xfe\xff\x00garbage\xff" * 50, "not a UTF-8 text file: it holds binary data"),
+    ],
+)
+def test_empty_keyless_and_binary_experiment_files_are_refused(tmp_path, content, match):
+    p = tmp_path / "c.toml"
+    p.write_bytes(content)
+    with pytest.raises(PhysnnError, match=match):
+        load_config(p)
+
+
+def test_parse_config_of_a_dict_keeps_its_defaults():
+    """Only files must name their data; a dict built in code may rely on every default."""
+    assert parse_config({}).data.source == "toy:simplenet"
