@@ -112,11 +112,11 @@ COVERAGE: dict[str, dict[str, str]] = {
     "hep train": {
         "data": "test_hep_train_options",
         "model": "test_hep_train_options",
-        "features": "test_hep_train_options",
+        "features": "test_hep_train_mlp_features_and_weights",
         "particles": "test_hep_train_options",
         "n_particles": "test_hep_train_options",
         "label": "test_hep_train_options",
-        "weights": "test_hep_train_weights_weigh_the_loss",
+        "weights": "test_hep_train_mlp_features_and_weights",
         "tree": "test_hep_train_options",
         "epochs": "test_hep_train_options",
         "lr": "test_hep_train_options",
@@ -236,7 +236,7 @@ COVERAGE: dict[str, dict[str, str]] = {
         "seed": "test_materials_train_options",
         "ensemble": "test_materials_train_options",
         "curve": "test_materials_train_options",
-        "quiet": "tests/materials/test_train.py::test_cli_generate_train_and_errors",
+        "quiet": QUIET,
     },
 }
 # commands with no parameters still need a test that runs them
@@ -407,6 +407,18 @@ def test_toy_n_and_seed(tmp_path):
 
     a, b, c = rows("--n", "9", "--seed", "1"), rows("--n", "9", "--seed", "1"), rows("--n", "9", "--seed", "2")
     assert len(a) == 10 and a == b and a != c
+
+
+@pytest.mark.xfail(strict=True, reason="'physnn toy and/or' drop --n and --seed without a word "
+                   "(src/physnn/cli/app.py: kw = {} for and/or): the truth table has 4 rows whatever --n says")
+def test_toy_and_honours_or_refuses_n(tmp_path):
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        rc = cli.main(["toy", "and", "--n", "10", "--out", str(tmp_path / "and.csv")])
+    if rc == 0:
+        assert len((tmp_path / "and.csv").read_text().splitlines()) == 1 + 10
+    else:
+        assert rc == 2 and "--n" in err.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -585,8 +597,8 @@ def hep_files(tmp_path_factory):
     cols["w"] = 1.0 + 4.0 * j.y  # signal jets count 5x
     f = write_root(d / "jets.root", {"jets": cols, "other": {k: v[:10] for k, v in cols.items()}})
     out = d / "tagger"
-    printed = cli_run("hep", "train", "--data", f, "--tree", "jets", "--model", "particlenet", "--features", "mass",
-                      "--particles", "part_pt,part_deta,part_dphi", "--n-particles", "6", "--label", "is_sig",
+    printed = cli_run("hep", "train", "--data", f, "--tree", "jets", "--model", "particlenet", "--particles",
+                      "part_pt,part_deta,part_dphi", "--n-particles", "6", "--label", "is_sig",
                       "--epochs", "2", "--lr", "0.004", "--batch-size", "32", "--seed", "3", "-q", "--out", out)
     return {"root": f, "jets": j, "cols": cols, "train_run": out, "printed": printed, "dir": d}
 
@@ -596,7 +608,7 @@ def test_hep_train_options(hep_files):
     assert "120 jets (60 signal)" in printed  # the tree 'jets' (not 'other', 10 jets) and label 'is_sig'
     state = read_json(run / "state.json")
     assert state["kind"] == "particlenet" and state["seed"] == 3
-    assert state["feature_names"] == ["mass"]
+    assert state["feature_names"] == []  # a set model reads no jet features by default
     assert state["particle_names"] == ["part_pt", "part_deta", "part_dphi"] and state["n_particles"] == 6
     cfg = (run / "config.toml").read_text()
     assert "epochs = 2" in cfg and "lr = 0.004" in cfg and "batch_size = 32" in cfg and "seed = 3" in cfg
@@ -605,15 +617,18 @@ def test_hep_train_options(hep_files):
     assert read_json(run / "metrics.json")["epochs_run"] == 2
 
 
-def test_hep_train_weights_weigh_the_loss(hep_files, tmp_path):
-    """With --weights w (signal 5, background 1) the logged val_loss is the weighted mean BCE of the
-    validation jets; recomputed from the saved tagger, it differs from the plain mean."""
+def test_hep_train_mlp_features_and_weights(hep_files, tmp_path):
+    """The MLP reads the --features columns; with --weights w (signal 5, background 1) the logged
+    val_loss is the weighted mean BCE of the validation jets (recomputed from the saved tagger, it
+    differs from the plain mean)."""
     from physnn.hep.classify import load_tagger, split_indices
     from physnn.hep.features import load_jets
 
     out = tmp_path / "w"
     cli_run("hep", "train", "--data", hep_files["root"], "--tree", "jets", "--model", "mlp", "--features",
             "mass,tau32", "--label", "is_sig", "--weights", "w", "--epochs", "2", "--seed", "1", "-q", "--out", out)
+    state = read_json(out / "state.json")
+    assert state["kind"] == "mlp" and state["feature_names"] == ["mass", "tau32"] and state["model"]["n_in"] == 2
     m = read_json(out / "metrics.json")
     logged = float(history(out / "history.csv")[m["best_epoch"]]["val_loss"])
     jets = load_jets(hep_files["root"], tree="jets", features=["mass", "tau32"], label="is_sig")
@@ -625,6 +640,20 @@ def test_hep_train_weights_weigh_the_loss(hep_files, tmp_path):
     weighted, plain = float((w * bce).sum() / w.sum()), float(bce.mean())
     assert abs(weighted - plain) > 1e-3 * plain  # the test can tell them apart
     assert logged == pytest.approx(weighted, rel=2e-3)
+
+
+@pytest.mark.xfail(strict=True, reason="'hep train --model pfn/particlenet --features ...' reads the columns but "
+                   "the network never sees them (train_tagger's jet_features is not set): the option is ignored")
+def test_hep_train_set_model_uses_or_refuses_features(hep_files, tmp_path):
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        rc = cli.main(["hep", "train", "--data", str(hep_files["root"]), "--tree", "jets", "--label", "is_sig",
+                       "--model", "pfn", "--features", "mass", "--n-particles", "4", "--epochs", "1", "-q",
+                       "--out", str(tmp_path / "pfn")])
+    if rc == 0:  # either the hybrid tagger feeds 'mass' to the network ...
+        assert read_json(tmp_path / "pfn" / "state.json")["model"]["n_global"] == 1
+    else:  # ... or the command says that set models take no --features
+        assert rc == 2 and "--features" in err.getvalue()
 
 
 def test_hep_anomaly_options(hep_files):
@@ -702,7 +731,7 @@ def unet_run(tmp_path_factory):
 
 def test_cells_train_options(unet_run, monkeypatch):
     run, printed = unet_run
-    assert "U-Net AP@0.5" in printed and re.search(r"^dsb\s", printed, re.M)
+    assert "U-Net AP@0.5" in printed and re.search(r"^hard\s", printed, re.M) and re.search(r"^easy\s", printed, re.M)
     cfg = read_json(run / "config.json")
     assert {k: cfg[k] for k in ("n_train", "size", "epochs", "steps", "crop", "batch_size", "depth", "base", "lr",
                                 "seed", "n_test")} == dict(n_train=2, size=48, epochs=2, steps=1, crop=32, batch_size=2,
@@ -735,13 +764,13 @@ def test_cells_segment_with_a_trained_unet_and_dsb(unet_run, tmp_path):
     lab = tifffile.imread(tmp_path / "lab.tif")
     assert lab.shape == (48, 48) and int(lab.max()) == n
     assert (tmp_path / "ov.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    # 'dsb': the real DSB2018 image, scored against its own mask without --mask
-    pytest.importorskip("stardist")
-    text = cli_run("cells", "segment", "baseline", "dsb")
-    assert "AP@0.5 =" in text
     # track with the trained U-Net segmenting each frame
     cli_run("cells", "track", tmp_path / "t", "--frames", "2", "--size", "48", "--segment", run, "-q")
     assert read_json(tmp_path / "t" / "scores.json")["segment"] == str(run)
+    # 'dsb': the real DSB2018 image (shipped with stardist), scored against its own mask without --mask
+    pytest.importorskip("stardist")
+    text = cli_run("cells", "segment", "baseline", "dsb")
+    assert "AP@0.5 =" in text
 
 
 # --------------------------------------------------------------------------- fluids
