@@ -38,7 +38,7 @@ def test_rosenbrock_minimum_found_like_scipy():
         opt.step(closure)
     assert np.allclose(x.detach().numpy(), np.ones(4), atol=1e-6)  # the known minimum
     assert np.allclose(x.detach().numpy(), ref.x, atol=1e-4)
-    assert float(_rosen_torch(x)) < 1e-12
+    assert float(_rosen_torch(x.detach())) < 1e-12
 
 
 def test_inverse_hessian_approaches_the_true_one_on_a_quadratic():
