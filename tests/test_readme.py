@@ -64,6 +64,9 @@ def test_python_block_runs(text, tmp_path, monkeypatch):
     namespace: dict = {"__name__": "__readme__"}
     exec(compile(text, str(README), "exec"), namespace)  # noqa: S102 - the README's own code
     assert len(namespace) > 2  # it defined something: the block really ran
+    if "history" in namespace:  # the library example: a moons classifier, and its loss figure
+        assert namespace["history"].final["val_accuracy"] > 0.9
+        assert (tmp_path / "loss.png").stat().st_size > 1000
 
 
 @pytest.mark.parametrize("text", _of("toml"))

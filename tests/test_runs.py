@@ -1,8 +1,6 @@
 """Runs on disk from configs: file data with 0/1 labels, multiclass, XOR, and the README's code."""
 
 import json
-import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -64,16 +62,6 @@ def test_xor_example_is_solved(tmp_path):
     run = train_run(load_config("xor"), tmp_path / "xor", progress=False, quiet=True)
     p = run.predict(np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)).ravel()
     assert ((p > 0.5).astype(int) == [0, 1, 1, 0]).all()
-
-
-def test_readme_python_example_runs(tmp_path, monkeypatch):
-    text = (Path(__file__).parents[1] / "README.md").read_text()
-    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
-    monkeypatch.chdir(tmp_path)
-    ns: dict = {}
-    exec(compile(code, "README.md", "exec"), ns)
-    assert ns["history"].final["val_accuracy"] > 0.9
-    assert (tmp_path / "loss.png").stat().st_size > 1000
 
 
 def test_run_refuses_new_data_with_other_feature_count(tmp_path):
