@@ -255,18 +255,32 @@ def examples() -> None:
 def toy(
     name: str = typer.Argument(..., help="xor, and, or, circles, moons, spirals, gaussians, polynomial, simplenet"),
     out: Path = typer.Option(..., "--out", "-o", help="Output file (.csv, .npz, .parquet, .h5, .root)."),
-    n: Optional[int] = typer.Option(None, "--n", help="Number of samples."),
-    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    n: Optional[int] = typer.Option(None, "--n", help="Number of samples (default: the data set's own)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default 0)."),
 ) -> None:
-    """Write a built-in toy data set to a file (to try 'physnn predict' or your own tools)."""
-    from physnn.data import load_toy, write_data
+    """Write a built-in toy data set to a file (to try 'physnn predict' or your own tools).
 
-    kw = {"seed": seed}
-    if n is not None:
-        kw["n"] = n
-    if name.lower() in ("and", "or"):
-        kw = {}
-    data = load_toy(name, **kw)
+    'and' and 'or' are the fixed four-row truth tables: they take no --n or --seed.
+    """
+    import inspect
+
+    from physnn.data import load_toy, write_data
+    from physnn.data.toy import TOY_DATASETS
+    from physnn.errors import check_choice
+
+    key = check_choice("data set", name.strip().lower(), sorted(TOY_DATASETS), owner="toy")
+    accepted = inspect.signature(TOY_DATASETS[key]).parameters
+    kw = {}
+    for flag, value in (("n", n), ("seed", seed)):
+        if value is None:
+            continue
+        if flag not in accepted:
+            raise PhysnnError(f"toy: {key!r} is a fixed table of {load_toy(key).n_samples} rows and takes no "
+                              f"--{flag}; drop --{flag} (or pick a generated set such as xor or moons).")
+        kw[flag] = value
+    if "seed" in accepted and "seed" not in kw:
+        kw["seed"] = 0
+    data = load_toy(key, **kw)
     write_data(data, out)
     typer.echo(f"Wrote {data.n_samples} rows ({', '.join(data.feature_names + data.target_names)}) to {out}")
 

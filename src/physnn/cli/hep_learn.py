@@ -51,7 +51,7 @@ _TRAIN_EPILOG = (
 def train(
     data: list[Path] = typer.Option(..., "--data", "-d", help="Jet file(s): .parquet .npz .root .h5 .csv; repeat for signal + background."),
     model: str = typer.Option("mlp", "--model", "-m", help="mlp (jet features), pfn (Particle-Flow Network) or particlenet (EdgeConv)."),
-    features: Optional[str] = typer.Option(None, "--features", help="Comma-separated jet-feature columns (default pt,mass,tau1,tau2,tau3,tau21,tau32,n_constituents)."),
+    features: Optional[str] = typer.Option(None, "--features", help="Comma-separated jet-feature columns (mlp default: pt,mass,tau1,tau2,tau3,tau21,tau32,n_constituents). With pfn/particlenet: jet features fed to the set network beside its constituents (a hybrid tagger); none by default."),
     particles: Optional[str] = typer.Option(None, "--particles", help="Comma-separated constituent columns (default for pfn/particlenet: part_pt,part_deta,part_dphi)."),
     n_particles: Optional[int] = typer.Option(None, "--n-particles", help="Pad/truncate constituents to this many (needed for jagged columns)."),
     label: str = typer.Option("label", "--label", help="The 0/1 label column (1 = signal)."),
@@ -81,7 +81,7 @@ def train(
     jets = load_jets(data if len(data) > 1 else data[0], features=feats, particles=parts, n_particles=n_particles,
                      label=label, weights=weights, tree=tree)
     tagger = train_tagger(jets, model=model, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
-                          progress=False if quiet else None)
+                          jet_features=set_model and bool(feats), progress=False if quiet else None)
     d = write_tagger_run(tagger, unique_run_dir(out or Path("runs") / f"hep-{model}"),
                          data=",".join(str(p) for p in data))
     m = tagger.metrics
