@@ -36,13 +36,16 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "quick": dict(hidden=[16, 16], n_domain=300, n_boundary=50, adam_steps=300, lbfgs_steps=100),
     },
     "burgers": {
-        # measured here (1 thread, benchmarks/pinn_burgers.py, two seeds at a time on 2 cores): relative L2
-        # 7.2e-5, 7.6e-5, 7.4e-5, 9.2e-5, 2.4e-4 on seeds 0-4 in 47-52 s (1e-3 reached after 25-31 s).
-        # Self-scaled BFGS (float64 H, float32 network; a stall continues in float64 with the same H)
-        # replaced L-BFGS (memory 100: 1.7e-3 … 4.5e-3 in 54-60 s). RAR adds high-residual points (at
-        # the shock) during Adam only: max_points = 1500 + 15 epochs × 100
-        "full": dict(hidden=[20, 20, 20, 20], n_domain=1500, adam_steps=1500, adam_lr=3e-3, lbfgs_steps=2000,
+        # measured here (1 thread, CPU seconds on a shared 2-core machine, benchmarks/pinn_burgers.py and
+        # benchmarks/README.md): Adam 1000 steps, then self-scaled BFGS (float64 H, float32 network; a stall
+        # continues in float64 with the same H) ended once its loss falls by less than half over 10 epochs
+        # (250 iterations): that tail bought at most 1.5x in error for ~25 % of the stage's time. RAR adds 100
+        # high-residual points (at the shock) per epoch up to 3000: 10 Adam epochs, then the first 5 of
+        # BFGS (a cap of 2500, Adam only, gave 6.7e-4 on seed 3). Before: Adam 1500, all 2000 iterations.
+        # L-BFGS (memory 100) reached only 1.7e-3 ... 4.5e-3 in 54-60 s.
+        "full": dict(hidden=[20, 20, 20, 20], n_domain=1500, adam_steps=1000, adam_lr=3e-3, lbfgs_steps=2000,
                      quasi_newton="ssbfgs", lbfgs_iters_per_epoch=25, lbfgs_patience=2,
+                     lbfgs_min_decrease=0.5, lbfgs_window=10,
                      rar=RAR(every=1, add=100, candidates=10000, max_points=3000)),
         "quick": dict(hidden=[20, 20, 20], n_domain=1000, adam_steps=1000, lbfgs_steps=1000),
     },
