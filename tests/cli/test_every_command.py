@@ -81,7 +81,7 @@ COVERAGE: dict[str, dict[str, str]] = {
     "toy": {
         "name": "tests/cli/test_cli.py::test_train_predict_round_trip",
         "out": "tests/cli/test_cli.py::test_train_predict_round_trip",
-        "n": "test_toy_n_and_seed",
+        "n": "test_toy_n_and_seed",  # and test_toy_truth_tables_refuse_n_and_seed
         "seed": "test_toy_n_and_seed",
     },
     "export": {
@@ -112,7 +112,7 @@ COVERAGE: dict[str, dict[str, str]] = {
     "hep train": {
         "data": "test_hep_train_options",
         "model": "test_hep_train_options",
-        "features": "test_hep_train_mlp_features_and_weights",
+        "features": "test_hep_train_set_model_feeds_features",
         "particles": "test_hep_train_options",
         "n_particles": "test_hep_train_options",
         "label": "test_hep_train_options",
@@ -302,13 +302,19 @@ def test_coverage_table_matches_the_cli():
 # --------------------------------------------------------------------------- helpers
 
 
-def cli_run(*args: Any, code: int = 0) -> str:
-    """Run ``physnn ARGS`` in-process through the real entry point; return what it printed."""
+def cli_call(*args: Any) -> tuple[int, str, str]:
+    """Run ``physnn ARGS`` in-process through the real entry point: exit code, stdout, stderr."""
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         rc = cli.main([str(a) for a in args])
-    assert rc == code, f"physnn {' '.join(map(str, args))} -> {rc}\n{out.getvalue()}\n{err.getvalue()}"
-    return out.getvalue() + (err.getvalue() if code else "")
+    return rc, out.getvalue(), err.getvalue()
+
+
+def cli_run(*args: Any) -> str:
+    """Run ``physnn ARGS`` as :func:`cli_call` does; it must succeed; return what it printed."""
+    rc, out, err = cli_call(*args)
+    assert rc == 0, f"physnn {' '.join(map(str, args))} -> {rc}\n{out}\n{err}"
+    return out
 
 
 def read_json(path: Path) -> Any:
@@ -409,16 +415,13 @@ def test_toy_n_and_seed(tmp_path):
     assert len(a) == 10 and a == b and a != c
 
 
-@pytest.mark.xfail(strict=True, reason="'physnn toy and/or' drop --n and --seed without a word "
-                   "(src/physnn/cli/app.py: kw = {} for and/or): the truth table has 4 rows whatever --n says")
-def test_toy_and_honours_or_refuses_n(tmp_path):
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        rc = cli.main(["toy", "and", "--n", "10", "--out", str(tmp_path / "and.csv")])
-    if rc == 0:
-        assert len((tmp_path / "and.csv").read_text().splitlines()) == 1 + 10
-    else:
-        assert rc == 2 and "--n" in err.getvalue()
+def test_toy_truth_tables_refuse_n_and_seed(tmp_path):
+    """'and' and 'or' are fixed 4-row tables: --n and --seed are refused by name, not dropped."""
+    cli_run("toy", "or", "--out", tmp_path / "or.csv")
+    assert len((tmp_path / "or.csv").read_text().splitlines()) == 1 + 4
+    for opt, value in (("--n", "10"), ("--seed", "3")):
+        rc, _, err = cli_call("toy", "and", opt, value, "--out", tmp_path / "and.csv")
+        assert rc == 2 and opt in err and not (tmp_path / "and.csv").exists()
 
 
 @pytest.fixture(scope="module")
@@ -642,18 +645,14 @@ def test_hep_train_mlp_features_and_weights(hep_files, tmp_path):
     assert logged == pytest.approx(weighted, rel=2e-3)
 
 
-@pytest.mark.xfail(strict=True, reason="'hep train --model pfn/particlenet --features ...' reads the columns but "
-                   "the network never sees them (train_tagger's jet_features is not set): the option is ignored")
-def test_hep_train_set_model_uses_or_refuses_features(hep_files, tmp_path):
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        rc = cli.main(["hep", "train", "--data", str(hep_files["root"]), "--tree", "jets", "--label", "is_sig",
-                       "--model", "pfn", "--features", "mass", "--n-particles", "4", "--epochs", "1", "-q",
-                       "--out", str(tmp_path / "pfn")])
-    if rc == 0:  # either the hybrid tagger feeds 'mass' to the network ...
-        assert read_json(tmp_path / "pfn" / "state.json")["model"]["n_global"] == 1
-    else:  # ... or the command says that set models take no --features
-        assert rc == 2 and "--features" in err.getvalue()
+def test_hep_train_set_model_feeds_features(hep_files, tmp_path):
+    """--features with a set network makes a hybrid tagger: the jet features enter after pooling
+    (without them, as in the ParticleNet run of ``hep_files``, n_global is 0)."""
+    cli_run("hep", "train", "--data", hep_files["root"], "--tree", "jets", "--label", "is_sig", "--model", "pfn",
+            "--features", "mass,tau32", "--n-particles", "4", "--epochs", "1", "-q", "--out", tmp_path / "pfn")
+    state = read_json(tmp_path / "pfn" / "state.json")
+    assert state["model"]["n_global"] == 2 and state["feature_names"] == ["mass", "tau32"]
+    assert read_json(hep_files["train_run"] / "state.json")["model"]["n_global"] == 0
 
 
 def test_hep_anomaly_options(hep_files):
