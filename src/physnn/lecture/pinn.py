@@ -38,9 +38,10 @@ problem = Problem(
     transform=lambda x, y: -torch.sin(math.pi * x[:, :1]) + x[:, 1:] * (1 - x[:, :1] ** 2) * y,
 )
 # Adam, then self-scaled BFGS (a dense quasi-Newton method: the network has ~1,300 weights)
-sol = solve(problem, hidden=[20, 20, 20, 20], n_domain=1500, adam_steps=1500, adam_lr=3e-3,
-            rar=RAR(every=1, add=100, max_points=3000),    # more points where the residual is large
-            quasi_newton="ssbfgs", lbfgs_steps=2000)
+sol = solve(problem, hidden=[20, 20, 20, 20], n_domain=1500, adam_steps=1000, adam_lr=3e-3,
+            rar=RAR(every=1, add=100, candidates=10000, max_points=3000),  # points where the residual is large
+            quasi_newton="ssbfgs", lbfgs_steps=2000, lbfgs_iters_per_epoch=25, lbfgs_patience=2,
+            lbfgs_min_decrease=0.5, lbfgs_window=10)   # stop once 10 epochs gain less than 2x
 '''
 
 
