@@ -91,7 +91,7 @@ one process, physnn and raw ``pythia.next()`` on the same events, alternating
 which runs first after a warm-up): physnn processes 0.92–0.94 of raw Pythia's
 events per second (QCD, acceptance 18 %: 0.943 ± 0.006 over 4 pairs of 300
 jets, 0.926 ± 0.005 over 16 pairs of 75; top, acceptance 10 %: 0.916 ± 0.005
-over 16 pairs of 75), ~24 QCD and ~15 top jets per CPU second.  What remains
+over 16 pairs of 75); jets per CPU second: see benchmarks/README.md.  What remains
 on top of Pythia (~7 % of its time for QCD, ~9 % for top, whose events are
 cheaper) is mostly the pre-filters' C++ jet finding, ~0.35 ms an event
 (CellJet, ~0.1 ms, on every event; SlowJet, ~0.55 ms, on the ~40 % it
