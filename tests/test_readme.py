@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import tomllib
@@ -45,7 +44,8 @@ BLOCKS = _blocks()
 
 
 def _of(lang: str) -> list:
-    return [pytest.param(text, id=f"line{line}") for kind, line, text in BLOCKS if kind == lang]
+    return [pytest.param(text, id=f"line{line}", marks=[pytest.mark.slow] if text.lstrip().startswith("# slow") else [])
+            for kind, line, text in BLOCKS if kind == lang]
 
 
 def test_readme_has_the_blocks_this_test_checks():
@@ -58,8 +58,6 @@ def test_readme_has_the_blocks_this_test_checks():
 
 @pytest.mark.parametrize("text", _of("python"))
 def test_python_block_runs(text, tmp_path, monkeypatch):
-    if text.lstrip().startswith("# slow") and os.environ.get("PHYSNN_SLOW") != "1":
-        pytest.skip("slow README block: set PHYSNN_SLOW=1 to run")
     monkeypatch.chdir(tmp_path)
     namespace: dict = {"__name__": "__readme__"}
     exec(compile(text, str(README), "exec"), namespace)  # noqa: S102 - the README's own code
