@@ -25,7 +25,7 @@ PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 quiet() { grep -v "is ignored: it is neither a file nor a directory" || true; }
 if ! "$VENV/bin/python" -c 'import torch' >/dev/null 2>&1; then
   "${PIP[@]}" install "torch==${PHYSNN_TORCH:-2.13.0}" 2>&1 | quiet
-  "$VENV/bin/python" -c 'import torch' || { echo "setup: torch did not install" >&2; exit 1; }
+  "$VENV/bin/python" -W ignore -c 'import torch' || { echo "setup: torch did not install" >&2; exit 1; }
 fi
 # torch stays the build installed above, whatever a package asks for (no surprise CUDA download)
 pins="$VENV/physnn-constraints.txt"

@@ -28,7 +28,6 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
-import typer
 
 import physnn.cli.app as cli
 from physnn.errors import sniff_file
@@ -36,17 +35,7 @@ from physnn.errors import sniff_file
 # ----------------------------------------------------------------- the command list
 
 
-def _leaves(cmd: Any, path: tuple[str, ...] = ()) -> dict[str, Any]:
-    subs = getattr(cmd, "commands", None)
-    if subs:
-        out: dict[str, Any] = {}
-        for name, sub in subs.items():
-            out.update(_leaves(sub, path + (name,)))
-        return out
-    return {" ".join(path): cmd}
-
-
-COMMANDS = _leaves(typer.main.get_command(cli.app))
+COMMANDS = cli.command_table()
 
 
 def _hints(cmd: Any) -> dict[str, Any]:

@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import typer
 
 import physnn.cli.app as cli
 
@@ -243,16 +242,6 @@ COVERAGE: dict[str, dict[str, str]] = {
 COMMAND_TESTS = {"examples": "test_examples_in_process_and_installed_script"}
 
 
-def _leaves(cmd: Any, path: tuple[str, ...] = ()) -> dict[str, Any]:
-    subs = getattr(cmd, "commands", None)
-    if subs:
-        out: dict[str, Any] = {}
-        for name, sub in subs.items():
-            out.update(_leaves(sub, path + (name,)))
-        return out
-    return {" ".join(path): cmd}
-
-
 def _source(ref: str) -> str | None:
     """The text of the test ``ref`` names and of the fixtures of its file that it takes; None if none."""
     path, name = ref.split("::") if "::" in ref else (HERE, ref)
@@ -269,7 +258,7 @@ def _source(ref: str) -> str | None:
 def test_coverage_table_matches_the_cli():
     """Every (command, parameter) of the real app has an entry naming a test that passes it (or why
     none can); every command is run by a test of this file through ``physnn.cli.app.main``."""
-    commands = _leaves(typer.main.get_command(cli.app))
+    commands = cli.command_table()
     assert len(commands) >= 19
     assert set(COVERAGE) == set(commands), "commands without a coverage entry, or entries without a command"
     missing, stale, broken, unpassed = [], [], [], []

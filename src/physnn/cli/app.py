@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -336,6 +336,27 @@ def _report_cli_exception(exc: BaseException) -> int:
     hint = f" (see '{ctx.command_path} --help')" if ctx is not None and getattr(ctx, "command_path", None) else ""
     print(f"physnn: error: {_one_line(msg)}{hint}", file=sys.stderr)
     return 2
+
+
+def command_table() -> dict[str, Any]:
+    """Every leaf command of ``physnn`` by its path, e.g. ``"train"``, ``"hep generate"`` → the click command.
+
+    The test suites walk this table, so a command added later is covered without anyone remembering to.
+
+        >>> "hep generate" in command_table() and "train" in command_table()
+        True
+    """
+
+    def leaves(cmd: Any, path: tuple[str, ...]) -> dict[str, Any]:
+        subs = getattr(cmd, "commands", None)
+        if not subs:
+            return {" ".join(path): cmd}
+        out: dict[str, Any] = {}
+        for name, sub in subs.items():
+            out.update(leaves(sub, path + (name,)))
+        return out
+
+    return leaves(typer.main.get_command(app), ())
 
 
 def main(argv: list[str] | None = None) -> int:

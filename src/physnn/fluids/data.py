@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from physnn.errors import PhysnnError, check_file, check_int, check_range
+from physnn.errors import PhysnnError, check_int, check_range
 from physnn.files import atomic_path, cache_dir
 
 __all__ = ["burgers_dataset", "ns_dataset", "save_dataset", "load_dataset", "default_cache_dir"]
@@ -135,8 +135,9 @@ def _solve_chunk(args: tuple) -> tuple[np.ndarray, float]:
 
 
 def _worker_init() -> None:  # one BLAS / FFT thread per process
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = "1"
+    from physnn.workers import set_one_thread
+
+    set_one_thread()
 
 
 def _solve_all(kind: str, x0: np.ndarray, kw: dict, *, chunk: int, workers: int, progress: bool | None,

@@ -139,6 +139,7 @@ from typing import Any
 import numpy as np
 
 from physnn.errors import PhysnnError, check_choice, check_int, check_range
+from physnn.workers import one_thread_env as _one_thread_env
 
 __all__ = [
     "SIGNALS",
@@ -792,21 +793,6 @@ def _worker_init(queue: Any) -> None:
     _QUEUE = queue
 
 
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
-
-
-@contextlib.contextmanager
-def _one_thread_env() -> Iterator[None]:
-    old = {k: os.environ.get(k) for k in _THREAD_VARS}
-    os.environ.update({k: "1" for k in _THREAD_VARS})
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 class _Progress:

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from physnn.errors import PhysnnError
+from physnn.workers import THREAD_VARS as _THREAD_VARS
+from physnn.workers import restore_env, set_one_thread
 
 __all__ = ["SECTIONS", "COST", "parse_sections", "run_sections", "run_lecture", "environment", "default_workers"]
 
@@ -123,7 +125,6 @@ COST: dict[int, tuple[float, float]] = {
     9: (7, 25), 10: (11, 45), 11: (10, 80), 12: (25, 50), 13: (15, 60), 14: (15, 45), 15: (16, 100),
 }
 
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 #: where progress lines go inside a worker process (set by :func:`_worker_init`)
 _SINK: Any = None
@@ -282,8 +283,7 @@ def _run_parallel(nums: list[int], sims: dict[int, list[tuple[str, dict[str, Any
             if on_progress is not None:
                 on_progress(msg)
 
-    saved = {v: os.environ.get(v) for v in _THREAD_VARS}
-    os.environ.update({v: "1" for v in _THREAD_VARS})  # inherited by the spawned workers
+    saved = set_one_thread()  # inherited by the spawned workers
     ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(q,))
     try:
         running: dict[Any, tuple] = {}
@@ -317,11 +317,7 @@ def _run_parallel(nums: list[int], sims: dict[int, list[tuple[str, dict[str, Any
     else:
         ex.shutdown(wait=True)
     finally:
-        for v, old in saved.items():
-            if old is None:
-                os.environ.pop(v, None)
-            else:
-                os.environ[v] = old
+        restore_env(saved)
 
 
 def run_lecture(
@@ -339,7 +335,7 @@ def run_lecture(
 
     env = environment(seed=seed, quick=quick)
     workers = default_workers() if workers is None else workers
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0 = time.perf_counter()
     results = run_sections(sections, quick=quick, seed=seed, on_section=on_section, on_progress=on_progress,
                            workers=workers)
     env["total time"] = f"{time.perf_counter() - t0:.1f} s"

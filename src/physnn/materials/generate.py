@@ -46,6 +46,8 @@ from typing import Any
 import numpy as np
 
 from physnn.errors import PhysnnError, check_choice, check_int, check_range
+from physnn.workers import THREAD_VARS as _THREAD_VARS
+from physnn.workers import restore_env, set_one_thread
 
 __all__ = [
     "ELEMENTS",
@@ -85,7 +87,6 @@ TASKS = {
 _TASK_ID = {"A": 0, "B": 1}
 _FORMAT = 1  # bump when labels or sampling change: invalidates caches
 _N_CELLS = 2  # 2x2x2 cubic cells -> 32 sites
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
 def _owner_el(symbol: Any, owner: str) -> str:
@@ -557,8 +558,7 @@ def generate(
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
-            saved = {v: os.environ.get(v) for v in _THREAD_VARS}
-            os.environ.update({v: "1" for v in _THREAD_VARS})  # inherited by spawned workers
+            saved = set_one_thread()  # inherited by spawned workers
             try:
                 with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=mp.get_context("spawn"),
                                          initializer=_init_worker) as pool:
@@ -569,11 +569,7 @@ def generate(
                         save(s, e, res)
                         tick(res)
             finally:
-                for v, old in saved.items():
-                    if old is None:
-                        os.environ.pop(v, None)
-                    else:
-                        os.environ[v] = old
+                restore_env(saved)
     finally:
         if bar is not None:
             bar.stop()
