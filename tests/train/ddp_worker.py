@@ -20,4 +20,7 @@ save_weights(model, f"{out}/rank{dist_info().rank}.safetensors")
 if dist_info().is_main:
     with open(f"{out}/loss.txt", "w") as fh:
         fh.write(repr(h["loss"]))
+# both ranks finish their writes before either tears gloo down: a rank that destroys its group while
+# the other is still inside a collective can abort the process ("terminate called without an active exception")
+torch.distributed.barrier()
 torch.distributed.destroy_process_group()

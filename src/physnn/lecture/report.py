@@ -26,7 +26,7 @@ from physnn.errors import PhysnnError
 from physnn.workers import THREAD_VARS as _THREAD_VARS
 from physnn.workers import restore_env, set_one_thread
 
-__all__ = ["SECTIONS", "COST", "parse_sections", "run_sections", "run_lecture", "environment", "default_workers"]
+__all__ = ["SECTIONS", "COST", "SIM_COST", "parse_sections", "run_sections", "run_lecture", "environment", "default_workers"]
 
 #: section number -> module (each has NUMBER, TITLE and run(*, quick, seed))
 SECTIONS: dict[int, str] = {
@@ -118,12 +118,17 @@ def environment(*, seed: int, quick: bool) -> dict[str, Any]:
     }
 
 
-#: estimated CPU seconds of each section (quick, full), measured on a 2-core machine. The parallel runner
-#: starts the longest work first so both processes finish together; the numbers never change a result.
+#: CPU seconds of each section (quick, full), measured on the 2-core machine (2026-12-07, benchmarks/lecture.py).
+#: The parallel runner starts the longest work first so both processes finish together; the numbers never
+#: change a result.
 COST: dict[int, tuple[float, float]] = {
-    1: (1, 2), 2: (6, 15), 3: (4, 8), 4: (4, 8), 5: (1, 3), 6: (4, 10), 7: (1, 3), 8: (3, 45),
-    9: (7, 25), 10: (11, 45), 11: (10, 80), 12: (25, 50), 13: (15, 60), 14: (15, 45), 15: (16, 100),
+    1: (1, 1), 2: (3, 9), 3: (1, 2), 4: (2, 6), 5: (1, 1), 6: (2, 4), 7: (1, 3), 8: (2, 20),
+    9: (5, 17), 10: (7, 30), 11: (11, 58), 12: (3, 5), 13: (4, 29), 14: (11, 8), 15: (13, 94),
 }
+
+#: CPU seconds of the simulations a section waits for (quick, full): they run before any section, longest
+#: first — in full mode the 160 alloy relaxations (one process) are the longest single job of the lecture
+SIM_COST: dict[int, tuple[float, float]] = {12: (22, 85), 13: (4, 16), 14: (0, 140)}
 
 
 #: where progress lines go inside a worker process (set by :func:`_worker_init`)
@@ -268,7 +273,8 @@ def _run_parallel(nums: list[int], sims: dict[int, list[tuple[str, dict[str, Any
     cost = {n: COST.get(n, (10.0, 60.0))[0 if quick else 1] for n in nums}
     waiting = {n: len(sims.get(n, [])) for n in nums}  # simulations a section still waits for
     # ready work, highest priority last: simulations (they gate a section) before any section
-    ready: list[tuple[float, tuple]] = [(1e9 + cost[n] + i, ("sim", n, name, kw))
+    sim_cost = {n: SIM_COST.get(n, (10.0, 60.0))[0 if quick else 1] for n in nums}
+    ready: list[tuple[float, tuple]] = [(1e9 + sim_cost[n] + i, ("sim", n, name, kw))
                                         for n in nums for i, (name, kw) in enumerate(sims.get(n, []))]
     ready += [(cost[n], ("section", n)) for n in nums if not waiting[n]]
     ctx = mp.get_context("spawn")
