@@ -28,4 +28,4 @@ def test_quick_section_runs_and_measures():
 
 def test_simulations_only_in_full_mode():
     assert section.simulations(quick=True, seed=0) == []
-    assert section.simulations(quick=False, seed=4) == [("simulate", {"n": section.N_FULL, "seed": 4})]
+    assert section.simulations(quick=False, seed=4) == [("simulate", {"n": section.N_FULL, "seed": 4, "workers": 1})]
