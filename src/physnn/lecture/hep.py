@@ -35,7 +35,7 @@ print(tagger.metrics["auc"], tagger.metrics["rejection_at_0.5"], tagger.metrics[
 '''
 
 #: jets per class generated for the section
-SIZES = {"quick": 120, "full": 500}
+SIZES = {"quick": 120, "full": 400}
 
 
 def _path(signal: str, n: int, seed: int):

@@ -66,7 +66,7 @@ def _relax_seconds(seed: int, n: int = 3) -> float:
 
 
 #: structures labelled in full mode (relaxed mixing energy); quick mode labels single points only
-N_FULL = 160
+N_FULL = 128
 
 
 def simulate(n: int, seed: int, workers: int = 2) -> dict:

@@ -127,8 +127,8 @@ COST: dict[int, tuple[float, float]] = {
 }
 
 #: CPU seconds of the simulations a section waits for (quick, full): they run before any section, longest
-#: first — in full mode the 160 alloy relaxations (one process) are the longest single job of the lecture
-SIM_COST: dict[int, tuple[float, float]] = {12: (22, 85), 13: (4, 16), 14: (0, 140)}
+#: first — in full mode the 128 alloy relaxations (one process) are the longest single job of the lecture
+SIM_COST: dict[int, tuple[float, float]] = {12: (22, 61), 13: (4, 16), 14: (0, 124)}
 
 
 #: where progress lines go inside a worker process (set by :func:`_worker_init`)
