@@ -10,6 +10,7 @@ package's dependency (threadpoolctl came with scikit-learn) fails here.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.metadata as md
 import re
 import sys
@@ -83,8 +84,13 @@ def _imports(files) -> dict[str, str]:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _module_table() -> dict[str, list[str]]:
+    return md.packages_distributions()  # scans every installed distribution: once per session
+
+
 def _distributions(module: str) -> set[str]:
-    return {_norm(d) for d in md.packages_distributions().get(module, [])}
+    return {_norm(d) for d in _module_table().get(module, [])}
 
 
 def test_every_import_is_declared():
