@@ -29,7 +29,7 @@ if ! "$VENV/bin/python" -c 'import torch' >/dev/null 2>&1; then
 fi
 # torch stays the build installed above, whatever a package asks for (no surprise CUDA download)
 pins="$VENV/physnn-constraints.txt"
-echo "torch==$("$VENV/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])')" > "$pins"
+echo "torch==$("$VENV/bin/python" -W ignore -c 'import torch; print(torch.__version__.split("+")[0])')" > "$pins"
 upgrade=()
 if [ "${PHYSNN_UNPINNED:-0}" = "1" ]; then
   upgrade=(--upgrade --upgrade-strategy eager)
