@@ -13,6 +13,7 @@ so that ``physnn --help`` answers at once.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -359,6 +360,37 @@ def command_table() -> dict[str, Any]:
     return leaves(typer.main.get_command(app), ())
 
 
+#: import name -> distribution, where they differ (for the missing-dependency message)
+_DISTRIBUTION_OF = {"pythia8": "pythia8mc", "skimage": "scikit-image", "sklearn": "scikit-learn",
+                    "ctc_metrics": "py-ctcmetrics", "yaml": "PyYAML"}
+
+
+def missing_dependency_message(module: str | None) -> str:
+    """What to install when ``module`` is missing: the physnn extras that bring it, from physnn's own metadata.
+
+        >>> missing_dependency_message("fastjet")
+        "this needs the package 'fastjet', which is not installed: pip install 'physnn[hep]' (or bash scripts/demo.sh, which installs every engine the lecture uses)"
+    """
+    import importlib.metadata as md
+    import re
+
+    top = (module or "").split(".")[0]
+    dist = _DISTRIBUTION_OF.get(top, top)
+    extras = []
+    try:
+        for req in md.metadata("physnn").get_all("Requires-Dist") or []:
+            name = re.split(r"[\s\[<>=!~;]", req, maxsplit=1)[0]
+            m = re.search(r"extra\s*==\s*['\"]([\w-]+)['\"]", req)
+            if m and re.sub(r"[-_.]+", "-", name).lower() == re.sub(r"[-_.]+", "-", dist).lower():
+                extras.append(m.group(1))
+    except md.PackageNotFoundError:  # pragma: no cover - running from a source tree
+        pass
+    named = [e for e in ("hep", "materials", "cells", "cells-data", "io", "bench") if e in extras] or extras
+    fix = f"pip install 'physnn[{named[0]}]'" if named else f"pip install {dist}"
+    return (f"this needs the package {dist!r}, which is not installed: {fix} "
+            "(or bash scripts/demo.sh, which installs every engine the lecture uses)")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app; bad input → one line on stderr and exit code 2.
 
@@ -371,7 +403,8 @@ def main(argv: list[str] | None = None) -> int:
     -------
     int
         0 on success; 2 for bad input (:class:`~physnn.errors.PhysnnError`, a
-        usage error, an ``OSError`` such as a missing file); 1 for an internal
+        usage error, an ``OSError`` such as a missing file, an optional package
+        that is not installed); 1 for an internal
         error (re-raised with its traceback when ``PHYSNN_DEBUG=1``); 130 when
         interrupted.
     """
@@ -388,6 +421,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except _cli_exceptions() as exc:
         return _report_cli_exception(exc)
+    except ModuleNotFoundError as exc:  # an optional engine (Pythia, ASE, ...) that is not installed
+        name = exc.name or (re.findall(r"No module named '([\w.]+)'", str(exc)) or [None])[0]
+        print(f"physnn: error: {missing_dependency_message(name)}", file=sys.stderr)
     except OSError as exc:
         what = exc.strerror or str(exc)
         where = f": {exc.filename!r}" if exc.filename else ""
