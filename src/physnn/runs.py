@@ -129,7 +129,7 @@ def _build(cfg: ExperimentConfig, n_in: int, n_out: int):
                dropout=cfg.model.dropout, out_activation=out_act)
 
 
-def _versions() -> dict[str, str]:
+def versions() -> dict[str, str]:
     import torch
 
     import physnn
@@ -226,7 +226,7 @@ def _train_into(cfg: ExperimentConfig, directory: Path, data: Any, split: Any, s
         "n_classes": data.n_classes,
         "standardizer": None if scaler is None else scaler.to_dict(),
         "seed": cfg.seed,
-        "versions": _versions(),
+        "versions": versions(),
     }
     save_weights(model, directory / "model.safetensors")
     write_json(directory / "state.json", state)

@@ -598,7 +598,7 @@ def read_hdf5(
 
 
 # --------------------------------------------------------------------- root
-def _root_trees(f: Any) -> list[str]:
+def root_trees(f: Any) -> list[str]:
     names: list[str] = []
     for k, cls in f.classnames().items():
         base = k.rsplit(";", 1)[0]
@@ -637,7 +637,7 @@ def read_root(
     except Exception as exc:  # uproot raises several types for a non-ROOT file
         raise PhysnnError(f"{owner}: could not read the file as ROOT: {exc}") from exc
     with f:
-        trees = _root_trees(f)
+        trees = root_trees(f)
         if not trees:
             kinds = sorted(set(f.classnames().values()))
             raise PhysnnError(

@@ -411,7 +411,7 @@ def save_run(result: SurrogateResult, out: str | Path, *, figures: bool = True) 
     """Write a run directory: ``model.safetensors``, ``state.json``, ``history.csv``,
     ``metrics.json``, ``figures/loss.png`` and ``figures/fields.png`` (atomic writes)."""
     from physnn.files import write_json
-    from physnn.runs import _versions
+    from physnn.runs import versions
     from physnn.train.checkpoint import save_weights
 
     d = Path(out)
@@ -419,7 +419,7 @@ def save_run(result: SurrogateResult, out: str | Path, *, figures: bool = True) 
     save_weights(result.model, d / "model.safetensors")
     write_json(d / "state.json", {"format": "physnn-fluids-run-1", "kind": result.kind,
                                   "settings": result.settings, "data": result.data_meta,
-                                  "versions": _versions()})
+                                  "versions": versions()})
     write_json(d / "metrics.json", {"test_rel_l2": result.test_rel_l2,
                                     "baselines_rel_l2": result.baselines,
                                     "train_cpu_s": result.train_cpu_s, "train_wall_s": result.train_wall_s,
@@ -457,9 +457,9 @@ def fields_figure(result: SurrogateResult, *, index: int = 0) -> Any:
     Burgers: input, truth and prediction on one axis, the error below.
     Navier–Stokes: truth, prediction and error at the first and last predicted step.
     """
-    from physnn.viz.plots import _plt
+    from physnn.viz.plots import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     i = check_int("index", index, low=0, high=len(result.test_true) - 1, owner="fields_figure")
     true, pred = result.test_true[i], result.test_pred[i]
     rel = float(np.linalg.norm(pred - true) / max(np.linalg.norm(true), 1e-12))
@@ -514,9 +514,9 @@ def resolution_errors(model: nn.Module, data: dict[str, Any], resolutions: list[
 
 def resolution_figure(errors: dict[int, float], *, trained_at: int) -> Any:
     """Relative L2 against the evaluation resolution s, the training resolution marked."""
-    from physnn.viz.plots import _plt
+    from physnn.viz.plots import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     s = sorted(errors)
     ax.plot(s, [errors[k] for k in s], "o-")

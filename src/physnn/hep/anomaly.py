@@ -239,7 +239,7 @@ def write_anomaly_run(res: AnomalyResult, directory: str | Path) -> Path:
     from physnn.files import nan_as_null, write_json, write_text
     from physnn.hep.classify import _toml
     from physnn.hep.diagnostics import diagnostic_figures
-    from physnn.runs import _versions
+    from physnn.runs import versions
     from physnn.train.checkpoint import save_weights
 
     d = Path(directory)
@@ -247,7 +247,7 @@ def write_anomaly_run(res: AnomalyResult, directory: str | Path) -> Path:
     write_text(d / "config.toml", _toml(res.config, "hep_anomaly"))
     write_json(d / "state.json", {"format": "physnn-hep-anomaly-1", "model": res.model.config(),
                                   "feature_names": res.feature_names, "scaler": res.scaler,
-                                  "versions": _versions()})
+                                  "versions": versions()})
     save_weights(res.model, d / "model.safetensors")
     if res.history is not None:
         res.history.to_csv(d / "history.csv")

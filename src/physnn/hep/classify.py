@@ -459,7 +459,7 @@ def write_tagger_run(tagger: Tagger, directory: str | Path, *, data: str | None 
     """Write the run directory of a trained tagger (see module docs); every file atomically."""
     from physnn.files import nan_as_null, write_json, write_text
     from physnn.hep.diagnostics import diagnostic_figures
-    from physnn.runs import _versions
+    from physnn.runs import versions
     from physnn.train.checkpoint import save_weights
 
     d = Path(directory)
@@ -468,7 +468,7 @@ def write_tagger_run(tagger: Tagger, directory: str | Path, *, data: str | None 
     state = {"format": _RUN_FORMAT, "kind": tagger.kind, "model": _net_config(tagger.kind, tagger.net),
              "feature_names": tagger.feature_names, "particle_names": tagger.particle_names,
              "n_particles": tagger.n_particles, "scaler": tagger.scaler, "task": "binary",
-             "seed": tagger.config["seed"], "versions": _versions()}
+             "seed": tagger.config["seed"], "versions": versions()}
     save_weights(tagger.net, d / "model.safetensors")
     write_json(d / "state.json", state)
     if tagger.history is not None:

@@ -154,13 +154,13 @@ def _format(p: Path) -> str:
 def _root_source(p: Path, tree: str | None) -> tuple[list[str], Callable[[list[str]], dict[str, Any]], Any]:
     import uproot
 
-    from physnn.data.io import _root_trees
+    from physnn.data.io import root_trees
 
     try:
         f = uproot.open(p)
     except Exception as exc:
         raise PhysnnError(f"load_jets({str(p)!r}): could not read the file as ROOT: {exc}") from exc
-    trees = _root_trees(f)
+    trees = root_trees(f)
     if not trees:
         kinds = sorted(set(f.classnames().values()))
         f.close()

@@ -139,7 +139,7 @@ from typing import Any
 import numpy as np
 
 from physnn.errors import PhysnnError, check_choice, check_int, check_range
-from physnn.workers import one_thread_env as _one_thread_env
+from physnn.workers import one_thread_env
 
 __all__ = [
     "SIGNALS",
@@ -973,7 +973,7 @@ def _run_pool(config: JetConfig, seed: int, todo: list[int], counts: list[int], 
                 return
             bar(dj, de)
 
-    with _one_thread_env():
+    with one_thread_env():
         ex = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx,
                                  initializer=_worker_init, initargs=(q,))
         try:

@@ -397,9 +397,9 @@ def train_materials(
 # ------------------------------------------------------------------ run on disk
 
 def _parity_figure(result: MaterialsResult):
-    from physnn.viz.plots import _plt
+    from physnn.viz.plots import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     k = len(result.targets)
     fig, axes = plt.subplots(1, k, figsize=(4.2 * k, 4.0), squeeze=False)
     for j, t in enumerate(result.targets):
@@ -423,9 +423,9 @@ def _parity_figure(result: MaterialsResult):
 
 
 def _curve_figure(result: MaterialsResult):
-    from physnn.viz.plots import _plt
+    from physnn.viz.plots import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     c = result.learning_curve
     unit, f = UNITS[c["target"]]
     fig, ax = plt.subplots(figsize=(5.5, 4.0))

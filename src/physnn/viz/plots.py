@@ -11,10 +11,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_history", "plot_decision_boundary", "save_figure"]
+__all__ = ["pyplot", "plot_history", "plot_decision_boundary", "save_figure"]
 
 
-def _plt():
+def pyplot():
+    """``matplotlib.pyplot`` on a non-interactive backend (Agg unless a notebook set one): for figures saved to files."""
     import matplotlib
 
     if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
@@ -33,7 +34,7 @@ def save_figure(fig: Any, path: str | Path, *, dpi: int = 120) -> Path:
 
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
-    _plt().close(fig)
+    pyplot().close(fig)
     return Path(path)
 
 
@@ -44,7 +45,7 @@ def plot_history(history: Any, *, ax: Any = None, path: str | Path | None = None
     epoch where it was lowest is marked: past it, a falling training loss and a
     rising validation loss are the lecture's sign of overfitting.
     """
-    plt = _plt()
+    plt = pyplot()
     fig = None
     if ax is None:
         fig, ax = plt.subplots(figsize=(6, 4))
@@ -96,7 +97,7 @@ def plot_decision_boundary(
     """
     import torch
 
-    plt = _plt()
+    plt = pyplot()
     X = np.asarray(X, dtype=np.float32)
     y = np.asarray(y)
     if X.ndim != 2 or X.shape[1] != 2:
