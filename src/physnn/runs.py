@@ -35,7 +35,8 @@ from physnn.config import ExperimentConfig, config_to_toml, parse_config
 from physnn.errors import PhysnnError, check_file, check_input_file
 from physnn.files import read_json, removed_on_error, write_json, write_text
 
-__all__ = ["Run", "train_run", "load_run", "predict_run", "load_data_for", "unique_run_dir"]
+__all__ = ["Run", "train_run", "load_run", "predict_run", "load_data_for", "unique_run_dir", "versions",
+           "MODEL_BUILDERS", "register_model_builder", "model_builder"]
 
 _TASK = {"bce": "binary", "bce_with_logits": "binary", "cross_entropy": "multiclass"}
 
@@ -127,6 +128,33 @@ def _build(cfg: ExperimentConfig, n_in: int, n_out: int):
     out_act = None if cfg.model.out_activation == "identity" else cfg.model.out_activation
     return MLP(n_in, cfg.model.hidden, n_out, activation=cfg.model.activation,
                dropout=cfg.model.dropout, out_activation=out_act)
+
+
+#: model kind -> "module:function" that rebuilds it from a run state's "model" entry. The builders live
+#: with their applications and are imported only when a run of that kind is loaded, so this core module
+#: imports no application; register another kind with :func:`register_model_builder`.
+MODEL_BUILDERS: dict[str, str] = {"pinn": "physnn.pinn.runs:build_pinn_model"}
+
+
+def register_model_builder(kind: str, target: str) -> None:
+    """Let :func:`load_run` rebuild runs whose state says ``model.kind == kind`` with ``target`` ("module:function")."""
+    if ":" not in target:
+        raise PhysnnError(f"register_model_builder: target must be 'module:function'; got {target!r}.")
+    MODEL_BUILDERS[kind] = target
+
+
+def model_builder(kind: str | None) -> Any:
+    """The builder registered for ``kind`` (imported now), or None for the plain MLP runs of ``physnn train``.
+
+        >>> model_builder(None) is None, model_builder("pinn").__name__
+        (True, 'build_pinn_model')
+    """
+    if kind not in MODEL_BUILDERS:
+        return None
+    import importlib
+
+    module, _, name = MODEL_BUILDERS[kind].partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def versions() -> dict[str, str]:
@@ -279,10 +307,9 @@ def load_run(directory: str | Path) -> Run:
                       hint="The run directory is damaged; train it again with 'physnn train CONFIG'.")
     if state.get("format") != "physnn-run-1":
         raise PhysnnError(f"{d / 'state.json'}: not a physnn run state (format {state.get('format')!r}).")
-    if state["model"].get("kind") == "pinn":  # a physics-informed run (physnn pinn ...)
-        from physnn.pinn.runs import build_pinn_model
-
-        model = build_pinn_model(state["model"])
+    builder = model_builder(state["model"].get("kind"))
+    if builder is not None:  # a run of another kind (physnn pinn ...): its own builder, looked up lazily
+        model = builder(state["model"])
         load_weights(model, d / "model.safetensors")
         model.eval()
         return Run(d, None, model, None, state)
