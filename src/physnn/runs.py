@@ -112,7 +112,8 @@ def unique_run_dir(base: Path) -> Path:
     return base.parent / f"{base.name}-{k}"
 
 
-def _build(cfg: ExperimentConfig, n_in: int, n_out: int):
+def build_experiment_model(cfg: ExperimentConfig, n_in: int, n_out: int):
+    """The model an experiment's ``[model]`` section describes, for ``n_in`` inputs and ``n_out`` outputs."""
     import torch
 
     from physnn.nn import MLP, SimpleNet
@@ -204,7 +205,7 @@ def train_run(
         split, scaler = standardize(split)
     n_in = data.n_features
     n_out = data.n_classes if loss == "cross_entropy" else max(data.n_targets, 1)
-    model = _build(cfg, n_in, n_out)
+    model = build_experiment_model(cfg, n_in, n_out)
 
     with removed_on_error(directory):  # a failed new run leaves no directory behind
         return _train_into(cfg, directory, data, split, scaler, model, resume=resume, progress=progress,

@@ -255,17 +255,17 @@ def test_one_pass_axes_equal_fastjet_pseudojet_path():
 
 
 def test_generator_fast_path_equals_kinematics_sort_and_nsubjettiness(backend):
-    from physnn.hep.nsubjettiness import _jet_features
+    from physnn.hep.nsubjettiness import jet_substructure
 
     rng = np.random.default_rng(5)
     for p4 in _random_jets(seed=7, count=20):
         p4 = p4[rng.permutation(len(p4))]
-        kin, taus = _jet_features(p4, 4, r0=R0)
+        kin, taus = jet_substructure(p4, 4, r0=R0)
         ref = kinematics(p4)
         order = np.argsort(-ref["pt"], kind="stable")
         for key in ("pt", "eta", "y", "phi"):
             np.testing.assert_array_equal(kin[key], ref[key][order])
         assert np.all(np.diff(kin["pt"]) <= 0)
         np.testing.assert_allclose(taus, _previous_nsubjettiness(p4[order], 4), rtol=1e-12, atol=0)
-    kin, taus = _jet_features(np.zeros((0, 4)), 4)
+    kin, taus = jet_substructure(np.zeros((0, 4)), 4)
     assert taus.tolist() == [0.0] * 4 and kin["pt"].shape == (0,)

@@ -229,12 +229,12 @@ def summary(
         model, n_in = SimpleNet(), 10
     elif spec.endswith(".toml") or Path(spec).exists():
         from physnn.config import load_config
-        from physnn.runs import _build, load_data_for
+        from physnn.runs import build_experiment_model, load_data_for
 
         cfg = load_config(spec)
         data = load_data_for(cfg)
         n_out = data.n_classes if cfg.train.loss == "cross_entropy" else max(data.n_targets, 1)
-        model, n_in = _build(cfg, data.n_features, n_out), data.n_features
+        model, n_in = build_experiment_model(cfg, data.n_features, n_out), data.n_features
     else:
         model = MLP.from_spec(spec, activation=activation)
         n_in = model.n_in

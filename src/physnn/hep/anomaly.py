@@ -237,14 +237,14 @@ def train_anomaly(
 def write_anomaly_run(res: AnomalyResult, directory: str | Path) -> Path:
     """Write ``config.toml``, ``state.json``, ``model.safetensors``, ``history.csv``, ``metrics.json`` and figures."""
     from physnn.files import nan_as_null, write_json, write_text
-    from physnn.hep.classify import _toml
+    from physnn.hep.classify import run_config_toml
     from physnn.hep.diagnostics import diagnostic_figures
     from physnn.runs import versions
     from physnn.train.checkpoint import save_weights
 
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
-    write_text(d / "config.toml", _toml(res.config, "hep_anomaly"))
+    write_text(d / "config.toml", run_config_toml(res.config, "hep_anomaly"))
     write_json(d / "state.json", {"format": "physnn-hep-anomaly-1", "model": res.model.config(),
                                   "feature_names": res.feature_names, "scaler": res.scaler,
                                   "versions": versions()})

@@ -446,7 +446,7 @@ def train_tagger(
     return tagger
 
 
-def _toml(cfg: dict[str, Any], table: str = "hep_train") -> str:
+def run_config_toml(cfg: dict[str, Any], table: str = "hep_train") -> str:
     """The settings as TOML (``tomli_w``), ``None`` values left out."""
     import tomli_w
 
@@ -464,7 +464,7 @@ def write_tagger_run(tagger: Tagger, directory: str | Path, *, data: str | None 
 
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
-    write_text(d / "config.toml", _toml({**tagger.config, **({"data": data} if data else {})}))
+    write_text(d / "config.toml", run_config_toml({**tagger.config, **({"data": data} if data else {})}))
     state = {"format": _RUN_FORMAT, "kind": tagger.kind, "model": _net_config(tagger.kind, tagger.net),
              "feature_names": tagger.feature_names, "particle_names": tagger.particle_names,
              "n_particles": tagger.n_particles, "scaler": tagger.scaler, "task": "binary",

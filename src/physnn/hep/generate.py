@@ -705,11 +705,11 @@ def generate_chunk(
 
 def _substructure(pending: list, rows: dict[str, list], parts: np.ndarray, n_keep: int, radius: float) -> None:
     """Per accepted jet: its leading ``n_keep`` constituents (pT, Δη, Δφ) into ``parts``, τ1…τ4, τ21, τ32."""
-    from physnn.hep.nsubjettiness import _jet_features, delta_phi
+    from physnn.hep.nsubjettiness import jet_substructure, delta_phi
 
     for i, (p4, jeta, jphi) in enumerate(pending):
         p4 = np.frombuffer(p4, dtype=np.float64).reshape(-1, 4)
-        kin, taus = _jet_features(p4, 4, r0=radius)
+        kin, taus = jet_substructure(p4, 4, r0=radius)
         k = min(len(p4), n_keep)
         parts[i, 0, :k] = kin["pt"][:k]
         parts[i, 1, :k] = kin["eta"][:k] - jeta

@@ -236,7 +236,7 @@ def _taus(pt: np.ndarray, y: np.ndarray, phi: np.ndarray, axes: _Columns, starts
     return (pt * (dr if beta == 1.0 else dr**beta)).sum(axis=1) / d0  # one pairwise sum per row, as for 1-D
 
 
-def _jet_features(p4: np.ndarray, n_max: int = 4, r0: float = 0.8,
+def jet_substructure(p4: np.ndarray, n_max: int = 4, r0: float = 0.8,
                   beta: float = 1.0) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Per-jet features for the jet generator: constituent kinematics sorted by decreasing pT, and τ1 … τ_n_max.
 
