@@ -79,5 +79,5 @@ def test_export_command_on_a_plain_training_run(tmp_path, capsys):
     capsys.readouterr()
     assert main(["export", str(tmp_path), "--onnx", str(tmp_path / "x.onnx")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("physnn: error:") and "not a run directory" in err
+    assert err.startswith("physnn: error:") and "state.json is missing" in err
     assert not (tmp_path / "x.onnx").exists()

@@ -24,7 +24,6 @@ Every file is written atomically; nothing is unpickled on load.
 
 from __future__ import annotations
 
-import platform
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,10 +32,10 @@ import numpy as np
 
 from physnn.config import ExperimentConfig, config_to_toml, parse_config
 from physnn.errors import PhysnnError, check_file, check_input_file
-from physnn.files import read_json, removed_on_error, write_json, write_text
+from physnn.files import removed_on_error, write_json, write_text
+from physnn.rundir import RunKind, build_model, read_state, unique_run_dir, write_state
 
-__all__ = ["Run", "train_run", "load_run", "predict_run", "load_data_for", "unique_run_dir", "versions",
-           "MODEL_BUILDERS", "register_model_builder", "model_builder"]
+__all__ = ["Run", "train_run", "load_run", "predict_run", "load_data_for", "build_experiment_model", "RUN_KIND"]
 
 _TASK = {"bce": "binary", "bce_with_logits": "binary", "cross_entropy": "multiclass"}
 
@@ -102,16 +101,6 @@ def load_data_for(cfg: ExperimentConfig) -> Any:
                      tree=cfg.data.tree or None)
 
 
-def unique_run_dir(base: Path) -> Path:
-    """``base`` if it does not exist, else ``base-2``, ``base-3``… (never overwrite a run)."""
-    if not base.exists():
-        return base
-    k = 2
-    while (base.parent / f"{base.name}-{k}").exists():
-        k += 1
-    return base.parent / f"{base.name}-{k}"
-
-
 def build_experiment_model(cfg: ExperimentConfig, n_in: int, n_out: int):
     """The model an experiment's ``[model]`` section describes, for ``n_in`` inputs and ``n_out`` outputs."""
     import torch
@@ -129,42 +118,6 @@ def build_experiment_model(cfg: ExperimentConfig, n_in: int, n_out: int):
     out_act = None if cfg.model.out_activation == "identity" else cfg.model.out_activation
     return MLP(n_in, cfg.model.hidden, n_out, activation=cfg.model.activation,
                dropout=cfg.model.dropout, out_activation=out_act)
-
-
-#: model kind -> "module:function" that rebuilds it from a run state's "model" entry. The builders live
-#: with their applications and are imported only when a run of that kind is loaded, so this core module
-#: imports no application; register another kind with :func:`register_model_builder`.
-MODEL_BUILDERS: dict[str, str] = {"pinn": "physnn.pinn.runs:build_pinn_model"}
-
-
-def register_model_builder(kind: str, target: str) -> None:
-    """Let :func:`load_run` rebuild runs whose state says ``model.kind == kind`` with ``target`` ("module:function")."""
-    if ":" not in target:
-        raise PhysnnError(f"register_model_builder: target must be 'module:function'; got {target!r}.")
-    MODEL_BUILDERS[kind] = target
-
-
-def model_builder(kind: str | None) -> Any:
-    """The builder registered for ``kind`` (imported now), or None for the plain MLP runs of ``physnn train``.
-
-        >>> model_builder(None) is None, model_builder("pinn").__name__
-        (True, 'build_pinn_model')
-    """
-    if kind not in MODEL_BUILDERS:
-        return None
-    import importlib
-
-    module, _, name = MODEL_BUILDERS[kind].partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-def versions() -> dict[str, str]:
-    import torch
-
-    import physnn
-
-    return {"physnn": physnn.__version__, "torch": torch.__version__, "numpy": np.__version__,
-            "python": platform.python_version()}
 
 
 def train_run(
@@ -246,7 +199,6 @@ def _train_into(cfg: ExperimentConfig, directory: Path, data: Any, split: Any, s
     history.final = final
 
     state = {
-        "format": "physnn-run-1",
         "model": model_config(model),
         "loss": loss,
         "task": _TASK.get(loss, "regression"),
@@ -254,11 +206,9 @@ def _train_into(cfg: ExperimentConfig, directory: Path, data: Any, split: Any, s
         "target_names": data.target_names,
         "n_classes": data.n_classes,
         "standardizer": None if scaler is None else scaler.to_dict(),
-        "seed": cfg.seed,
-        "versions": versions(),
     }
     save_weights(model, directory / "model.safetensors")
-    write_json(directory / "state.json", state)
+    state = write_state_and_read(directory, state, cfg.seed)
     write_json(directory / "metrics.json", {
         "stop_reason": history.stop_reason.value, "message": history.message,
         "epochs_run": history.epochs_run, "best_epoch": history.best_epoch,
@@ -269,6 +219,12 @@ def _train_into(cfg: ExperimentConfig, directory: Path, data: Any, split: Any, s
     if figures:
         _figures(directory, history, model, split, scaler, loss)
     return Run(directory, cfg, model, scaler, state, history)
+
+
+def write_state_and_read(directory: Path, state: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Write a tabular run's state (:func:`physnn.rundir.write_state`) and return it as written."""
+    write_state(directory, "tabular", state, seed=seed)
+    return read_state(directory)
 
 
 def _figures(directory: Path, history: Any, model: Any, split: Any, scaler: Any, loss: str) -> None:
@@ -290,27 +246,22 @@ def _figures(directory: Path, history: Any, model: Any, split: Any, scaler: Any,
 
 
 def load_run(directory: str | Path) -> Run:
-    """Rebuild a trained run from disk: config, model (weights via safetensors), standardizer."""
+    """Rebuild a tabular (``physnn train``) or PINN (``physnn pinn``) run: model (safetensors), standardizer, config.
+
+    Runs of other kinds load with their application's loader; :func:`physnn.rundir.predict` predicts with any.
+    """
     import tomllib
 
     from physnn.data import Standardizer
-    from physnn.nn import build_model
     from physnn.train.checkpoint import load_weights
 
     d = Path(directory)
-    if not d.is_dir():
-        what = "is a file, not a run directory" if d.exists() else "does not exist"
-        raise PhysnnError(f"run directory {str(d)!r} {what}; train one with 'physnn train CONFIG'.")
-    for name in ("state.json", "model.safetensors", "config.toml"):
+    state = read_state(d, kind=("tabular", "pinn"), owner="load_run")
+    for name in ("model.safetensors", "config.toml"):
         if not (d / name).exists():
             raise PhysnnError(f"{str(d)!r} is not a finished physnn run: {name} is missing.")
-    state = read_json(d / "state.json", what="run state",
-                      hint="The run directory is damaged; train it again with 'physnn train CONFIG'.")
-    if state.get("format") != "physnn-run-1":
-        raise PhysnnError(f"{d / 'state.json'}: not a physnn run state (format {state.get('format')!r}).")
-    builder = model_builder(state["model"].get("kind"))
-    if builder is not None:  # a run of another kind (physnn pinn ...): its own builder, looked up lazily
-        model = builder(state["model"])
+    if state["kind"] == "pinn":
+        model = build_model(state["model"])
         load_weights(model, d / "model.safetensors")
         model.eval()
         return Run(d, None, model, None, state)
@@ -328,26 +279,89 @@ def load_run(directory: str | Path) -> Run:
 
 
 def predict_run(directory: str | Path, data_path: str | Path, out: str | Path, *, tree: str | None = None) -> Path:
-    """Predict with a saved run on a data file; write features' predictions to ``out``.
+    """Predict with a saved run of any kind on a data file; write the predictions to ``out``.
 
-    The file must hold the run's feature columns (by name); other columns are
-    ignored.  The output (CSV, NPZ, Parquet or HDF5, by suffix) has one column
-    per model output: ``pred_<target>`` for regression, ``prob_<target>`` for
-    binary classifiers, ``prob_<k>`` per class for multiclass.
+    For tabular runs the file must hold the run's feature columns (by name); other
+    columns are ignored.  The output (CSV, NPZ, Parquet or HDF5, by suffix) has one
+    column per model output: ``pred_<target>`` for regression, ``prob_<target>`` for
+    binary classifiers, ``prob_<k>`` per class for multiclass; a PINN run writes its
+    fields (``u``, ...) at the given points.  Other kinds: :func:`physnn.rundir.predict`.
     """
+    from physnn.rundir import predict
+
+    return predict(directory, data_path, out, tree=tree)
+
+
+def _output_names(state: dict[str, Any], n_out: int) -> list[str]:
+    task = state.get("task", "regression")
+    if task == "pinn":
+        return list(state["target_names"])
+    if task == "multiclass":
+        return [f"prob_{k}" for k in range(n_out)]
+    prefix = "prob_" if task == "binary" else "pred_"
+    return [prefix + t for t in state["target_names"]][:n_out]
+
+
+def _predict(directory: Path, state: dict[str, Any], data: Path, out: Path, *, tree: str | None = None) -> Path:
     from physnn.data import ArrayData, read_data, write_data
 
     run = load_run(directory)
-    data = read_data(data_path, features=run.feature_names, target=None, tree=tree)
-    pred = run.predict(data.X)
-    task = run.state["task"]
-    if task == "pinn":
-        names = list(run.state["target_names"])
-    elif task == "multiclass":
-        names = [f"prob_{k}" for k in range(pred.shape[1])]
-    elif task in ("binary", "regression"):
-        prefix = "prob_" if task == "binary" else "pred_"
-        names = [prefix + t for t in run.state["target_names"]][: pred.shape[1]]
-    result = ArrayData(pred, None, feature_names=names, name="predictions")
-    write_data(result, out)
+    X = read_data(data, features=run.feature_names, target=None, tree=tree).X
+    pred = run.predict(X)
+    write_data(ArrayData(pred, None, feature_names=_output_names(run.state, pred.shape[1]), name="predictions"), out)
     return Path(out)
+
+
+def _onnx(directory: Path, state: dict[str, Any]) -> tuple[Any, tuple[Any, ...], list[str]]:
+    """The network with its standardisation in front and, for classifiers, its probabilities behind."""
+    import torch
+
+    run = load_run(directory)
+    if state["kind"] == "pinn":
+        net = run.model
+        return net.eval(), (torch.rand(4, len(run.feature_names), dtype=next(net.parameters()).dtype),), ["x"]
+    n = len(run.feature_names)
+    scaler = run.standardizer
+    loss = state.get("loss")
+
+    class WithPreprocessing(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = run.model
+            self.register_buffer("mean", torch.tensor(list(scaler.mean_) if scaler else [0.0] * n, dtype=torch.float32))
+            self.register_buffer("scale", torch.tensor(list(scaler.scale_) if scaler else [1.0] * n, dtype=torch.float32))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            y = self.net((x - self.mean) / self.scale)
+            if loss == "bce_with_logits":
+                y = torch.sigmoid(y)
+            elif loss == "cross_entropy":
+                y = torch.softmax(y, dim=1)
+            return y
+
+    return WithPreprocessing().eval(), (torch.randn(4, n),), ["x"]
+
+
+def _describe(directory: Path, state: dict[str, Any]) -> dict[str, Any]:
+    info: dict[str, Any] = {"task": state.get("task")}
+    model = state.get("model", {})
+    if state["kind"] == "pinn":
+        info["problem"] = model.get("problem")
+        info["net"] = "-".join(str(v) for v in [model.get("net", {}).get("n_in"), *model.get("net", {}).get("hidden", []),
+                                                 model.get("net", {}).get("n_out")])
+    else:
+        info["net"] = "simplenet 10-64-32-1" if model.get("kind") == "simplenet" else "-".join(
+            str(v) for v in [model.get("n_in"), *model.get("hidden", []), model.get("n_out")])
+        info["loss"] = state.get("loss")
+    info["features"] = ", ".join(state.get("feature_names", []))
+    info["targets"] = ", ".join(state.get("target_names", []))
+    return info
+
+
+#: how the verbs work on tabular runs (``physnn train``); PINN runs reuse the same functions
+RUN_KIND = RunKind(
+    kind="tabular",
+    predicts="a table (CSV, NPZ, Parquet, HDF5, ROOT) with the run's feature columns -> pred_<target> / "
+             "prob_<target> columns",
+    predict=_predict, onnx=_onnx, describe=_describe,
+)

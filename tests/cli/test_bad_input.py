@@ -328,7 +328,14 @@ SPECS: dict[str, Spec] = {
             ("hdf5-as-csv", lambda e: {"data": e.text("h.csv", hdf5_bytes(e.root))}, "HDF5"),
             ("unknown-out-suffix", lambda e: {"out": e.out("p.xyz")}, ".xyz"),
             ("tree-for-csv", lambda e: {"tree": "events"}, "ROOT"),
+            ("diameter-for-tabular", lambda e: {"diameter": 30.0}, "--diameter"),
+            ("input-for-tabular", lambda e: {"input": "a"}, "--input"),
         ],
+    ),
+    "show": Spec(
+        base=lambda e: {"runs": e.run},
+        inputs={"runs": "run"},
+        values=[("not-a-run", lambda e: {"runs": e.root}, "state.json")],
     ),
     "export": Spec(
         base=lambda e: {"run": e.run, "onnx": e.out("m.onnx")},

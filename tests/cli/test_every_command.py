@@ -71,6 +71,11 @@ COVERAGE: dict[str, dict[str, str]] = {
         "data": "tests/cli/test_cli.py::test_train_predict_round_trip",
         "out": "tests/cli/test_cli.py::test_train_predict_round_trip",
         "tree": "test_predict_tree_picks_the_ttree",
+        "input": "tests/fluids/test_runs.py::test_predict_input_option",
+        "diameter": "tests/cells/test_runs.py::test_predict_diameter_option",
+    },
+    "show": {
+        "runs": "test_show_one_run_and_several",
     },
     "summary": {
         "spec": "test_summary_activation_and_experiment_file",
@@ -470,14 +475,27 @@ def test_export_default_exporter_and_tagger_run(plain_run, hep_files, tmp_path):
     text = cli_run("export", run, "--onnx", tmp_path / "m.onnx")
     assert "(dynamo exporter" in text
     X = np.random.default_rng(1).normal(size=(6, 2)).astype(np.float32)
-    logits = run_onnx(tmp_path / "m.onnx", [X])[0]
-    # a bce_with_logits classifier exports its logits (standardisation included); predict gives sigmoid(logit)
-    assert np.abs(1 / (1 + np.exp(-logits)) - load_run(run).predict(X)).max() < 1e-5
+    probs = run_onnx(tmp_path / "m.onnx", [X])[0]
+    # a bce_with_logits classifier exports what predict gives: the standardisation before, the sigmoid after
+    assert np.abs(probs - load_run(run).predict(X)).max() < 1e-5
+    assert probs.min() >= 0.0 and probs.max() <= 1.0
 
     tagger_run = hep_files["train_run"]
     text = cli_run("export", tagger_run, "--onnx", tmp_path / "t.onnx", "--exporter", "torchscript")
     assert "(torchscript exporter" in text and "mask" in text  # a set model: x and mask inputs
     assert (tmp_path / "t.onnx").stat().st_size > 0
+
+
+def test_show_one_run_and_several(plain_run, tmp_path):
+    """One run: name/value lines with kind, command, metrics and figures; two runs: one column each."""
+    run = plain_run[0]
+    text = cli_run("show", run)
+    lines = dict(line.split(None, 1) for line in text.splitlines() if " " in line and not line.startswith("metric"))
+    assert lines["kind"].strip() == "tabular" and lines["format"].strip() == "physnn-run-2"
+    assert "metric val_loss" in text and "figures" in lines
+    table = cli_run("show", run, run).splitlines()
+    kind_row = next(r for r in table if r.startswith("kind"))
+    assert kind_row.split() == ["kind", "tabular", "tabular"]
 
 
 def test_lecture_seed_and_quick(tmp_path):

@@ -77,7 +77,7 @@ def train_segmentation_run(
     from physnn.cells.segment import otsu_watershed, save_model, segment, train_unet, training_set
     from physnn.cells.synth import generate
     from physnn.files import write_json
-    from physnn.runs import unique_run_dir
+    from physnn.rundir import unique_run_dir
 
     n_train = check_int("n_train", n_train, low=1, owner="train_segmentation_run")
     d = unique_run_dir(Path(directory))

@@ -81,7 +81,7 @@ def writes(**outputs: str) -> Callable[[F], F]:
                 if value is None:
                     continue
                 if kind == "run":
-                    from physnn.runs import unique_run_dir
+                    from physnn.rundir import unique_run_dir
 
                     value = kwargs[name] = unique_run_dir(Path(value))
                 paths.append(value)

@@ -194,21 +194,6 @@ def pinn(
     typer.echo(f"time: {sum(sol.seconds.values()):.1f} s; run written to {directory}")
 
 
-@app.command(epilog="Example:\n\n  physnn predict runs/simplenet new_data.csv --out predictions.csv")
-@writes(out="file")
-def predict(
-    run: Path = typer.Argument(..., help="A run directory written by 'physnn train'."),
-    data: Path = typer.Argument(..., help="CSV, NPZ, Parquet, HDF5 or ROOT file with the run's feature columns."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output file (.csv, .npz, .parquet, .h5)."),
-    tree: Optional[str] = typer.Option(None, "--tree", help="TTree name for ROOT input."),
-) -> None:
-    """Predict with a trained run on new data (standardized as in training)."""
-    from physnn.runs import predict_run
-
-    path = predict_run(run, data, out, tree=tree)
-    typer.echo(f"Predictions written to {path}")
-
-
 @app.command(
     epilog=(
         "Examples:\n\n"
@@ -292,12 +277,10 @@ from physnn.cli import fluids as _fluids_cli  # noqa: E402
 from physnn.cli import hep as _hep_cli  # noqa: E402
 from physnn.cli import materials as _materials_cli  # noqa: E402
 
+from physnn.cli import runs as _runs_cli  # noqa: E402
+
+_runs_cli.register(app)
 app.add_typer(_hep_cli.app, name="hep")
-app.command(
-    "export",
-    help="Export a trained run to ONNX (dynamic batch and particle axes), checked against onnxruntime.",
-    epilog="Example:\n\n  physnn export runs/tagger --onnx tagger.onnx",
-)(_hep_cli._hep_learn.export_command)
 app.add_typer(_cells_cli.app, name="cells")
 app.add_typer(_fluids_cli.app, name="fluids")
 app.add_typer(_materials_cli.app, name="materials")

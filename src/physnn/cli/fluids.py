@@ -120,7 +120,7 @@ def train(
     """Train a neural surrogate on a fluids data set and write a run directory."""
     from physnn.fluids.data import load_dataset
     from physnn.fluids.train import measure_speed, save_run, train_burgers, train_ns
-    from physnn.runs import unique_run_dir
+    from physnn.rundir import unique_run_dir
 
     d = load_dataset(data)
     kind = d["meta"]["kind"]

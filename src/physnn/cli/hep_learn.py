@@ -1,8 +1,8 @@
-"""``physnn hep train`` / ``physnn hep anomaly`` and ``physnn export RUN --onnx FILE``.
+"""``physnn hep train`` / ``physnn hep anomaly``.
 
 A typer sub-app (``app``) with the learning commands of :mod:`physnn.hep`,
-merged by the lead into the ``hep`` app, and :func:`export_command`,
-registered at top level as ``physnn export``.  torch, scikit-learn and
+merged into the ``hep`` app (``physnn predict`` / ``export`` / ``show`` work on
+their runs: :mod:`physnn.cli.runs`).  torch, scikit-learn and
 matplotlib are imported inside the commands.  Bad input raises
 :class:`~physnn.errors.PhysnnError` (one line on stderr, exit code 2).
 """
@@ -68,7 +68,7 @@ def train(
     from physnn.errors import check_choice, check_int
     from physnn.hep.classify import MODELS, train_tagger, write_tagger_run
     from physnn.hep.features import JET_FEATURES, PARTICLE_FEATURES, load_jets
-    from physnn.runs import unique_run_dir
+    from physnn.rundir import unique_run_dir
 
     model = check_choice("--model", model, MODELS, owner="hep train")
     if n_particles is not None:
@@ -119,7 +119,7 @@ def anomaly(
     from physnn.errors import check_int, check_range
     from physnn.hep.anomaly import ANOMALY_FEATURES, train_anomaly, write_anomaly_run
     from physnn.hep.features import load_jets
-    from physnn.runs import unique_run_dir
+    from physnn.rundir import unique_run_dir
 
     check_int("--seed", seed, low=0, owner="hep anomaly")
     check_range("--lam", lam, low=0.0, owner="hep anomaly")
@@ -135,62 +135,3 @@ def anomaly(
         typer.echo(f"background score-mass correlation: Pearson {m['pearson_mass_score_background']:.3f}, "
                    f"dCor^2 {m['dcor2_mass_score_background']:.3f}")
     typer.echo(f"run written to {d}")
-
-
-@writes(onnx="file")
-def export_command(
-    run: Path = typer.Argument(..., help="A run directory (physnn hep train, or physnn train)."),
-    onnx: Path = typer.Option(..., "--onnx", help="The .onnx file to write."),
-    exporter: str = typer.Option("dynamo", "--exporter", help="dynamo (torch.onnx dynamo=True) or torchscript (legacy)."),
-) -> None:
-    """Export a trained run to ONNX with dynamic batch (and particle) axes; checked against onnxruntime.
-
-    Tagger runs export the network with its preprocessing: raw jet columns in
-    (x: (batch, features) — or x: (batch, particles, F), mask: (batch, particles)
-    and, for hybrid taggers, jet: (batch, jet features)), signal probability
-    out.  Other runs export the model with its standardisation.
-    """
-    import torch
-
-    from physnn.export import export_onnx
-
-    from physnn.files import read_json
-
-    state_path = Path(run) / "state.json"
-    if not Path(run).is_dir() or not state_path.exists():
-        what = "does not exist" if not Path(run).exists() else "is not a run directory (no state.json)"
-        raise PhysnnError(f"export: {str(run)!r} {what}; give a directory written by 'physnn train' or 'physnn hep train'.")
-    fmt = read_json(state_path, owner="export", what="run state").get("format")
-    if fmt == "physnn-hep-run-1":
-        from physnn.hep.classify import load_tagger
-
-        tagger = load_tagger(run)
-        module, inputs = tagger.module().eval(), tagger.example_inputs()
-        names = ["x", "mask", "jet"][: len(inputs)]
-    elif fmt == "physnn-run-1":
-        from physnn.runs import load_run
-
-        r = load_run(run)
-        if r.state["task"] == "pinn":
-            raise PhysnnError("export: PINN runs are not exported to ONNX yet; export a classifier or regression run.")
-
-        class _WithScaler(torch.nn.Module):
-            def __init__(self, net, scaler):
-                super().__init__()
-                self.net = net
-                mean = scaler.mean_ if scaler is not None else [0.0] * len(r.feature_names)
-                scale = scaler.scale_ if scaler is not None else [1.0] * len(r.feature_names)
-                self.register_buffer("mean", torch.tensor(list(mean), dtype=torch.float32))
-                self.register_buffer("scale", torch.tensor(list(scale), dtype=torch.float32))
-
-            def forward(self, x):
-                return self.net((x - self.mean) / self.scale)
-
-        module = _WithScaler(r.model, r.standardizer).eval()
-        inputs, names = (torch.randn(4, len(r.feature_names)),), ["x"]
-    else:
-        raise PhysnnError(f"export: {str(state_path)!r} has format {fmt!r}; expected a physnn training run.")
-    rep = export_onnx(module, inputs, onnx, input_names=names, exporter=exporter)
-    axes = ", ".join(f"{k}: {v}" for k, v in rep["dynamic_axes"].items())
-    typer.echo(f"wrote {onnx} ({rep['exporter']} exporter; dynamic axes {axes}); onnxruntime agrees with torch "
-               f"to {rep['max_abs_diff']:.2g} at shapes {rep['shapes_checked']}")

@@ -411,7 +411,7 @@ def save_run(result: SurrogateResult, out: str | Path, *, figures: bool = True) 
     """Write a run directory: ``model.safetensors``, ``state.json``, ``history.csv``,
     ``metrics.json``, ``figures/loss.png`` and ``figures/fields.png`` (atomic writes)."""
     from physnn.files import write_json
-    from physnn.runs import versions
+    from physnn.rundir import versions
     from physnn.train.checkpoint import save_weights
 
     d = Path(out)

@@ -239,7 +239,7 @@ def write_anomaly_run(res: AnomalyResult, directory: str | Path) -> Path:
     from physnn.files import nan_as_null, write_json, write_text
     from physnn.hep.classify import run_config_toml
     from physnn.hep.diagnostics import diagnostic_figures
-    from physnn.runs import versions
+    from physnn.rundir import versions
     from physnn.train.checkpoint import save_weights
 
     d = Path(directory)

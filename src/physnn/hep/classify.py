@@ -459,7 +459,7 @@ def write_tagger_run(tagger: Tagger, directory: str | Path, *, data: str | None 
     """Write the run directory of a trained tagger (see module docs); every file atomically."""
     from physnn.files import nan_as_null, write_json, write_text
     from physnn.hep.diagnostics import diagnostic_figures
-    from physnn.runs import versions
+    from physnn.rundir import versions
     from physnn.train.checkpoint import save_weights
 
     d = Path(directory)

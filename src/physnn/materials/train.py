@@ -450,7 +450,7 @@ def _write_run(directory: Path, result: MaterialsResult, meta: dict[str, Any]) -
 
     import physnn
     from physnn.files import write_json
-    from physnn.runs import unique_run_dir
+    from physnn.rundir import unique_run_dir
     from physnn.train.checkpoint import save_weights
     from physnn.viz.plots import plot_history, save_figure
 

@@ -38,7 +38,7 @@ from physnn.errors import PhysnnError, check_choice, check_int, check_range
 from physnn.nn.activations import get_activation
 from physnn.nn.mlp import parse_spec
 
-__all__ = ["ConvNet", "UNet", "conv_block", "NORMS", "POOLS"]
+__all__ = ["ConvNet", "UNet", "conv_block", "build_unet", "NORMS", "POOLS"]
 
 #: normalisation layers of a block
 NORMS: tuple[str, ...] = ("batch", "group", "none")
@@ -299,3 +299,18 @@ class UNet(nn.Module):
             x = dec(torch.cat([skips.pop(), x], dim=1))
         out = self.head(x)
         return out[..., :h, :w] if (ph or pw) else out
+
+
+def build_unet(config: Any) -> UNet:
+    """Rebuild a :class:`UNet` from ``net.config()`` (a ``"kind": "unet"`` entry is allowed).
+
+        >>> build_unet({"kind": "unet", "in_channels": 1, "out_channels": 2, "depth": 1, "base": 4}).depth
+        1
+    """
+    if not isinstance(config, dict):
+        raise PhysnnError(f"build_unet: 'config' must be a dict; got {type(config).__name__}.")
+    rest = {k: v for k, v in config.items() if k != "kind"}
+    try:
+        return UNet(**rest)
+    except TypeError as exc:
+        raise PhysnnError(f"build_unet: bad UNet config {config!r} ({exc}).") from None

@@ -37,7 +37,7 @@ from torch import nn
 
 from physnn.errors import PhysnnError, check_choice, check_int
 
-__all__ = ["SpectralConv1d", "SpectralConv2d", "Pointwise", "FNO1d", "FNO2d"]
+__all__ = ["SpectralConv1d", "SpectralConv2d", "Pointwise", "FNO1d", "FNO2d", "build_operator"]
 
 _ACTS = {"gelu": nn.GELU, "relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU}
 
@@ -285,3 +285,19 @@ class FNO2d(_FNO):
             if i < self.n_layers - 1:
                 v = self.act(v)
         return self.q2(self.act(self.q1(v)))
+
+
+def build_operator(config: dict) -> nn.Module:
+    """Rebuild an FNO from ``net.config()`` (``kind`` = ``fno1d`` or ``fno2d``).
+
+        >>> build_operator(FNO1d(modes=4, width=8, layers=1).config()).modes
+        4
+    """
+    if not isinstance(config, dict):
+        raise PhysnnError(f"build_operator: 'config' must be a dict; got {type(config).__name__}.")
+    kind = check_choice("kind", config.get("kind"), ("fno1d", "fno2d"), owner="build_operator")
+    rest = {k: v for k, v in config.items() if k != "kind"}
+    try:
+        return (FNO1d if kind == "fno1d" else FNO2d)(**rest)
+    except TypeError as exc:
+        raise PhysnnError(f"build_operator: bad {kind} config {config!r} ({exc}).") from None

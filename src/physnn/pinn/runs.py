@@ -22,8 +22,9 @@ import torch
 from physnn.errors import check_choice
 from physnn.files import write_json, write_text
 from physnn.pinn.objective import RAR
+from physnn.rundir import RunKind, write_state
 
-__all__ = ["PRESETS", "run_problem", "build_pinn_model"]
+__all__ = ["PRESETS", "run_problem", "build_pinn_model", "RUN_KIND"]
 
 #: solve() settings per built-in problem: "full" meets the project's accuracy goals, "quick" is for tests
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
@@ -94,7 +95,7 @@ def run_problem(
     from physnn.nn import model_config
     from physnn.pinn.problems import PROBLEMS, burgers_reference_points, get_problem
     from physnn.pinn.solve import solve
-    from physnn.runs import unique_run_dir
+    from physnn.rundir import unique_run_dir
     from physnn.train.checkpoint import save_weights
 
     name = check_choice("problem", name, list(PROBLEMS), owner="physnn pinn")
@@ -111,7 +112,6 @@ def run_problem(
 
     save_weights(sol.model, directory / "model.safetensors")
     state = {
-        "format": "physnn-run-1",
         "model": {"kind": "pinn", "problem": name, "problem_options": {}, "net": model_config(sol.model.net)},
         "loss": "pinn",
         "task": "pinn",
@@ -119,11 +119,10 @@ def run_problem(
         "target_names": list(problem.output_names),
         "n_classes": None,
         "standardizer": None,
-        "seed": seed,
         "dtype": str(next(sol.model.parameters()).dtype).replace("torch.", ""),
     }
     state["model"]["dtype"] = state["dtype"]
-    write_json(directory / "state.json", state)
+    write_state(directory, "pinn", state, seed=seed)
     write_text(directory / "config.toml", _settings_toml(name, seed, quick, settings))
     records = []
     for stage, h in sol.histories.items():
@@ -230,3 +229,17 @@ def _figures(figs: Path, sol: Any, records: list[dict[str, Any]]) -> None:
         fig.suptitle(f"{obj.problem.name}: relative L2 error of {out_name} "
                      f"{sol.errors.get('l2_error_' + out_name, sol.errors['l2_error']):.2e}")
         save_figure(fig, figs / f"solution_{out_name}.png")
+
+
+def _run_kind() -> RunKind:
+    from physnn.runs import RUN_KIND as TABULAR
+
+    return RunKind(kind="pinn", predicts="points (CSV, NPZ, Parquet, HDF5) with the problem's coordinate columns "
+                   "(x, t, ...) -> the solution's fields (u, ...) at those points",
+                   predict=TABULAR.predict, onnx=TABULAR.onnx, describe=TABULAR.describe)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RUN_KIND":  # built on first use: physnn.runs is imported only when a PINN run is read
+        return _run_kind()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
