@@ -54,9 +54,10 @@ def _is_tensor(x: Any) -> bool:
     return torch is not None and isinstance(x, torch.Tensor)
 
 
-def _names(
+def check_names(
     given: Sequence[str] | None, count: int, default: list[str], what: str, owner: str
 ) -> list[str]:
+    """``given`` as a list of ``count`` distinct non-empty names (``default`` when None); else a PhysnnError."""
     if given is None:
         return default
     if isinstance(given, str):
@@ -80,7 +81,8 @@ def _names(
     return names
 
 
-def _default_target_names(k: int) -> list[str]:
+def default_target_names(k: int) -> list[str]:
+    """``["y"]`` for one target, else ``["y0", "y1", ...]``."""
     return ["y"] if k == 1 else [f"y{j}" for j in range(k)]
 
 
@@ -137,7 +139,7 @@ class ArrayData:
         check_finite("X", X, owner=owner)
         self.X: np.ndarray = X
         self.name: str = name
-        self.feature_names: list[str] = _names(
+        self.feature_names: list[str] = check_names(
             feature_names, X.shape[1], [f"x{j}" for j in range(X.shape[1])],
             "feature_names", owner,
         )
@@ -170,8 +172,8 @@ class ArrayData:
             check_finite("y", y, owner=owner)
         self.y = y
         k = 1 if y.ndim == 1 else y.shape[1]
-        self.target_names = _names(
-            target_names, k, _default_target_names(k), "target_names", owner
+        self.target_names = check_names(
+            target_names, k, default_target_names(k), "target_names", owner
         )
         both = [t for t in self.target_names if t in self.feature_names]
         if both:

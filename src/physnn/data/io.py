@@ -55,7 +55,7 @@ from typing import Any
 
 import numpy as np
 
-from physnn.data.arrays import ArrayData, _default_target_names, _names
+from physnn.data.arrays import ArrayData, check_names, default_target_names
 from physnn.errors import (
     PhysnnError,
     check_array,
@@ -397,7 +397,7 @@ def _xy_table(
 ) -> _Table:
     """A table over an ``X`` (and ``y``) layout: one column per matrix column."""
     X = check_array("X", X, ndim=2, min_rows=0, finite=False, owner=owner)
-    fn = _names(
+    fn = check_names(
         feature_names, X.shape[1], [f"x{j}" for j in range(X.shape[1])], "feature_names", owner
     )
     cols = {n: X[:, j] for j, n in enumerate(fn)}
@@ -405,7 +405,7 @@ def _xy_table(
     if y is not None:
         y = check_array("y", y, ndim=(1, 2), min_rows=0, finite=False, owner=owner)
         k = 1 if y.ndim == 1 else y.shape[1]
-        tn = _names(target_names, k, _default_target_names(k), "target_names", owner)
+        tn = check_names(target_names, k, default_target_names(k), "target_names", owner)
         ycols = [y] if y.ndim == 1 else [y[:, j] for j in range(k)]
         clash = [n for n in tn if n in cols]
         if clash:
