@@ -146,3 +146,33 @@ def test_cells_run_loads_and_segments():
     np.testing.assert_allclose(p.sum(axis=0), 1.0, atol=1e-5)
     labels = segment(model, image)
     assert labels.shape == image.shape
+
+
+# ---- the same runs through the verbs every kind shares (physnn predict / show), as a user calls them
+
+def cli(*args) -> str:
+    from physnn.cli.app import main
+
+    import contextlib
+    import io
+
+    buf, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
+        rc = main([str(a) for a in args])
+    assert rc == 0, err.getvalue()
+    return buf.getvalue()
+
+
+def test_physnn_predict_on_the_01_tabular_and_pinn_runs(tmp_path):
+    cli("predict", DATA / "tabular", INPUTS / "moons.csv", "--out", tmp_path / "p.csv")
+    check_same("tabular", read_csv(tmp_path / "p.csv")["prob_label"][:, None])
+    cli("predict", DATA / "pinn", INPUTS / "poisson_points.csv", "--out", tmp_path / "u.csv")
+    got = read_csv(tmp_path / "u.csv")
+    check_same("pinn", np.stack([got[k] for k in got], axis=1))
+
+
+@pytest.mark.parametrize("kind", sorted(FORMATS))
+def test_physnn_show_reads_every_01_run(kind):
+    text = cli("show", DATA / kind)
+    lines = dict(line.split(None, 1) for line in text.splitlines() if " " in line)
+    assert lines["kind"].strip() == kind and lines["format"].strip() == FORMATS[kind]
