@@ -176,3 +176,13 @@ def test_physnn_show_reads_every_01_run(kind):
     text = cli("show", DATA / kind)
     lines = dict(line.split(None, 1) for line in text.splitlines() if " " in line)
     assert lines["kind"].strip() == kind and lines["format"].strip() == FORMATS[kind]
+
+
+def test_physnn_export_of_the_01_pinn_run_gives_its_solution(tmp_path):
+    """A PINN exports to ONNX (hard constraints included): onnxruntime gives 0.1.0's u(x)."""
+    pytest.importorskip("onnxruntime")
+    from physnn.export import run_onnx
+
+    cli("export", DATA / "pinn", "--onnx", tmp_path / "u.onnx", "--exporter", "torchscript")
+    x = read_csv(INPUTS / "poisson_points.csv")["x"][:, None]
+    check_same("pinn", run_onnx(tmp_path / "u.onnx", [x.astype(np.float32)])[0])

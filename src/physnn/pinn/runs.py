@@ -231,15 +231,25 @@ def _figures(figs: Path, sol: Any, records: list[dict[str, Any]]) -> None:
         save_figure(fig, figs / f"solution_{out_name}.png")
 
 
-def _run_kind() -> RunKind:
+def _predict(directory: Path, state: dict[str, Any], data: Path, out: Path, *, tree: str | None = None) -> Path:
+    from physnn.runs import RUN_KIND as TABULAR  # the same reading and writing as a tabular run
+
+    return TABULAR.predict(directory, state, data, out, tree=tree)
+
+
+def _onnx(directory: Path, state: dict[str, Any]) -> Any:
     from physnn.runs import RUN_KIND as TABULAR
 
-    return RunKind(kind="pinn", predicts="points (CSV, NPZ, Parquet, HDF5) with the problem's coordinate columns "
+    return TABULAR.onnx(directory, state)
+
+
+def _describe(directory: Path, state: dict[str, Any]) -> dict[str, Any]:
+    from physnn.runs import RUN_KIND as TABULAR
+
+    return TABULAR.describe(directory, state)
+
+
+#: how the verbs work on PINN runs: points in (the problem's coordinates), the solution's fields out
+RUN_KIND = RunKind(kind="pinn", predicts="points (CSV, NPZ, Parquet, HDF5) with the problem's coordinate columns "
                    "(x, t, ...) -> the solution's fields (u, ...) at those points",
-                   predict=TABULAR.predict, onnx=TABULAR.onnx, describe=TABULAR.describe)
-
-
-def __getattr__(name: str) -> Any:
-    if name == "RUN_KIND":  # built on first use: physnn.runs is imported only when a PINN run is read
-        return _run_kind()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+                   predict=_predict, onnx=_onnx, describe=_describe)
