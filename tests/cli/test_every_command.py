@@ -617,7 +617,7 @@ def test_hep_train_options(hep_files):
     run, printed = hep_files["train_run"], hep_files["printed"]
     assert "120 jets (60 signal)" in printed  # the tree 'jets' (not 'other', 10 jets) and label 'is_sig'
     state = read_json(run / "state.json")
-    assert state["kind"] == "particlenet" and state["seed"] == 3
+    assert state["model"]["kind"] == "particlenet" and state["provenance"]["seed"] == 3
     assert state["feature_names"] == []  # a set model reads no jet features by default
     assert state["particle_names"] == ["part_pt", "part_deta", "part_dphi"] and state["n_particles"] == 6
     cfg = (run / "config.toml").read_text()
@@ -638,7 +638,7 @@ def test_hep_train_mlp_features_and_weights(hep_files, tmp_path):
     cli_run("hep", "train", "--data", hep_files["root"], "--tree", "jets", "--model", "mlp", "--features",
             "mass,tau32", "--label", "is_sig", "--weights", "w", "--epochs", "2", "--seed", "1", "-q", "--out", out)
     state = read_json(out / "state.json")
-    assert state["kind"] == "mlp" and state["feature_names"] == ["mass", "tau32"] and state["model"]["n_in"] == 2
+    assert state["model"]["kind"] == "mlp" and state["feature_names"] == ["mass", "tau32"] and state["model"]["n_in"] == 2
     m = read_json(out / "metrics.json")
     logged = float(history(out / "history.csv")[m["best_epoch"]]["val_loss"])
     jets = load_jets(hep_files["root"], tree="jets", features=["mass", "tau32"], label="is_sig")

@@ -42,7 +42,9 @@ _TRAIN_EPILOG = (
     "  physnn hep train --data events.root --tree jets --features mass,tau32 --label is_top\n\n"
     "Writes RUN/config.toml, state.json, model.safetensors, history.csv, metrics.json (AUC, 1/eps_B at "
     "eps_S = 0.3 and 0.5 with bootstrap errors and the background jets behind them, KS overtraining "
-    "test, SIC, permutation ranking, mass sculpting) and figures/*.png."
+    "test, SIC, permutation ranking, mass sculpting) and figures/*.png.\n\n"
+    "Then: physnn predict RUN jets.parquet --out scores.csv (prob_<label>, or prob_signal for the label "
+    "column 'label'), physnn export RUN --onnx tagger.onnx, physnn show RUN."
 )
 
 
@@ -68,7 +70,6 @@ def train(
     from physnn.errors import check_choice, check_int
     from physnn.hep.classify import MODELS, train_tagger, write_tagger_run
     from physnn.hep.features import JET_FEATURES, PARTICLE_FEATURES, load_jets
-    from physnn.rundir import unique_run_dir
 
     model = check_choice("--model", model, MODELS, owner="hep train")
     if n_particles is not None:
@@ -82,8 +83,8 @@ def train(
                      label=label, weights=weights, tree=tree)
     tagger = train_tagger(jets, model=model, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
                           jet_features=set_model and bool(feats), progress=False if quiet else None)
-    d = write_tagger_run(tagger, unique_run_dir(out or Path("runs") / f"hep-{model}"),
-                         data=",".join(str(p) for p in data))
+    d = write_tagger_run(tagger, out or Path("runs") / f"hep-{model}", data=",".join(str(p) for p in data),
+                         label=label)
     m = tagger.metrics
     typer.echo(f"{len(jets)} jets ({int(jets.y.sum())} signal); train/val/test = "
                f"{m['n_train']}/{m['n_val']}/{m['n_test']}; stopped: {m['stop_reason']} after {m['epochs_run']} epochs")
@@ -101,7 +102,9 @@ def train(
 @app.command(epilog=(
     "Example:\n\n  physnn hep anomaly --data qcd.parquet --data top.parquet --decorrelate disco\n\n"
     "The autoencoder trains on background jets (label 0) of the training split only; signal jets "
-    "(label 1) are used only for the test AUC."))
+    "(label 1) are used only for the test AUC.\n\n"
+    "Then: physnn predict RUN jets.parquet --out scores.csv (score_anomaly, one row per jet), "
+    "physnn export RUN --onnx anomaly.onnx, physnn show RUN."))
 @writes(out="run")
 def anomaly(
     data: list[Path] = typer.Option(..., "--data", "-d", help="Jet file(s) with background (label 0) and signal (label 1)."),
@@ -119,14 +122,13 @@ def anomaly(
     from physnn.errors import check_int, check_range
     from physnn.hep.anomaly import ANOMALY_FEATURES, train_anomaly, write_anomaly_run
     from physnn.hep.features import load_jets
-    from physnn.rundir import unique_run_dir
 
     check_int("--seed", seed, low=0, owner="hep anomaly")
     check_range("--lam", lam, low=0.0, owner="hep anomaly")
     jets = load_jets(data if len(data) > 1 else data[0], features=_names(features, ANOMALY_FEATURES),
                      label=label, tree=tree)
     res = train_anomaly(jets, latent=latent, decorrelate=decorrelate, lam=lam, epochs=epochs, seed=seed)
-    d = write_anomaly_run(res, unique_run_dir(out or Path("runs") / "hep-anomaly"))
+    d = write_anomaly_run(res, out or Path("runs") / "hep-anomaly", data=",".join(str(p) for p in data))
     m = res.metrics
     typer.echo(f"trained on {m['n_train_background']} background jets; test: {m['n_test']} jets "
                f"({m['n_test_signal']} signal)")

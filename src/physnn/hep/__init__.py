@@ -53,6 +53,7 @@ _EXPORTS: dict[str, str] = {
     "load_tagger": "classify",
     "align_constituents": "classify",
     "train_anomaly": "anomaly",
+    "load_anomaly": "anomaly",
     "distance_correlation": "anomaly",
 }
 

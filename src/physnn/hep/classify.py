@@ -21,9 +21,14 @@ hold :func:`physnn.hep.diagnostics.diagnose` on the test set (AUC, 1/ε_B at
     RUN/config.toml  state.json  model.safetensors  history.csv  metrics.json
         figures/loss.png roc.png output.png sic.png ranking.png sculpting.png
 
-:func:`load_tagger` reads it back; :meth:`Tagger.module` is the network *with*
-its preprocessing (standardisation, log p_T, sigmoid) — raw file columns in,
-signal probability out — which is what ``physnn export RUN --onnx`` writes.
+``state.json`` is the one run format (:func:`physnn.rundir.write_state`, kind
+``tagger``); :func:`load_tagger` reads it back (and the 0.1 format,
+``physnn-hep-run-1``); :meth:`Tagger.module` is the network *with* its
+preprocessing (standardisation, log p_T, sigmoid) — raw file columns in,
+signal probability out.  :data:`RUN_KIND` lets the verbs work on tagger runs:
+``physnn predict RUN jets.parquet --out scores.csv`` (one ``prob_<target>``
+column, see :func:`target_name`), ``physnn export RUN --onnx F`` (that module)
+and ``physnn show RUN``.
 
     >>> from physnn.hep.features import toy_jets
     >>> t = train_tagger(toy_jets(200, seed=1), model="mlp", hidden=[16], epochs=30, batch_size=32, seed=0)
@@ -44,14 +49,28 @@ from torch import nn
 
 from physnn.errors import PhysnnError, check_choice, check_int, check_range
 from physnn.hep.features import JetData, ParticleScaler
+from physnn.rundir import RunKind
 from physnn.train.objectives import Objective
 
 __all__ = ["MODELS", "JetObjective", "Tagger", "TaggerModule", "train_tagger", "write_tagger_run",
-           "load_tagger", "split_indices", "align_constituents"]
+           "load_tagger", "split_indices", "align_constituents", "target_name", "run_config_toml",
+           "run_config_value", "RUN_KIND"]
 
 #: the tagger kinds
 MODELS: tuple[str, ...] = ("mlp", "pfn", "particlenet")
-_RUN_FORMAT = "physnn-hep-run-1"
+#: the run kind in ``state.json`` (:mod:`physnn.rundir`)
+KIND = "tagger"
+
+
+def target_name(label: str | None) -> str:
+    """What a tagger's probability is of, for its output column ``prob_<target>``.
+
+    The label column's name, unless it says nothing (``label``, or unknown): then ``signal``.
+
+        >>> target_name("is_top"), target_name("label"), target_name(None)
+        ('is_top', 'signal', 'signal')
+    """
+    return "signal" if label in (None, "", "label") else str(label)
 
 
 def split_indices(y: np.ndarray, *, val: float = 0.2, test: float = 0.3, seed: int = 0) -> dict[str, np.ndarray]:
@@ -227,6 +246,7 @@ class Tagger:
     metrics: dict[str, Any] = field(default_factory=dict)
     ranking: list[dict[str, Any]] = field(default_factory=list)
     n_particles: int | None = None
+    target: str = "signal"  #: the probability is of this (:func:`target_name`)
 
     def module(self) -> TaggerModule:
         """The network with its preprocessing, for prediction and ONNX export."""
@@ -295,16 +315,6 @@ def _net_config(kind: str, net: nn.Module) -> dict[str, Any]:
 
         return model_config(net)
     return net.config()
-
-
-def _rebuild(cfg: dict[str, Any]) -> nn.Module:
-    if cfg.get("kind") in ("pfn", "particlenet"):
-        from physnn.nn.sets import build_set_model
-
-        return build_set_model(cfg)
-    from physnn.nn.mlp import build_model
-
-    return build_model(cfg)
 
 
 def train_tagger(
@@ -454,50 +464,158 @@ def run_config_toml(cfg: dict[str, Any], table: str = "hep_train") -> str:
     return f"# physnn {table.replace('_', ' ')}: the settings of this run\n" + tomli_w.dumps({table: clean})
 
 
+def run_config_value(directory: Path, table: str, key: str) -> Any:
+    """``[table] key`` of a run's ``config.toml`` (:func:`run_config_toml`), or None when not there or unreadable."""
+    import tomllib
+
+    try:
+        return tomllib.loads((Path(directory) / "config.toml").read_text(encoding="utf-8")).get(table, {}).get(key)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+
+
 def write_tagger_run(tagger: Tagger, directory: str | Path, *, data: str | None = None,
-                     figures: bool = True) -> Path:
-    """Write the run directory of a trained tagger (see module docs); every file atomically."""
-    from physnn.files import nan_as_null, write_json, write_text
+                     label: str | None = None, figures: bool = True) -> Path:
+    """Write the run directory of a trained tagger (see module docs); every file atomically.
+
+    Parameters
+    ----------
+    tagger : Tagger
+        What :func:`train_tagger` returned.
+    directory : path-like
+        The run directory to create (``-2``, ``-3``, ... appended when it exists).
+    data : str, optional
+        The jet file(s) it was trained on, recorded in ``config.toml``.
+    label : str, optional
+        The label column it was trained on; names the prediction ``prob_<label>``
+        (:func:`target_name`; default: the tagger's ``target``).
+    figures : bool
+        Write ``figures/*.png`` (loss, ROC, output, SIC, ranking, sculpting).
+
+    Returns
+    -------
+    Path
+        The run directory.
+    """
+    from physnn.files import nan_as_null, removed_on_error, write_text
     from physnn.hep.diagnostics import diagnostic_figures
-    from physnn.rundir import versions
+    from physnn.rundir import create_run_dir, write_metrics, write_state
     from physnn.train.checkpoint import save_weights
 
-    d = Path(directory)
-    d.mkdir(parents=True, exist_ok=True)
-    write_text(d / "config.toml", run_config_toml({**tagger.config, **({"data": data} if data else {})}))
-    state = {"format": _RUN_FORMAT, "kind": tagger.kind, "model": _net_config(tagger.kind, tagger.net),
-             "feature_names": tagger.feature_names, "particle_names": tagger.particle_names,
-             "n_particles": tagger.n_particles, "scaler": tagger.scaler, "task": "binary",
-             "seed": tagger.config["seed"], "versions": versions()}
-    save_weights(tagger.net, d / "model.safetensors")
-    write_json(d / "state.json", state)
-    if tagger.history is not None:
-        tagger.history.to_csv(d / "history.csv")
-    write_json(d / "metrics.json", nan_as_null(tagger.metrics))  # undefined on small data: null
-    if figures:
+    if label is not None:
+        tagger.target = target_name(label)
+    d = create_run_dir(directory)
+    with removed_on_error(d):
+        extra = {**({"data": data} if data else {}), **({"label": label} if label else {})}
+        write_text(d / "config.toml", run_config_toml({**tagger.config, **extra}))
+        state = {"model": _net_config(tagger.kind, tagger.net), "feature_names": tagger.feature_names,
+                 "particle_names": tagger.particle_names, "n_particles": tagger.n_particles,
+                 "scaler": tagger.scaler, "task": "binary", "target": tagger.target}
+        save_weights(tagger.net, d / "model.safetensors")
+        write_state(d, KIND, state, seed=tagger.config["seed"])
         if tagger.history is not None:
-            tagger.history.plot(path=d / "figures" / "loss.png")
-        diagnostic_figures(d / "figures", y_test=tagger.labels["test"], s_test=tagger.scores["test"],
-                           y_train=tagger.labels["train"], s_train=tagger.scores["train"],
-                           mass=tagger.mass.get("test"), ranking=tagger.ranking or None, name=tagger.kind)
+            tagger.history.to_csv(d / "history.csv")
+        write_metrics(d, nan_as_null(tagger.metrics))  # undefined on small data: null
+        if figures:
+            if tagger.history is not None:
+                tagger.history.plot(path=d / "figures" / "loss.png")
+            diagnostic_figures(d / "figures", y_test=tagger.labels["test"], s_test=tagger.scores["test"],
+                               y_train=tagger.labels["train"], s_train=tagger.scores["train"],
+                               mass=tagger.mass.get("test"), ranking=tagger.ranking or None, name=tagger.kind)
     return d
 
 
 def load_tagger(directory: str | Path) -> Tagger:
-    """Rebuild a tagger from its run directory (weights via safetensors, nothing unpickled)."""
-    from physnn.files import read_json
-    from physnn.train.checkpoint import load_weights
+    """Rebuild a tagger from its run directory (weights via safetensors, nothing unpickled).
+
+    Reads the run format of :mod:`physnn.rundir` and physnn 0.1's ``physnn-hep-run-1``.
+
+    Parameters
+    ----------
+    directory : path-like
+        A run directory written by ``physnn hep train`` (:func:`write_tagger_run`).
+
+    Returns
+    -------
+    Tagger
+        The network (eval mode) with its names, scaler and target; no scores or metrics.
+    """
+    from physnn.rundir import read_state
 
     d = Path(directory)
-    sp = d / "state.json"
-    if not sp.exists():
-        raise PhysnnError(f"{str(d)!r} is not a physnn run (no state.json); train one with 'physnn hep train'.")
-    state = read_json(sp, what="run state", hint="The run directory is damaged; train it again with 'physnn hep train'.")
-    if state.get("format") != _RUN_FORMAT:
-        raise PhysnnError(f"{str(sp)!r}: not a physnn hep tagger run (format {state.get('format')!r}).")
-    net = _rebuild(state["model"])
+    return _tagger_from_state(d, read_state(d, kind=KIND, owner="load_tagger"))
+
+
+def _tagger_from_state(d: Path, state: dict[str, Any]) -> Tagger:
+    from physnn.rundir import build_model
+    from physnn.train.checkpoint import load_weights
+
+    model = state.get("model")
+    if not isinstance(model, dict) or model.get("kind") not in MODELS:
+        raise PhysnnError(f"load_tagger: {d / 'state.json'}: the model config {model!r} is not a tagger's "
+                          f"(one of {', '.join(MODELS)}); the run directory is damaged: train it again "
+                          "with 'physnn hep train'.")
+    if not (d / "model.safetensors").exists():
+        raise PhysnnError(f"load_tagger: {str(d)!r} is not a finished run: model.safetensors is missing; "
+                          "train it again with 'physnn hep train'.")
+    net = build_model(model)
     load_weights(net, d / "model.safetensors")
     net.eval()
-    return Tagger(kind=state["kind"], net=net, feature_names=state["feature_names"],
-                  particle_names=state["particle_names"], scaler=state["scaler"], config={"seed": state["seed"]},
-                  n_particles=state.get("n_particles"))
+    seed = (state.get("provenance") or {}).get("seed", state.get("seed"))
+    return Tagger(kind=model["kind"], net=net, feature_names=list(state["feature_names"]),
+                  particle_names=list(state["particle_names"]), scaler=state["scaler"], config={"seed": seed},
+                  n_particles=state.get("n_particles"), target=state.get("target", "signal"))
+
+
+# ---------------------------------------------------------------- the verbs (physnn predict / export / show)
+
+def _jets_for(tagger: Tagger, data: Path, tree: str | None) -> JetData:
+    """Read ``data`` the way the tagger was trained: its jet features and/or constituents (padded as then)."""
+    from physnn.hep.features import load_jets
+
+    set_model = tagger.kind != "mlp"
+    features = tagger.feature_names if (not set_model or tagger.scaler.get("jet") is not None) else []
+    return load_jets(data, features=features, particles=tagger.particle_names if set_model else None,
+                     n_particles=tagger.n_particles if set_model else None, label=None, tree=tree, mass=None)
+
+
+def _predict(directory: Path, state: dict[str, Any], data: Path, out: Path, *, tree: str | None = None) -> Path:
+    """Signal probability of every jet in ``data``: one column ``prob_<target>``, one row per jet."""
+    from physnn.data import ArrayData, write_data
+    from physnn.rundir import output_name
+
+    tagger = _tagger_from_state(directory, state)
+    prob = tagger.predict(_jets_for(tagger, data, tree))
+    return write_data(ArrayData(prob.reshape(-1, 1), None, feature_names=[output_name("prob", tagger.target)],
+                                name="predictions"), out)
+
+
+def _onnx(directory: Path, state: dict[str, Any]) -> tuple[Any, tuple[Any, ...], list[str]]:
+    """The tagger with its preprocessing and sigmoid: inputs x (and mask, jet), signal probability out."""
+    tagger = _tagger_from_state(directory, state)
+    inputs = tagger.example_inputs()
+    return tagger.module().eval(), inputs, ["x", "mask", "jet"][: len(inputs)]
+
+
+def _describe(directory: Path, state: dict[str, Any]) -> dict[str, Any]:
+    from physnn.rundir import output_name
+
+    model = state.get("model") or {}
+    info: dict[str, Any] = {"data": run_config_value(directory, "hep_train", "data"), "tagger": model.get("kind")}
+    if model.get("kind") != "mlp":
+        info["constituents"] = f"{', '.join(state.get('particle_names', []))} (up to {state.get('n_particles')})"
+        if state.get("feature_names"):
+            info["jet features"] = ", ".join(state["feature_names"])
+    else:
+        info["features"] = ", ".join(state.get("feature_names", []))
+    info["output"] = output_name("prob", state.get("target", "signal"))
+    return info
+
+
+#: how ``physnn predict`` / ``export`` / ``show`` work on tagger runs (:mod:`physnn.rundir`)
+RUN_KIND = RunKind(
+    kind=KIND,
+    predicts="a jet file (.parquet .root .h5 .npz .csv) with the columns the tagger was trained on "
+             "(jagged constituents for set networks; --tree for ROOT) -> prob_<target>, one row per jet",
+    predict=_predict, onnx=_onnx, describe=_describe,
+)
