@@ -27,7 +27,7 @@ import numpy as np
 
 from physnn.errors import PhysnnError, check_finite
 
-__all__ = ["check_image", "check_labels", "read_image", "read_mask", "write_tiff", "dsb2018_example", "dsb2018_paths"]
+__all__ = ["check_image", "check_labels", "read_image", "read_pixels", "read_mask", "write_tiff", "dsb2018_example", "dsb2018_paths"]
 
 
 def _pre(owner: str | None) -> str:
@@ -132,6 +132,12 @@ def _check_image_file(path: str | Path, owner: str, what: str) -> Path:
     kind = _IMAGE_KINDS.get(Path(path).suffix.lower())
     return check_input_file(path, kind or ("tiff", "png", "jpeg"), owner=owner, what=what,
                             hint="Give a TIFF, PNG or JPEG image (e.g. one written by 'physnn cells generate').")
+
+
+def read_pixels(path: str | Path, *, owner: str, what: str = "image file") -> np.ndarray:
+    """The raw pixel array of a TIFF (any number of pages) or PNG/JPEG file, its format checked first."""
+    p = _check_image_file(path, owner, what)
+    return _imread(p, owner, f"an {what}" if what[0] in "aeiou" else f"a {what}")
 
 
 def read_image(path: str | Path) -> np.ndarray:

@@ -56,7 +56,8 @@ from physnn.train.objectives import Objective
 __all__ = [
     "normalize", "three_class_targets", "SegmentationObjective", "dice_loss", "train_unet",
     "predict_probabilities", "instances_from_probabilities", "segment", "otsu_watershed",
-    "training_set", "save_model", "load_model", "evaluate_segmenter",
+    "training_set", "save_model", "load_model", "load_run", "evaluate_segmenter", "choose_scale", "segment_image",
+    "SYNTH_DIAMETER", "PRETRAINED", "TARGETS",
 ]
 
 
@@ -240,8 +241,12 @@ def train_unet(
     val_masks: Sequence[Any] | None = None, depth: int = 3, base: int = 16, dropout: float = 0.0,
     epochs: int = 30, steps: int = 20, batch_size: int = 8, crop: int = 128, lr: float = 2e-3,
     seed: int = 0, progress: bool | None = None, threads: int | str | None = 1, callbacks: Sequence[Any] = (),
+    model: Any = None,
 ) -> tuple[Any, Any]:
     """Train a 3-class :class:`~physnn.nn.conv.UNet` on image/mask pairs with :func:`physnn.train.fit`.
+
+    ``model``: a trained 3-class U-Net to go on training (fine-tuning; ``depth``,
+    ``base`` and ``dropout`` are then its own), else a new one.
 
     Adam with a cosine learning-rate schedule; with validation data the
     weights of the epoch with the best ``val_ap50`` are kept (``EarlyStopping``
@@ -264,7 +269,11 @@ def train_unet(
     seed = check_int("seed", seed, low=0, owner="train_unet")
     obj = SegmentationObjective(images, masks, val_images, val_masks, crop=crop, batch_size=batch_size, steps=steps)
     torch.manual_seed(seed)
-    model = UNet(1, 3, depth=depth, base=base, dropout=dropout)
+    if model is None:
+        model = UNet(1, 3, depth=depth, base=base, dropout=dropout)
+    elif getattr(model, "out_channels", 3) != 3:
+        raise PhysnnError(f"train_unet: the model to fine-tune has {model.out_channels} outputs; a 3-class U-Net "
+                          "(background, interior, boundary) is needed.")
     cbs = list(callbacks)
     monitor = None
     if obj.val is not None:
@@ -419,40 +428,115 @@ def evaluate_segmenter(fn: Any, images: Sequence[Any], masks: Sequence[Any]) -> 
     }
 
 
-def save_model(model: Any, directory: str | Path, *, extra: dict[str, Any] | None = None) -> Path:
-    """Write ``model.safetensors`` and ``state.json`` (the UNet config) into ``directory`` (atomically)."""
-    from physnn.files import write_json
+def save_model(model: Any, directory: str | Path, *, diameter: float | None = None, seed: int | None = None,
+               extra: dict[str, Any] | None = None, command: str | None = None) -> Path:
+    """Write ``model.safetensors`` and ``state.json`` (a ``segmentation`` run state) into ``directory``.
+
+    The state holds the U-Net config (``"kind": "unet"``), the target encoding, the
+    normalisation percentiles and ``diameter``, the median nucleus diameter of the
+    training masks [px] (the scale :func:`segment_image` resizes images to; default
+    :data:`SYNTH_DIAMETER`); ``extra`` adds kind-specific entries.  Written atomically
+    through :func:`physnn.rundir.write_state` (provenance: versions, seed, command).
+    """
+    from physnn.rundir import write_state
     from physnn.train.checkpoint import save_weights
 
     d = Path(directory)
-    d.mkdir(parents=True, exist_ok=True)
+    (d / "figures").mkdir(parents=True, exist_ok=True)
     save_weights(model, d / "model.safetensors")
-    write_json(d / "state.json", {"format": "physnn-cells-unet-1", "model": model.config(),
-                                  "targets": "3-class (background, interior, boundary)",
-                                  "normalize": [1.0, 99.8], **(extra or {})})
+    state = {"model": {"kind": "unet", **model.config()}, "targets": TARGETS, "normalize": [1.0, 99.8],
+             "diameter": float(SYNTH_DIAMETER if diameter is None else diameter), **(extra or {})}
+    write_state(d, "segmentation", state, seed=seed, command=command)
     return d
 
 
-def load_model(directory: str | Path) -> Any:
-    """Rebuild the UNet from ``state.json`` and load ``model.safetensors`` (no pickle)."""
-    from physnn.files import read_json
-    from physnn.nn.conv import UNet
+#: the target encoding, as a run's state.json says it
+TARGETS = "3-class (background, interior, boundary)"
+
+#: the nucleus diameter [px] of :func:`training_set`'s images (radius 7-15 px): the median over 48 images
+#: (seed 0, 192 px) of each image's median equivalent diameter (19.97 px); the scale of runs that do not
+#: store their own (physnn 0.1)
+SYNTH_DIAMETER = 20.0
+
+#: the run directory of the U-Net that ships with physnn (see :mod:`physnn.cells.pretrained`)
+PRETRAINED = Path(__file__).resolve().parent / "pretrained"
+
+
+def load_run(directory: str | Path | None = None) -> tuple[Any, dict[str, Any]]:
+    """``(model, state)`` of a segmentation run (this format or physnn 0.1's); ``None``: the bundled U-Net.
+
+    The model is a :class:`~physnn.nn.conv.UNet` in eval mode; ``state["diameter"]`` is the
+    training scale in pixels (:data:`SYNTH_DIAMETER` for runs that do not store it).
+    """
+    from physnn.nn.conv import build_unet
+    from physnn.rundir import read_state
     from physnn.train.checkpoint import load_weights
 
+    if directory is None:
+        if not (PRETRAINED / "state.json").is_file():
+            raise PhysnnError(f"load_model: the bundled U-Net is missing from this installation ({PRETRAINED}); "
+                              "rebuild it with `python -m physnn.cells.pretrained`, or give --model RUN.")
+        directory = PRETRAINED
     d = Path(directory)
-    if not d.is_dir():
-        what = "does not exist" if not d.exists() else "is a file, not a run directory"
-        raise PhysnnError(f"load_model: {str(d)!r} {what}; give a run directory written by `physnn cells train`, "
-                          "or 'baseline' for Otsu + watershed.")
-    if not (d / "state.json").exists():
+    if d.exists() and d.is_dir() and not (d / "state.json").exists():
         raise PhysnnError(f"load_model: {str(d)!r} is not a cells segmentation run (no state.json); "
                           "give a run directory written by `physnn cells train`.")
-    state = read_json(d / "state.json", owner="load_model", what="cells model state",
-                      hint="Give a run directory written by `physnn cells train`.")
-    if state.get("format") != "physnn-cells-unet-1":
-        raise PhysnnError(f"load_model: {str(d)!r} is not a cells segmentation run (state.json format {state.get('format')!r}); "
-                          "train one with `physnn cells train`.")
-    model = UNet(**state["model"])
+    state = read_state(d, kind="segmentation", owner="load_model")
+    config = state.get("model")
+    if not isinstance(config, dict):
+        raise PhysnnError(f"load_model: {d / 'state.json'} has no U-Net config ('model'); train the run again.")
+    model = build_unet(config)
+    if not (d / "model.safetensors").is_file():
+        raise PhysnnError(f"load_model: {str(d)!r} has no model.safetensors; the run is incomplete, train it again.")
     load_weights(model, d / "model.safetensors")
     model.eval()
-    return model
+    state = {**state, "diameter": float(state.get("diameter") or SYNTH_DIAMETER)}
+    return model, state
+
+
+def load_model(directory: str | Path | None = None) -> Any:
+    """Rebuild the UNet of a segmentation run and load its weights (no pickle); ``None``: the bundled U-Net."""
+    return load_run(directory)[0]
+
+
+def choose_scale(model: Any, image: Any, *, train_diameter: float, diameter: float | None = None,
+                 refine: bool = True) -> tuple[float, float]:
+    r"""The resize factor :math:`f = D_{train}/D` for ``image``, and the diameter :math:`D` it stands for.
+
+    ``diameter`` given: it is used as is.  Otherwise :math:`D` is estimated from the image
+    (:func:`physnn.cells.scale.estimate_diameter`) and, with ``refine``, corrected once by the
+    U-Net: the median equivalent diameter :math:`d_1` of the U-Net's objects at the first
+    scale gives :math:`D \leftarrow D\,d_1/D_{train}` when it is off by more than 20 %.
+    """
+    from physnn.cells.scale import equivalent_diameter, estimate_diameter, rescale_image
+
+    if diameter is not None:
+        return train_diameter / float(diameter), float(diameter)
+    est = estimate_diameter(image)
+    if refine:
+        f = train_diameter / est
+        lab = segment(model, rescale_image(normalize(image), f))
+        d1 = equivalent_diameter(lab)
+        if d1 is not None and abs(math.log(d1 / train_diameter)) > math.log(1.2):
+            est = float(np.clip(est * d1 / train_diameter, 4.0, 400.0))
+    return train_diameter / est, est
+
+
+def segment_image(model: Any, image: Any, *, train_diameter: float = SYNTH_DIAMETER,
+                  diameter: float | None = None, factor: float | None = None, **kw: Any) -> np.ndarray:
+    """Instance mask of one image of nuclei of any size, at the image's own size (int32).
+
+    The image is resized to the training scale (``factor``, or :func:`choose_scale` from
+    ``diameter`` or the image), segmented by :func:`segment`, and the labels are resized back.
+    ``kw`` go to :func:`instances_from_probabilities`.
+    """
+    from physnn.cells.scale import rescale_image, resize_labels
+
+    a = check_image("image", image, owner="segment_image")
+    if factor is None:
+        factor, _ = choose_scale(model, a, train_diameter=train_diameter, diameter=diameter)
+    small = rescale_image(normalize(a), factor)
+    if min(small.shape) < 8:
+        raise PhysnnError(f"segment_image: the image {a.shape} becomes {small.shape} at the training scale "
+                          f"(factor {factor:.3g}); the nuclei look too large for it: give --diameter PX.")
+    return resize_labels(segment(model, small, **kw), a.shape)

@@ -35,7 +35,8 @@ import numpy as np
 
 from physnn.errors import PhysnnError, check_range
 
-__all__ = ["link", "write_ctc", "ctc_scores", "TrackResult"]
+__all__ = ["link", "write_ctc", "ctc_scores", "TrackResult", "read_stack", "segment_stack", "read_ctc_truth",
+           "track_recalls", "MAX_DISTANCE_PER_D", "DIVISION_DISTANCE_PER_D"]
 
 
 class TrackResult:
@@ -226,3 +227,149 @@ def ctc_scores(result_dir: str | Path, truth_dir: str | Path) -> dict[str, float
     with contextlib.redirect_stdout(io.StringIO()):
         res = evaluate_sequence(str(result_dir), str(truth_dir), ["TRA", "SEG"], threads=1)
     return {k: float(res[k]) for k in ("TRA", "SEG") if k in res and res[k] is not None}
+
+
+# ---------------------------------------------------------------- the user's own time-lapse
+
+#: link distances as fractions of the nucleus diameter D: the generator's defaults (10 and 18 px) at D = 22 px
+MAX_DISTANCE_PER_D, DIVISION_DISTANCE_PER_D = 0.5, 0.85
+
+
+def read_stack(path: str | Path) -> np.ndarray:
+    """A time-lapse (T, H, W) from a multi-page TIFF or a folder of single-frame images (sorted by name).
+
+        >>> import tempfile, tifffile
+        >>> p = Path(tempfile.mkdtemp()) / "s.tif"
+        >>> tifffile.imwrite(p, np.zeros((3, 8, 8), np.uint16), photometric="minisblack")
+        >>> read_stack(p).shape
+        (3, 8, 8)
+    """
+    from physnn.cells.io import check_image, read_image
+
+    p = Path(path)
+    if p.is_dir():
+        from physnn.cells.runs import image_files
+
+        frames = [read_image(f) for f in image_files(p, owner="cells track", what="frames")]
+        shapes = {f.shape for f in frames}
+        if len(shapes) > 1:
+            raise PhysnnError(f"cells track: the frames in {str(p)!r} have different shapes {sorted(shapes)}; "
+                              "every frame of a time-lapse must have the same size.")
+        stack = np.stack(frames)
+    else:
+        from physnn.cells.io import read_pixels
+
+        stack = np.squeeze(read_pixels(p, owner="cells track", what="time-lapse"))
+        if stack.ndim == 4 and stack.shape[-1] in (3, 4):
+            stack = stack[..., :3].mean(axis=-1)
+        if stack.ndim != 3:
+            raise PhysnnError(f"cells track: {str(p)!r} holds an array of shape {stack.shape}; a time-lapse is a "
+                              "multi-page TIFF of 2-D frames (T, H, W), or a folder of one image per frame.")
+    if stack.shape[0] < 2:
+        raise PhysnnError(f"cells track: {str(p)!r} has {stack.shape[0]} frame; tracking needs 2 or more.")
+    for t in range(stack.shape[0]):
+        check_image(f"frame {t}", stack[t], owner="cells track")
+    return stack
+
+
+def segment_stack(model: Any, frames: np.ndarray, *, train_diameter: float, diameter: float | None = None,
+                  progress: Any = None) -> tuple[np.ndarray, float]:
+    """Instance masks (T, H, W) of every frame with a U-Net, at one scale for the whole stack.
+
+    The nucleus diameter is ``diameter`` or estimated on the middle frame
+    (:func:`physnn.cells.segment.choose_scale`); returns ``(labels, diameter)``.
+    """
+    from physnn.cells.segment import choose_scale, segment_image
+
+    factor, d = choose_scale(model, frames[frames.shape[0] // 2], train_diameter=train_diameter, diameter=diameter)
+    out = []
+    for t in range(frames.shape[0]):
+        out.append(segment_image(model, frames[t], train_diameter=train_diameter, factor=factor))
+        if progress is not None:
+            progress()
+    return np.stack(out).astype(np.int32), d
+
+
+def read_ctc_truth(directory: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """The ground truth of a Cell Tracking Challenge sequence: ``TRA/man_track*.tif`` and ``TRA/man_track.txt``."""
+    import tifffile
+
+    d = Path(directory)
+    tra = d / "TRA" if (d / "TRA").is_dir() else d
+    files = sorted(tra.glob("man_track*.tif"))
+    txt = tra / "man_track.txt"
+    if not files or not txt.is_file():
+        raise PhysnnError(f"cells track: {str(d)!r} is not a Cell Tracking Challenge ground-truth folder "
+                          "(TRA/man_track000.tif ... and TRA/man_track.txt), e.g. 01_GT from "
+                          "'physnn cells generate --timelapse'.")
+    labels = np.stack([np.asarray(tifffile.imread(f)) for f in files]).astype(np.int64)
+    try:
+        tracks = np.loadtxt(txt, dtype=int, ndmin=2).reshape(-1, 4)
+    except ValueError as exc:
+        raise PhysnnError(f"cells track: cannot read {str(txt)!r} as 'L B E P' lines ({exc}).") from None
+    return labels, tracks
+
+
+def _match_truth(res: np.ndarray, gt: np.ndarray) -> dict[int, int]:
+    """Truth label -> result label covering more than half of it (CTC's detection criterion), one frame."""
+    m: dict[int, int] = {}
+    g = gt.ravel()
+    r = res.ravel()
+    sel = g > 0
+    if not sel.any():
+        return m
+    pairs, counts = np.unique(np.stack([g[sel], r[sel]]), axis=1, return_counts=True)
+    sizes = np.bincount(g[sel])
+    for (gl, rl), c in zip(pairs.T, counts):
+        if rl > 0 and c > 0.5 * sizes[gl]:
+            m[int(gl)] = int(rl)
+    return m
+
+
+def _links(labels: np.ndarray, tracks: np.ndarray) -> set[tuple[int, int, int]]:
+    """Links ``(t, label at t, label at t+1)``: a label in consecutive frames, and mother -> daughter."""
+    out = set()
+    present = [set(np.unique(labels[t]).tolist()) - {0} for t in range(labels.shape[0])]
+    for t in range(labels.shape[0] - 1):
+        for lab in present[t] & present[t + 1]:
+            out.add((t, int(lab), int(lab)))
+    for lab, b, _, p in np.asarray(tracks).reshape(-1, 4):
+        if p > 0 and b > 0 and int(p) in present[b - 1] and int(lab) in present[b]:
+            out.add((int(b) - 1, int(p), int(lab)))
+    return out
+
+
+def track_recalls(res_labels: Any, res_tracks: Any, gt_labels: Any, gt_tracks: Any) -> dict[str, float]:
+    r"""Detection and link recall of a tracking result against ground truth.
+
+    A true nucleus is *detected* when one result object covers more than half of
+    its pixels (the Cell Tracking Challenge's criterion).  A true *link* (the same
+    nucleus in frames :math:`t, t+1`, or a mother at :math:`t` and her daughter at
+    :math:`t+1`) is *recalled* when both ends are detected and their result
+    objects are linked the same way.  Also returned: the detection precision
+    (result objects that cover a true one) and the counts.
+
+        >>> lab = np.zeros((2, 8, 8), int); lab[:, 2:6, 2:6] = 1
+        >>> track_recalls(lab, [[1, 0, 1, 0]], lab, [[1, 0, 1, 0]])["link_recall"]
+        1.0
+    """
+    res, gt = np.asarray(res_labels), np.asarray(gt_labels)
+    if res.shape != gt.shape:
+        raise PhysnnError(f"track_recalls: the result has shape {res.shape} but the truth {gt.shape}; "
+                          "they must be the same time-lapse.")
+    matches = [_match_truth(res[t], gt[t]) for t in range(gt.shape[0])]
+    n_true = sum(len(set(np.unique(gt[t]).tolist()) - {0}) for t in range(gt.shape[0]))
+    n_res = sum(len(set(np.unique(res[t]).tolist()) - {0}) for t in range(res.shape[0]))
+    n_det = sum(len(m) for m in matches)
+    n_res_hit = sum(len(set(m.values())) for m in matches)
+    true_links = _links(gt, np.asarray(gt_tracks))
+    res_links = _links(res, np.asarray(res_tracks))
+    hit = 0
+    for t, a, b in true_links:
+        ra, rb = matches[t].get(a), matches[t + 1].get(b)
+        if ra is not None and rb is not None and (t, ra, rb) in res_links:
+            hit += 1
+    return {"detection_recall": n_det / n_true if n_true else 1.0,
+            "detection_precision": n_res_hit / n_res if n_res else 1.0,
+            "link_recall": hit / len(true_links) if true_links else 1.0,
+            "true_nuclei": n_true, "true_links": len(true_links), "result_nuclei": n_res}
