@@ -54,17 +54,18 @@ def _warm_up() -> None:
     """Import and touch FastJet and the substructure code once, so one-time costs are not timed."""
     import numpy as np
 
-    from physnn.hep.generate import _stdout_to
+    from physnn.hep.pythia import stdout_to
     from physnn.hep.nsubjettiness import nsubjettiness, ptyphim_to_p4
 
-    with _stdout_to(os.devnull):  # FastJet prints its banner on first use
+    with stdout_to(os.devnull):  # FastJet prints its banner on first use
         nsubjettiness(ptyphim_to_p4(np.array([10.0, 5.0, 1.0]), np.zeros(3), np.array([0.0, 0.2, 0.4])))
 
 
 def raw_vs_physnn(signal: str, jets: int, seed: int, repeats: int = 1) -> dict:
     import numpy as np
 
-    from physnn.hep.generate import JetConfig, _stdout_to, generate_chunk, open_pythia, pythia_settings
+    from physnn.hep.generate import JetConfig, generate_chunk, open_pythia, pythia_settings
+    from physnn.hep.pythia import stdout_to
 
     cfg = JetConfig(signal)
     _warm_up()
@@ -80,7 +81,7 @@ def raw_vs_physnn(signal: str, jets: int, seed: int, repeats: int = 1) -> dict:
         t0, w0 = time.process_time(), time.perf_counter()
         pythia = open_pythia(pythia_settings(cfg, seed))
         t1 = time.process_time()
-        with _stdout_to(os.devnull):
+        with stdout_to(os.devnull):
             for _ in range(n):
                 pythia.next()
         t2 = time.process_time()
@@ -186,13 +187,13 @@ def pthat_study(signal: str, jets: int, seed: int) -> dict:
 
 def _generator_accepts(slow, event, cfg, signal: str) -> bool:
     """SlowJet has analysed ``event``: would the generator accept its leading jet (window, |eta|, truth)?"""
-    from physnn.hep.generate import _matches, _truth_partons
+    from physnn.hep.jetfinding import matches_truth, truth_partons
 
     lo, hi = cfg.pt_range
     if not (slow.sizeJet() > 0 and lo < slow.pT(0) < hi and abs(slow.p(0).eta()) < cfg.eta_max):
         return False
-    return signal == "qcd" or any(_matches(slow.y(0), slow.phi(0), g, cfg.radius)
-                                  for g in _truth_partons(event, signal))
+    return signal == "qcd" or any(matches_truth(slow.y(0), slow.phi(0), g, cfg.radius)
+                                  for g in truth_partons(event, signal))
 
 
 def prefilter_check(signal: str, events: int, seed: int) -> dict:
@@ -207,13 +208,12 @@ def prefilter_check(signal: str, events: int, seed: int) -> dict:
     """
     import pythia8mc
 
-    from physnn.hep.generate import (
-        CellFilter, JetConfig, _stdout_to, open_pythia, pythia_settings,
-    )
+    from physnn.hep.generate import CellFilter, JetConfig, open_pythia, pythia_settings
+    from physnn.hep.pythia import stdout_to
 
     cfg = JetConfig(signal)
     lo = cfg.pt_range[0]
-    with _stdout_to(os.devnull):
+    with stdout_to(os.devnull):
         pythia = open_pythia(pythia_settings(cfg, seed))
         cell = CellFilter(cfg)
         slow = pythia8mc.SlowJet(-1, cfg.radius, 0.5 * lo, 25.0, 2, 2, None, True, True)
@@ -250,14 +250,15 @@ def prefilter_study(signal: str, events: int, seed: int, cones=(1.0, 1.2, 1.4),
     """
     import pythia8mc
 
-    from physnn.hep.generate import CellFilter, JetConfig, _stdout_to, open_pythia, pythia_settings
+    from physnn.hep.generate import CellFilter, JetConfig, open_pythia, pythia_settings
+    from physnn.hep.pythia import stdout_to
 
     cfg = JetConfig(signal)
     lo = cfg.pt_range[0]
     passes = {(c, b): 0 for c in cones for b in bounds}
     missed = dict(passes)
     n = accepted = 0
-    with _stdout_to(os.devnull):
+    with stdout_to(os.devnull):
         pythia = open_pythia(pythia_settings(cfg, seed))
         # the generator's CellFilter with other cone radii; each bound is applied to its cone jets below
         finders = {c: CellFilter(cfg, cone_extra=c - cfg.radius) for c in cones}

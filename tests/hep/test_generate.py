@@ -95,11 +95,11 @@ def test_slowjet_jet_path_equals_full_event_clustering(signal, n, seed):
 
 
 def test_full_clustering_fallback_gives_the_same_jets(monkeypatch, qcd6):
-    import physnn.hep.generate as gen
+    import physnn.hep.jetfinding as jf
 
     jets1, _ = qcd6
     # a negative tolerance fails every constituent-sum check: every event takes the fallback
-    monkeypatch.setattr(gen, "_SUBSET_RTOL", -1.0)
+    monkeypatch.setattr(jf, "SUBSET_RTOL", -1.0)
     jets2, stats = generate_jets("qcd", n=3, seed=11, chunk_size=3, return_stats=True, **SMALL)
     assert stats["full_clustering_fallbacks"] == stats["prefilter_passed"] >= 3
     _assert_same_jets(jets2, {c: v[:3] for c, v in jets1.items()})
@@ -107,7 +107,7 @@ def test_full_clustering_fallback_gives_the_same_jets(monkeypatch, qcd6):
 
 def test_jet_kinematics_agree_with_fastjet():
     # the generator's jet pT, eta, y, phi, m come from the summed constituents; FastJet's PseudoJet is the truth
-    from physnn.hep.generate import _constituents, jet_kinematics
+    from physnn.hep.jetfinding import collect_constituents, jet_kinematics
     from physnn.hep.nsubjettiness import ptyphim_to_p4
 
     rng = np.random.default_rng(3)
@@ -116,7 +116,7 @@ def test_jet_kinematics_agree_with_fastjet():
         p4 = ptyphim_to_p4(rng.exponential(20.0, n), rng.normal(0.0, 0.4, n) + rng.uniform(-2, 2),
                            rng.normal(0.0, 0.4, n) + rng.uniform(-3, 3), rng.uniform(0.0, 0.5, n))
         rows = [tuple(map(float, v)) for v in p4]
-        buf, total = _constituents(rows)
+        buf, total = collect_constituents(rows)
         assert np.array_equal(np.frombuffer(buf).reshape(-1, 4), p4)
         ours = jet_kinematics(*total)
         ref = fastjet.PseudoJet(*map(float, p4.sum(0)))

@@ -2,7 +2,10 @@
 
 Nothing heavy is imported here: a name is loaded from its module on first use
 (``physnn.hep.generate_jets`` imports :mod:`physnn.hep.generate`, which imports
-Pythia only when a chunk is generated).  To export a new name, add one line to
+Pythia only when a chunk is generated).  The generator is three modules:
+:mod:`~physnn.hep.pythia` (settings, process, seeds), :mod:`~physnn.hep.jetfinding`
+(pre-filters, jets, truth matching) and :mod:`~physnn.hep.generate` (event loop,
+chunks, workers; it re-exports the public names of the other two).  To export a new name, add one line to
 ``_EXPORTS``: ``"name": "module"``.
 
     >>> import physnn.hep as hep
@@ -16,9 +19,11 @@ from physnn._lazy import lazy_exports
 # public name -> submodule of physnn.hep that defines it
 _EXPORTS: dict[str, str] = {
     # data generation (Pythia 8 + FastJet)
-    "SIGNALS": "generate",
-    "JetConfig": "generate",
-    "pythia_settings": "generate",
+    "SIGNALS": "pythia",
+    "JetConfig": "pythia",
+    "pythia_settings": "pythia",
+    "CellFilter": "jetfinding",
+    "jet_kinematics": "jetfinding",
     "generate_chunk": "generate",
     "generate_jets": "generate",
     # substructure
