@@ -161,8 +161,9 @@ def test_anomaly_export_gives_what_predict_gives(anomaly_run, jet_file, tmp_path
 def test_show_tagger_and_anomaly_runs(pfn_run, anomaly_run, capsys):
     assert cli("show", pfn_run) == 0
     lines = dict(ln.split(None, 1) for ln in capsys.readouterr().out.splitlines() if " " in ln.strip())
-    assert lines["kind"].strip() == "tagger" and lines["tagger"].strip() == "pfn"
+    assert lines["kind"].strip() == "tagger" and lines["model"].strip() == "pfn"
     assert lines["output"].strip() == "prob_is_top" and "mass, tau32" in lines["jet"]
+    assert "part_pt, part_deta, part_dphi (up to 12)" in lines["constituents"]
     assert cli("show", pfn_run, anomaly_run[0]) == 0
     kind_row = next(r for r in capsys.readouterr().out.splitlines() if r.startswith("kind"))
     assert kind_row.split() == ["kind", "tagger", "anomaly"]
@@ -216,3 +217,45 @@ def test_bad_input_is_one_error_line_and_no_output(pfn_run, anomaly_run, jets, t
     (broken / "state.json").write_text((pfn_run / "state.json").read_text())
     assert cli("predict", broken, missing, "--out", out) == 2
     assert "model.safetensors is missing" in error_line(capsys)
+
+
+def test_set_tagger_predicts_on_a_root_tree(jets, tmp_path, capsys):
+    """A ROOT file with two trees: --tree picks one (as in training); without it, one error line naming them.
+    A set tagger without jet features reads none (show lists no jet features)."""
+    uproot = pytest.importorskip("uproot")
+    t = train_tagger(jets, model="pfn", phi=[8], f=[8], epochs=1, batch_size=64, seed=1, n_boot=5, ranking=False)
+    run = write_tagger_run(t, tmp_path / "pfn", figures=False)
+    cols = {n: np.ascontiguousarray(jets.particles[:, :, i]) for i, n in enumerate(jets.particle_names)}
+    path = tmp_path / "jets.root"
+    with uproot.recreate(path) as fh:
+        for name, n in (("jets", len(jets)), ("other", 10)):
+            tree = fh.mktree(name, {k: np.dtype((v.dtype, v.shape[1:])) for k, v in cols.items()})
+            tree.extend({k: v[:n] for k, v in cols.items()})
+    out = tmp_path / "p.csv"
+    assert cli("predict", run, path, "--out", out, "--tree", "other") == 0
+    got = read_csv(out)["prob_signal"]
+    np.testing.assert_allclose(got, t.predict(jets.subset(np.arange(10))), rtol=1e-5, atol=1e-6)
+    capsys.readouterr()
+    out.unlink()
+    assert cli("predict", run, path, "--out", out) == 2
+    line = error_line(capsys)
+    assert "jets" in line and "other" in line and not out.exists()
+    assert cli("show", run) == 0
+    text = capsys.readouterr().out
+    assert "jet features" not in text and "prob_signal" in text
+
+
+def test_a_failed_write_leaves_no_run_and_a_taken_name_is_not_overwritten(anomaly_run, monkeypatch, tmp_path):
+    import physnn.hep.diagnostics as diag
+
+    run, res = anomaly_run
+    again = write_anomaly_run(res, run, figures=False)  # the name is taken: a new directory beside it
+    assert again == run.parent / f"{run.name}-2" and (run / "state.json").exists()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(diag, "diagnostic_figures", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_anomaly_run(res, tmp_path / "new")
+    assert not (tmp_path / "new").exists()

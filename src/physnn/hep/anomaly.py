@@ -300,11 +300,12 @@ def write_anomaly_run(res: AnomalyResult, directory: str | Path, *, data: str | 
     from physnn.files import nan_as_null, removed_on_error, write_text
     from physnn.hep.classify import run_config_toml
     from physnn.hep.diagnostics import diagnostic_figures
-    from physnn.rundir import create_run_dir, write_metrics, write_state
+    from physnn.rundir import create_run_dir, unique_run_dir, write_metrics, write_state
     from physnn.train.checkpoint import save_weights
 
-    d = create_run_dir(directory)
-    with removed_on_error(d):
+    d = unique_run_dir(directory)
+    with removed_on_error(d):  # a failed run leaves no directory behind
+        create_run_dir(d, unique=False)
         write_text(d / "config.toml", run_config_toml({**res.config, **({"data": data} if data else {})},
                                                       "hep_anomaly"))
         save_weights(res.model, d / "model.safetensors")

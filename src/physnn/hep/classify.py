@@ -499,13 +499,14 @@ def write_tagger_run(tagger: Tagger, directory: str | Path, *, data: str | None 
     """
     from physnn.files import nan_as_null, removed_on_error, write_text
     from physnn.hep.diagnostics import diagnostic_figures
-    from physnn.rundir import create_run_dir, write_metrics, write_state
+    from physnn.rundir import create_run_dir, unique_run_dir, write_metrics, write_state
     from physnn.train.checkpoint import save_weights
 
     if label is not None:
         tagger.target = target_name(label)
-    d = create_run_dir(directory)
-    with removed_on_error(d):
+    d = unique_run_dir(directory)
+    with removed_on_error(d):  # a failed run leaves no directory behind
+        create_run_dir(d, unique=False)
         extra = {**({"data": data} if data else {}), **({"label": label} if label else {})}
         write_text(d / "config.toml", run_config_toml({**tagger.config, **extra}))
         state = {"model": _net_config(tagger.kind, tagger.net), "feature_names": tagger.feature_names,
@@ -601,10 +602,10 @@ def _describe(directory: Path, state: dict[str, Any]) -> dict[str, Any]:
     from physnn.rundir import output_name
 
     model = state.get("model") or {}
-    info: dict[str, Any] = {"data": run_config_value(directory, "hep_train", "data"), "tagger": model.get("kind")}
+    info: dict[str, Any] = {"data": run_config_value(directory, "hep_train", "data")}
     if model.get("kind") != "mlp":
         info["constituents"] = f"{', '.join(state.get('particle_names', []))} (up to {state.get('n_particles')})"
-        if state.get("feature_names"):
+        if (state.get("scaler") or {}).get("jet") is not None:  # a hybrid tagger reads jet features too
             info["jet features"] = ", ".join(state["feature_names"])
     else:
         info["features"] = ", ".join(state.get("feature_names", []))
