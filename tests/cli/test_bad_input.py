@@ -68,7 +68,7 @@ def argv(command: str, values: dict[str, Any]) -> list[str]:
         v = values[p.name]
         is_option = any(o.startswith("-") for o in p.opts)
         if not is_option:
-            positional.append(str(v))
+            positional += [str(item) for item in (v if isinstance(v, list) else [v])]
         elif isinstance(v, bool):
             if v:
                 args.append(p.opts[0])
@@ -254,6 +254,18 @@ class Env:
         return self.toml(f'[data]\nsource = "{source}"\n{extra}\n')
 
 
+def _cells_stack(env: Env, frames: int = 3) -> Path:
+    """A small time-lapse (multi-page TIFF): one bright square moving right."""
+    import tifffile
+
+    stack = np.full((frames, 32, 32), 100, np.uint16)
+    for t in range(frames):
+        stack[t, 8:16, 4 + 2 * t:12 + 2 * t] = 1000
+    p = env.files.fresh("stack.tif")
+    tifffile.imwrite(p, stack, photometric="minisblack")
+    return p
+
+
 def _alloys_npz(env: Env, **change: Any) -> Path:
     """A structurally complete alloy file of 2 structures (labels made up), with ``change`` applied."""
     from physnn.materials.generate import LABELS
@@ -427,34 +439,41 @@ SPECS: dict[str, Spec] = {
         base=lambda e: {"out": e.out(), "quiet": True, "n_train": 2, "size": 48, "crop": 32, "n_test": 1,
                         "epochs": 1, "steps": 1},
         outputs=("out",),
+        skip={"images": "folders of the user's images: missing, a file, empty, unpaired masks in "
+                        "tests/cells/test_runs.py::test_bad_input and ::test_finetune_from_images_and_masks",
+              "masks": "as --images",
+              "model": "only with --images/--masks (refused without them: 'masks-without-images' here)"},
         values=[
             ("n-train-0", lambda e: {"n_train": 0}, "n_train"),
             ("size-too-small", lambda e: {"size": 8}, "size"),
             ("epochs-0", lambda e: {"epochs": 0}, "epochs"),
             ("crop-larger-than-size", lambda e: {"crop": 1000}, "crop"),
             ("depth-0", lambda e: {"depth": 0}, "depth"),
+            ("masks-without-images", lambda e: {"masks": e.out("m")}, "--images"),
+            ("model-without-images", lambda e: {"model": e.out("r")}, "--images"),
         ],
     ),
     "cells segment": Spec(
-        base=lambda e: {"run": "baseline", "image": e.image, "out": e.out("l.tif"), "figure": e.out("f.png")},
-        inputs={"run": "run", "image": (".tif", CSV_TEXT), "mask": (".tif", PNG_BYTES)},
+        base=lambda e: {"images": e.image, "model": "baseline", "out": e.out("l.tif"), "figure": e.out("f.png")},
+        inputs={"model": "run", "images": (".tif", CSV_TEXT), "mask": (".tif", PNG_BYTES)},
         outputs=("out", "figure"),
         values=[
             ("mask-shape", lambda e: {"mask": e.mask(np.ones((8, 8), np.uint16))}, "shape"),
             ("mask-float", lambda e: {"mask": e.mask(np.full((32, 32), 0.5, np.float32))}, "integer"),
             ("mask-empty-objects", lambda e: {"mask": e.mask(np.zeros((32, 32), np.uint16))}, "no objects"),
-            ("png-named-tif", lambda e: {"image": e.text("p.tif", PNG_BYTES)}, "PNG"),
+            ("png-named-tif", lambda e: {"images": e.text("p.tif", PNG_BYTES)}, "PNG"),
+            ("diameter-0", lambda e: {"diameter": 0.0}, "diameter"),
         ],
     ),
     "cells track": Spec(
-        base=lambda e: {"out": e.out(), "frames": 2, "size": 32, "quiet": True},
-        inputs={"segment_with": "run"},
-        outputs=("out",),
+        base=lambda e: {"stack": _cells_stack(e), "out": e.out(), "model": "baseline", "diameter": 8.0,
+                        "figure": e.out("t.png"), "quiet": True},
+        inputs={"stack": (".tif", CSV_TEXT), "model": "run", "truth": "run"},
+        outputs=("out", "figure"),
         values=[
-            ("frames-0", lambda e: {"frames": 0}, "frames"),
-            ("unknown-preset", lambda e: {"preset": "esay"}, "easy"),
-            ("max-distance-negative", lambda e: {"max_distance": -1.0}, "distance"),
-            ("missing-segment-run", lambda e: {"segment_with": "no/such/run"}, "does not exist"),
+            ("one-frame", lambda e: {"stack": _cells_stack(e, frames=1)}, "2 or more"),
+            ("max-distance-negative", lambda e: {"max_distance": -1.0}, "max_distance"),
+            ("diameter-huge", lambda e: {"diameter": 1e5}, "diameter"),
         ],
     ),
     "fluids generate": Spec(

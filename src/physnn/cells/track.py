@@ -260,6 +260,9 @@ def read_stack(path: str | Path) -> np.ndarray:
         from physnn.cells.io import read_pixels
 
         stack = np.squeeze(read_pixels(p, owner="cells track", what="time-lapse"))
+        if stack.ndim == 2:
+            raise PhysnnError(f"cells track: {str(p)!r} has 1 frame {stack.shape}; tracking needs 2 or more "
+                              "(a multi-page TIFF, or a folder of one image per frame).")
         if stack.ndim == 4 and stack.shape[-1] in (3, 4):
             stack = stack[..., :3].mean(axis=-1)
         if stack.ndim != 3:
@@ -295,6 +298,10 @@ def read_ctc_truth(directory: str | Path) -> tuple[np.ndarray, np.ndarray]:
     import tifffile
 
     d = Path(directory)
+    if not d.is_dir():
+        state = "is a file, not a folder" if d.exists() else "does not exist"
+        raise PhysnnError(f"cells track: the ground-truth folder {str(d)!r} {state}; give a Cell Tracking "
+                          "Challenge ground truth (a folder with TRA/man_track*.tif and TRA/man_track.txt).")
     tra = d / "TRA" if (d / "TRA").is_dir() else d
     files = sorted(tra.glob("man_track*.tif"))
     txt = tra / "man_track.txt"

@@ -140,8 +140,8 @@ def train(
     if images is not None:
         from physnn.cells.runs import finetune_run
 
-        m = finetune_run(out, images, masks, model=model, epochs=epochs or 20, steps=steps or 10, crop=crop,
-                         batch_size=batch_size, lr=lr or 5e-4, seed=seed, progress=False if quiet else None,
+        m = finetune_run(out, images, masks, model=model, epochs=20 if epochs is None else epochs, steps=10 if steps is None else steps, crop=crop,
+                         batch_size=batch_size, lr=5e-4 if lr is None else lr, seed=seed, progress=False if quiet else None,
                          unique=False)
         typer.echo(f"run: {m['directory']}  (fine-tuned on {m['n_train']} images, {m['train_cpu_s']:.0f} CPU s)")
         if "val_ap50_after" in m:
@@ -153,8 +153,9 @@ def train(
                           "leave it out to train from scratch on synthetic images.")
     from physnn.cells.runs import train_segmentation_run
 
-    m = train_segmentation_run(out, n_train=n_train, size=size, epochs=epochs or 80, steps=steps or 25, crop=crop,
-                               batch_size=batch_size, depth=depth, base=base, lr=lr or 2e-3, seed=seed, n_test=n_test,
+    m = train_segmentation_run(out, n_train=n_train, size=size, epochs=80 if epochs is None else epochs,
+                               steps=25 if steps is None else steps, crop=crop,
+                               batch_size=batch_size, depth=depth, base=base, lr=2e-3 if lr is None else lr, seed=seed, n_test=n_test,
                                progress=False if quiet else None, unique=False)
     typer.echo(f"run: {m['directory']}  (training {m['train_cpu_s']:.0f} CPU s, {m['train_wall_s']:.0f} wall s, "
                f"load {m['loadavg']:.1f})")
