@@ -19,10 +19,13 @@ from physnn.cli._typer import command_group, writes
 app = command_group(
     "materials",
     (
-        "Materials science: predict alloy properties (mixing energy, lattice constant, bulk modulus) "
-        "from atomic structure, learned from ASE EMT simulations.\n\n"
-        "Start with:  physnn materials generate --task A --n 500 --out alloys.npz\n\n"
-        "then:        physnn materials train alloys.npz --out runs/mat"
+        "Materials science: learn the energies and forces of atomic structures from your own files "
+        "(extended XYZ or anything ASE reads), or alloy properties (mixing energy, lattice constant, bulk "
+        "modulus) from ASE EMT simulations.\n\n"
+        "Your own structures:  physnn materials train structures.extxyz --out runs/pot\n\n"
+        "then:                 physnn predict runs/pot new.extxyz --out pred.csv\n\n"
+        "Simulated alloys:     physnn materials generate --task A --n 500 --out alloys.npz; "
+        "physnn materials train alloys.npz --out runs/mat"
     ),
 )
 
@@ -80,61 +83,117 @@ def generate(
 
 
 _TRAIN_EPILOG = (
-    "What it does: splits the labelled structures (failed ones skipped and counted) into train / "
-    "validation / test, fits the baselines - predict the mean; a regular-solution ridge on composition "
-    "(x_i and x_i*x_j); a ridge on the SOAP descriptor (dscribe, average='outer') - and trains a "
-    "per-atom network (a shared MLP on each atom's SOAP environment, averaged over atoms; for task A "
-    "plus a linear regular-solution branch started at the ridge fit) on physnn's training loop with "
-    "early stopping. Task A predicts e_mix_relaxed, a_relaxed and B from the unrelaxed structure; "
-    "task B e_mix_relaxed. Prints MAE and R² on the test structures next to the label's standard "
-    "deviation and the baselines, and the speed-up per structure (descriptor included) over the "
-    "relaxation.\n\n"
-    "Writes OUT/: model.safetensors, state.json, metrics.json, history.csv, figures/parity.png, "
-    "figures/learning_curve.png (error vs training-set size), figures/loss.png.\n\n"
+    "DATA is either the user's own structures - extended XYZ (energy=... on each comment line, a forces "
+    "column where there are forces) or any file ase.io.read(DATA, index=':') reads (ASE .traj, VASP "
+    "OUTCAR/vasprun.xml, ...) with a total energy per structure - or the .npz of 'physnn materials "
+    "generate'.\n\n"
+    "Own structures: trains a per-atom network on local descriptors (radial and angular invariants of each "
+    "atom's neighbours within --r-cut, per element of the data; E = sum of atomic terms) on the energies and, "
+    "when the file has forces, on the forces too (F = -dE/dr, exact derivatives of the predicted energy): "
+    "loss = w_E MSE(E/atom)/s_E^2 + w_F MSE(F)/s_F^2, each term in units of its training spread. Beside "
+    "it, on the same held-out structures: predict-the-mean, a ridge on composition and volume, and a "
+    "kernel ridge on the SOAP power spectrum (dscribe). Prints the test MAE of the energy per atom in "
+    "meV/atom (and of the forces in meV/Å) for all four. Predict new structures with 'physnn predict RUN "
+    "structures.extxyz --out pred.csv' (total energies in eV, like the input).\n\n"
+    "Generator .npz: the alloy surrogate (PerAtomNet on SOAP; task A predicts e_mix_relaxed, a_relaxed and "
+    "B, task B e_mix_relaxed) with its baselines and the speed-up over the relaxation.\n\n"
+    "Writes OUT/: model.safetensors, state.json, config.toml, metrics.json (every model's test errors), "
+    "history.csv, figures/parity.png, figures/loss.png.\n\n"
     "Examples:\n\n"
-    "  physnn materials train alloys.npz --out runs/mat\n\n"
-    "  physnn materials train cuau.npz --out runs/cuau --targets e_mix_relaxed,e_mix_unrelaxed\n\n"
-    "  physnn materials train cuau.npz --out runs/cuau --epochs 400 --hidden 32,32"
+    "  physnn materials train structures.extxyz --out runs/pot\n\n"
+    "  physnn materials train structures.extxyz --out runs/pot --force-weight 0   (energies only)\n\n"
+    "  physnn materials train alloys.npz --out runs/mat --ensemble 5"
 )
+
+#: defaults that differ between the two kinds of training data
+_DEFAULTS = {"potential": {"epochs": 400, "lr": 3e-3, "hidden": "64,64", "batch_size": 16, "patience": 60},
+             "alloys": {"epochs": 800, "lr": 1e-3, "hidden": "64,64", "batch_size": 32, "patience": 100}}
 
 
 @app.command(epilog=_TRAIN_EPILOG)
 @writes(out="run")
 def train(
-    data: Path = typer.Argument(..., help="An .npz written by 'physnn materials generate'."),
+    data: Path = typer.Argument(..., help="Structures with energies (extxyz or any file ASE reads), or an .npz "
+                                "from 'physnn materials generate'."),
     out: Path = typer.Option(Path("runs/materials"), "--out", "-o", help="Run directory (never overwritten: -2, -3… added)."),
-    targets: Optional[str] = typer.Option(None, "--targets", help="Comma-separated labels to predict (default: the task's)."),
-    epochs: int = typer.Option(800, "--epochs", help="Most epochs (early stopping usually ends sooner)."),
-    lr: float = typer.Option(1e-3, "--lr", help="Adam learning rate (halved on a validation plateau)."),
-    hidden: str = typer.Option("64,64", "--hidden", help="Hidden sizes of the per-atom MLP, e.g. 64,64."),
-    batch_size: int = typer.Option(32, "--batch-size", help="Structures per mini-batch."),
-    patience: int = typer.Option(100, "--patience", help="Early-stopping patience in epochs (validation loss)."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Most epochs (early stopping usually ends sooner); "
+                                         "default 400 (structures), 800 (.npz)."),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Adam learning rate (halved on a validation plateau); "
+                                       "default 3e-3 (structures), 1e-3 (.npz)."),
+    hidden: Optional[str] = typer.Option(None, "--hidden", help="Hidden sizes of the per-atom MLP (default 64,64)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Structures per mini-batch; default 16 "
+                                             "(structures), 32 (.npz)."),
+    patience: Optional[int] = typer.Option(None, "--patience", help="Early-stopping patience in epochs (validation "
+                                           "loss); default 60 (structures), 100 (.npz)."),
     test: float = typer.Option(0.2, "--test", help="Held-out test fraction."),
-    val: float = typer.Option(0.1, "--val", help="Validation fraction (early stopping)."),
+    val: float = typer.Option(0.1, "--val", help="Validation fraction (early stopping, baseline settings)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the split, the initial weights and the batch order."),
-    ensemble: int = typer.Option(
-        1, "--ensemble",
-        help="Networks averaged (the benchmark uses 5 with --patience 200: task B 0.22-0.25 meV/atom)."),
-    curve: bool = typer.Option(True, "--curve/--no-curve", help="Also refit at 1/8, 1/4, 1/2 of the training set (error vs size)."),
+    energy_weight: Optional[float] = typer.Option(None, "--energy-weight", help="Structures: w_E (default 1)."),
+    force_weight: Optional[float] = typer.Option(None, "--force-weight", help="Structures: w_F (default 1; 0 trains "
+                                                 "on energies only). Used when the structures have forces."),
+    stress_weight: Optional[float] = typer.Option(None, "--stress-weight", help="Structures: w_S (default 0). Used "
+                                                  "when the structures have stress."),
+    r_cut: Optional[float] = typer.Option(None, "--r-cut", help="Structures: descriptor cutoff in Å (default 6)."),
+    n_radial: Optional[int] = typer.Option(None, "--n-radial", help="Structures: radial Gaussians (default 16)."),
+    n_angular: Optional[int] = typer.Option(None, "--n-angular", help="Structures: Gaussians of the angular (l=1, 2) "
+                                            "terms (default 4; 0: radial terms only)."),
+    targets: Optional[str] = typer.Option(None, "--targets", help=".npz: comma-separated labels to predict (default: "
+                                          "the task's)."),
+    ensemble: Optional[int] = typer.Option(
+        None, "--ensemble",
+        help=".npz: networks averaged (the benchmark uses 5 with --patience 200: task B 0.22-0.25 meV/atom)."),
+    curve: Optional[bool] = typer.Option(None, "--curve/--no-curve", help=".npz: also refit at 1/8, 1/4, 1/2 of "
+                                         "the training set (error vs size; default on)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Train the per-atom network and the baselines on an alloy data set; print error and speed-up."""
-    from physnn.errors import PhysnnError
-    from physnn.materials.generate import load_alloys
-    from physnn.materials.train import train_materials
+    """Train a per-atom network and its baselines on structures with energies (and forces), or on generator alloys."""
+    from physnn.errors import PhysnnError, check_file, sniff_file
 
+    path = check_file(data, owner="materials train", what="training data")
+    mode = "alloys" if sniff_file(path) == "npz" else "potential"
+    only = {"potential": {"--targets": targets, "--ensemble": ensemble, "--curve/--no-curve": curve},
+            "alloys": {"--energy-weight": energy_weight, "--force-weight": force_weight,
+                       "--stress-weight": stress_weight, "--r-cut": r_cut, "--n-radial": n_radial,
+                       "--n-angular": n_angular}}[mode]
+    given = [k for k, v in only.items() if v is not None]
+    if given:
+        what = ("structures (extxyz or any file ASE reads)" if mode == "potential"
+                else "a generator .npz (physnn materials generate)")
+        raise PhysnnError(f"materials train: {', '.join(given)} {'does' if len(given) == 1 else 'do'} not apply "
+                          f"when DATA is {what}; leave {'it' if len(given) == 1 else 'them'} out.")
+    dflt = _DEFAULTS[mode]
+    hidden = dflt["hidden"] if hidden is None else hidden
     try:
         sizes = [int(h) for h in hidden.split(",") if h.strip()]
     except ValueError:
         raise PhysnnError(f"materials train: --hidden must be comma-separated integers like 64,64; got {hidden!r}.") from None
     if not sizes:
         raise PhysnnError("materials train: --hidden needs at least one layer size, e.g. 64,64.")
+    epochs = dflt["epochs"] if epochs is None else epochs
+    lr = dflt["lr"] if lr is None else lr
+    batch_size = dflt["batch_size"] if batch_size is None else batch_size
+    patience = dflt["patience"] if patience is None else patience
+    progress = None if not quiet else False
+    if mode == "potential":
+        _train_potential(path, out, epochs=epochs, lr=lr, hidden=sizes, batch_size=batch_size, patience=patience,
+                         test=test, val=val, seed=seed,
+                         energy_weight=1.0 if energy_weight is None else energy_weight,
+                         force_weight=1.0 if force_weight is None else force_weight,
+                         stress_weight=0.0 if stress_weight is None else stress_weight,
+                         descriptor={k: v for k, v in (("r_cut", r_cut), ("n_radial", n_radial),
+                                                       ("n_angular", n_angular)) if v is not None},
+                         progress=progress)
+        return
+
+    from physnn.materials.generate import load_alloys
+    from physnn.materials.train import train_materials
+
     tlist = None if targets is None else [t.strip() for t in targets.split(",") if t.strip()]
-    d = load_alloys(data)
+    d = load_alloys(path)
     res = train_materials(d, targets=tlist, epochs=epochs, lr=lr, hidden=sizes, batch_size=batch_size,
-                          patience=patience, test=test, val=val, seed=seed, ensemble=ensemble,
-                          learning_curve=(0.125, 0.25, 0.5, 1.0) if curve else (), out=out,
-                          progress=None if not quiet else False)
+                          patience=patience, test=test, val=val, seed=seed, ensemble=1 if ensemble is None else ensemble,
+                          learning_curve=(0.125, 0.25, 0.5, 1.0) if curve in (None, True) else (), out=out,
+                          progress=progress, unique_out=False)
     typer.echo(
         f"task {res.task}: {res.n_total} structures, {res.n_failed} failed and skipped; "
         f"train {res.n_train} / val {res.n_val} / test {res.n_test}; stopped: "
@@ -142,3 +201,21 @@ def train(
     )
     typer.echo(res.table())
     typer.echo(f"run written to {res.directory}")
+
+
+def _train_potential(path: Path, out: Path, *, seed: int, descriptor: dict, progress, **settings) -> None:
+    from physnn.materials.potential import train_potential
+    from physnn.materials.runs import write_potential_run
+    from physnn.materials.structures import read_structures
+
+    data = read_structures(path, owner="materials train")
+    labels = "energies" + (", forces" if data.has_forces else "") + (", stress" if data.has_stress else "")
+    typer.echo(f"{path}: {len(data)} structures of {', '.join(data.species)} ({int(data.n_atoms.min())}-"
+               f"{int(data.n_atoms.max())} atoms) with {labels}")
+    res = train_potential(data, seed=seed, descriptor=descriptor, progress=progress, **settings)
+    d = write_potential_run(out, res, data_path=path, settings=res.settings, seed=seed, unique=False)
+    m = res.metrics
+    typer.echo(f"trained on {' and '.join(m['trained_on'])}; stopped: {m['stop_reason']} after {m['epochs_run']} "
+               f"epochs (best {m['best_epoch']})")
+    typer.echo(res.table())
+    typer.echo(f"run written to {d}")

@@ -95,17 +95,21 @@ def species_of(numbers: Any) -> list[str]:
 
 
 def make_soap(species: Sequence[str], *, r_cut: float = 5.0, n_max: int = 4, l_max: int = 4,
-              sigma: float = 0.5, average: str = "outer", compression: str = "off"):
-    r"""A dscribe :class:`~dscribe.descriptors.SOAP` for periodic alloys (see :func:`soap`).
+              sigma: float = 0.5, average: str = "outer", compression: str = "off", periodic: bool = True):
+    r"""A dscribe :class:`~dscribe.descriptors.SOAP` (periodic by default; see :func:`soap`).
 
-    Validated, then built once per setting and reused (building one costs about as much as
-    describing a structure)."""
+    ``species`` are chemical symbols (any element).  Validated, then built once per setting and
+    reused (building one costs about as much as describing a structure)."""
+    from ase.data import chemical_symbols
+
     owner = "soap"
     species = tuple(str(s) for s in species)
     if not species:
         raise PhysnnError(f"{owner}: 'species' is empty; list the elements of the structures, e.g. ['Cu', 'Au'].")
     for s in species:
-        check_choice("species", s, ELEMENTS, owner=owner)
+        if s not in chemical_symbols[1:]:
+            raise PhysnnError(f"{owner}: 'species' entry {s!r} is not a chemical symbol; use symbols like 'Cu', "
+                              "'Au'.")
     return _make_soap(
         species,
         check_range("r_cut", r_cut, low=1.0, high=12.0, owner=owner),
@@ -114,21 +118,22 @@ def make_soap(species: Sequence[str], *, r_cut: float = 5.0, n_max: int = 4, l_m
         check_range("sigma", sigma, low=0.05, high=2.0, owner=owner),
         check_choice("average", average, ["outer", "inner", "off"], owner=owner),
         check_choice("compression", compression, ["off", "crossover", "mu1nu1"], owner=owner),
+        bool(periodic),
     )
 
 
 @functools.lru_cache(maxsize=32)
 def _make_soap(species: tuple[str, ...], r_cut: float, n_max: int, l_max: int, sigma: float, average: str,
-               compression: str):
+               compression: str, periodic: bool = True):
     from dscribe.descriptors import SOAP
 
-    return SOAP(species=list(species), periodic=True, r_cut=r_cut, n_max=n_max, l_max=l_max, sigma=sigma,
+    return SOAP(species=list(species), periodic=periodic, r_cut=r_cut, n_max=n_max, l_max=l_max, sigma=sigma,
                 average=average, compression={"mode": compression})
 
 
 def soap(structures: Sequence[Any], species: Sequence[str], *, r_cut: float = 5.0, n_max: int = 4,
          l_max: int = 4, sigma: float = 0.5, average: str = "outer", compression: str = "off",
-         n_jobs: int = 1) -> np.ndarray:
+         n_jobs: int = 1, periodic: bool = True) -> np.ndarray:
     r"""SOAP power spectra of ``structures`` (a list of :class:`ase.Atoms`), via dscribe.
 
     Each atom's neighbour density of species *Z* within ``r_cut`` (Å), smeared
@@ -147,7 +152,7 @@ def soap(structures: Sequence[Any], species: Sequence[str], *, r_cut: float = 5.
         (1, 180)
     """
     desc = make_soap(species, r_cut=r_cut, n_max=n_max, l_max=l_max, sigma=sigma,
-                     average=average, compression=compression)
+                     average=average, compression=compression, periodic=periodic)
     structures = list(structures)
     if not structures:
         raise PhysnnError("soap: no structures given.")

@@ -35,7 +35,7 @@ from torch import nn
 from physnn.errors import PhysnnError, check_int
 from physnn.nn import MLP
 
-__all__ = ["NetEnsemble", "PerAtomNet"]
+__all__ = ["NetEnsemble", "PerAtomNet", "build_peratom"]
 
 
 class PerAtomNet(nn.Module):
@@ -183,3 +183,20 @@ class NetEnsemble(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.stack([m(x) for m in self.members]).mean(dim=0)
+
+
+def build_peratom(config: dict[str, Any]) -> nn.Module:
+    """A :class:`PerAtomNet` (or a :class:`NetEnsemble` of ``config["ensemble"]`` of them) from its config.
+
+    The config is a run's ``state["model"]``: ``PerAtomNet.config()`` plus ``kind`` (``"peratom"``)
+    and, for ensembles, ``ensemble``.  Weights are loaded by the caller.
+
+        >>> build_peratom({"kind": "peratom", "n_features": 5, "hidden": [8], "n_out": 1}).n_features
+        5
+    """
+    def member() -> PerAtomNet:
+        return PerAtomNet(config["n_features"], config["hidden"], config["n_out"],
+                          activation=config.get("activation", "silu"), n_global=config.get("n_global", 0))
+
+    k = int(config.get("ensemble", 1))
+    return member() if k == 1 else NetEnsemble([member() for _ in range(k)])

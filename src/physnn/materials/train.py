@@ -233,6 +233,7 @@ def train_materials(
     global_branch: bool = True,
     out: str | os.PathLike | None = None,
     progress: bool | None = None,
+    unique_out: bool = True,
 ) -> MaterialsResult:
     """Fit baselines and the per-atom network on ``data`` and measure them (see module docs).
 
@@ -256,7 +257,9 @@ def train_materials(
     learning_curve : fractions of the training set (e.g. ``(0.125, 0.25, 0.5, 1)``) at which every
         model is refitted for the error-vs-training-size figure; empty: skip.
     out : run directory to write (``model.safetensors``, ``state.json``, ``metrics.json``,
-        ``history.csv``, ``figures/``); ``None``: write nothing.
+        ``history.csv``, ``config.toml``, ``figures/``; :func:`physnn.materials.runs.write_alloy_run`);
+        ``None``: write nothing.
+    unique_out : add ``-2``, ``-3``... to ``out`` when it exists (False: the caller made it unique).
 
     Returns
     -------
@@ -390,7 +393,14 @@ def train_materials(
                              learning_curve=curve, model=model, history=history, predictions=preds,
                              y_test=y[te], histories=histories, validation=validation)
     if out is not None:
-        result.directory = _write_run(Path(out), result, meta)
+        from physnn.materials.runs import write_alloy_run
+
+        settings = {"targets": targets, "test": test, "val": val, "hidden": list(hidden), "epochs": epochs,
+                    "lr": lr, "batch_size": batch_size, "patience": patience, "weight_decay": weight_decay,
+                    "ensemble": ensemble, "seed": seed, "soap_options": sopt, "learning_curve": list(fractions),
+                    "global_branch": bool(global_branch)}
+        result.directory = write_alloy_run(Path(out), result, meta, settings=settings, seed=seed,
+                                           unique=unique_out)
     return result
 
 
@@ -443,65 +453,27 @@ def _curve_figure(result: MaterialsResult):
     return fig
 
 
-def _write_run(directory: Path, result: MaterialsResult, meta: dict[str, Any]) -> Path:
-    import platform
-
-    import torch
-
-    import physnn
-    from physnn.files import write_json
-    from physnn.rundir import unique_run_dir
-    from physnn.train.checkpoint import save_weights
-    from physnn.viz.plots import plot_history, save_figure
-
-    directory = unique_run_dir(directory)
-    (directory / "figures").mkdir(parents=True, exist_ok=True)
-    save_weights(result.model.net, directory / "model.safetensors")
-    write_json(directory / "state.json", {
-        "format": "physnn-materials-1", "task": result.task, "targets": result.targets,
-        "model": result.model.net.config(), "species": result.model.species,
-        "soap_options": result.model.soap_options, "data": {k: meta.get(k) for k in ("task", "seed", "n", "n_failed")},
-        "versions": {"physnn": physnn.__version__, "torch": torch.__version__, "numpy": np.__version__,
-                     "python": platform.python_version()},
-    })
-    write_json(directory / "metrics.json", {
-        "n_total": result.n_total, "n_failed": result.n_failed, "n_train": result.n_train,
-        "n_val": result.n_val, "n_test": result.n_test, "units": "stored units: eV/atom, Å, GPa",
-        "reports": result.reports, "timing": result.timing, "learning_curve": result.learning_curve,
-        "stop_reason": result.history.stop_reason.value, "best_epoch": result.history.best_epoch,
-        "epochs_run": result.history.epochs_run, "ensemble": len(result.histories),
-        "members": [{"stop_reason": h.stop_reason.value, "best_epoch": h.best_epoch, "epochs_run": h.epochs_run}
-                    for h in result.histories],
-        "validation": result.validation,
-    })
-    result.history.to_csv(directory / "history.csv")
-    plot_history(result.history, path=directory / "figures" / "loss.png")
-    save_figure(_parity_figure(result), directory / "figures" / "parity.png")
-    if result.learning_curve:
-        save_figure(_curve_figure(result), directory / "figures" / "learning_curve.png")
-    return directory
-
-
 def load_materials_model(directory: str | os.PathLike) -> MaterialsModel:
-    """Rebuild the :class:`MaterialsModel` saved in a run directory by :func:`train_materials`."""
-    import json
+    """Rebuild the :class:`MaterialsModel` saved in a run directory by :func:`train_materials`.
 
-    from physnn.errors import check_file
-    from physnn.materials.models import NetEnsemble, PerAtomNet
+    Reads runs of this physnn (``physnn-run-2``, kind ``materials``) and of physnn 0.1
+    (``physnn-materials-1``).  A potential run (trained on the user's structures) is loaded with
+    :func:`physnn.materials.runs.load_potential`.
+    """
+    from physnn.materials.models import build_peratom
+    from physnn.rundir import read_state
     from physnn.train.checkpoint import load_weights
 
     d = Path(directory)
-    state = json.loads(check_file(d / "state.json", owner="load_materials_model", what="run state").read_text())
-    if state.get("format") != "physnn-materials-1":
-        raise PhysnnError(f"load_materials_model: {str(d)!r} is not a materials run (format {state.get('format')!r}).")
+    state = read_state(d, kind="materials", owner="load_materials_model")
     cfg = state["model"]
+    if cfg.get("kind") == "atomic_potential":
+        raise PhysnnError(f"load_materials_model: {str(d)!r} is a potential run (trained on structures with "
+                          "energies); load it with physnn.materials.runs.load_potential.")
 
-    def member():
-        return PerAtomNet(cfg["n_features"], cfg["hidden"], cfg["n_out"], activation=cfg["activation"],
-                          n_global=cfg.get("n_global", 0))
+    from physnn.errors import check_file
 
-    k = int(cfg.get("ensemble", 1))
-    net = member() if k == 1 else NetEnsemble([member() for _ in range(k)])
+    net = build_peratom(cfg)
     load_weights(net, check_file(d / "model.safetensors", owner="load_materials_model", what="weights"))
     net.eval()
     return MaterialsModel(net, state["species"], state["soap_options"], state["targets"])
