@@ -100,3 +100,17 @@ def test_objective_errors():
         instances_from_probabilities(np.zeros((2, 4, 4)))
     with pytest.raises(PhysnnError, match="not a cells segmentation run|does not exist"):
         load_model("/nonexistent/run")
+
+
+def test_large_images_are_predicted_in_tiles():
+    """Tiles that overlap by more than the network's reach give the whole image's probabilities."""
+    from physnn.cells.segment import predict_probabilities
+    from physnn.nn.conv import UNet
+
+    torch.manual_seed(0)
+    model = UNet(1, 3, depth=1, base=4).eval()  # reach: a few pixels
+    img = generate(200, preset="easy", seed=1).image
+    whole = predict_probabilities(model, img)
+    tiled = predict_probabilities(model, img, tile=96, overlap=24)
+    assert tiled.shape == whole.shape == (3, 200, 200)
+    np.testing.assert_allclose(tiled, whole, atol=1e-5)

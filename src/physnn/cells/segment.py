@@ -286,19 +286,34 @@ def train_unet(
     return model, history
 
 
-def predict_probabilities(model: Any, image: Any) -> np.ndarray:
-    """Class probabilities (3, H, W) of a 3-class U-Net on one image (normalised here)."""
+def predict_probabilities(model: Any, image: Any, *, tile: int = 1024, overlap: int = 48) -> np.ndarray:
+    """Class probabilities (3, H, W) of a 3-class U-Net on one image (normalised here).
+
+    Images larger than ``tile`` pixels on a side are processed in tiles that overlap by
+    ``overlap`` pixels on each side (only each tile's centre is kept), so memory stays
+    bounded; the normalisation is the whole image's.
+    """
     import torch
 
-    x = torch.from_numpy(normalize(image))[None, None]
+    x = normalize(image)
+    h, w = x.shape
     was = model.training
     model.eval()
     try:
         with torch.no_grad():
-            p = torch.softmax(model(x), 1)[0].numpy()
+            if h <= tile and w <= tile:
+                return torch.softmax(model(torch.from_numpy(x)[None, None]), 1)[0].numpy()
+            out = np.zeros((3, h, w), np.float32)
+            step = max(tile - 2 * overlap, 16)
+            for y0 in range(0, h, step):
+                for x0 in range(0, w, step):
+                    y1, x1 = min(y0 + step, h), min(x0 + step, w)
+                    ya, yb, xa, xb = max(0, y0 - overlap), min(h, y1 + overlap), max(0, x0 - overlap), min(w, x1 + overlap)
+                    p = torch.softmax(model(torch.from_numpy(np.ascontiguousarray(x[ya:yb, xa:xb]))[None, None]), 1)
+                    out[:, y0:y1, x0:x1] = p[0, :, y0 - ya:y1 - ya, x0 - xa:x1 - xa].numpy()
+            return out
     finally:
         model.train(was)
-    return p
 
 
 def _remove_small(labels: np.ndarray, min_size: int) -> np.ndarray:
