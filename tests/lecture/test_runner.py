@@ -24,6 +24,37 @@ def test_every_section_module_declares_number_and_title():
         assert m.NUMBER == n and isinstance(m.TITLE, str) and callable(m.run)
 
 
+#: the sections written in the shape experiment -> figures -> write_up (the applications' sections 11-15 are not yet)
+SHAPED = range(1, 11)
+
+
+def test_sections_have_one_shape_experiment_figures_write_up():
+    import importlib
+    import inspect
+
+    for n in SHAPED:
+        m = importlib.import_module(SECTIONS[n])
+        assert list(inspect.signature(m.experiment).parameters) == ["quick", "seed"], n
+        assert list(inspect.signature(m.figures).parameters) == ["m"], n
+        assert list(inspect.signature(m.write_up).parameters) == ["m", "figs", "started"], n
+
+
+def test_run_is_experiment_then_figures_then_write_up():
+    import time
+
+    from physnn.lecture import neuron
+
+    res = neuron.run(quick=True, seed=3)
+    m = neuron.experiment(quick=True, seed=3)
+    again = neuron.write_up(m, neuron.figures(m), started=time.perf_counter())
+    assert (again.number, again.title, again.claim, again.code) == (neuron.NUMBER, neuron.TITLE, neuron.CLAIM,
+                                                                    neuron.CODE)
+    assert again.data == res.data and again.text == res.text and again.tables == res.tables
+    assert [(c.claim, c.measured, c.passed) for c in again.checks] == [(c.claim, c.measured, c.passed)
+                                                                       for c in res.checks]
+    assert [f.name for f in again.figures] == [f.name for f in res.figures] and again.seconds >= 0
+
+
 def test_cli_lecture_writes_report(tmp_path, capsys):
     from physnn.lecture import neuron
 

@@ -19,11 +19,20 @@ the sigmoid) and by the weights (whose size the initialisation sets).
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 import torch
 
-from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
+from physnn.lecture.base import (
+    Check,
+    Figure,
+    SectionResult,
+    figure_from_matplotlib,
+    markdown_table,
+    result_block,
+    subplots,
+)
 from physnn.nn import ACTIVATIONS, MLP, NUMPY_ACTIVATIONS, get_activation
 
 NUMBER = 3
@@ -122,7 +131,28 @@ def layer_gradient_norms(activation: str, init: str, *, seeds: list[int], sample
 
 def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     """Plot the activations and derivatives, check them against autograd, measure vanishing gradients."""
-    t0 = time.perf_counter()
+    started = time.perf_counter()
+    m = experiment(quick=quick, seed=seed)
+    return write_up(m, figures(m), started=started)
+
+
+def experiment(*, quick: bool = False, seed: int = 0) -> dict[str, Any]:
+    """The measured numbers of section 3.
+
+    Parameters
+    ----------
+    quick : bool
+        3 seeds × 32 inputs (instead of 10 × 128) for the gradient norms.
+    seed : int
+        The first seed of the networks and inputs.
+
+    Returns
+    -------
+    dict
+        The errors of each NumPy activation and derivative against torch (``derivative_errors``), and per
+        network of :data:`CONFIGS` the mean gradient norm of every layer (``grad_norms``), the first
+        layer's (``first_layer``) and its ratio to the output layer's (``first_over_output``).
+    """
     z = np.linspace(-6.0, 6.0, 1201)  # includes z = 0, the kink of the ReLU family
     errs = derivative_errors(z)
     max_f_err = max(e[0] for e in errs.values())
@@ -134,14 +164,30 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
              for label, act, init in CONFIGS}
     first = {k: float(g[0]) for k, g in grads.items()}
     ratio = {k: float(g[0] / g[-1]) for k, g in grads.items()}
+    return {
+        "derivative_errors": errs, "max_f_error": max_f_err, "max_df_error": max_df_err, "grad_norms": grads,
+        "first_layer": first, "first_over_output": ratio, "seeds": seeds, "samples": samples,
+        "sigmoid_factor_per_layer": float(np.exp(np.mean(np.diff(np.log(grads["sigmoid, Xavier"][:-1]))))),
+    }
 
+
+def figures(m: dict[str, Any]) -> list[Figure]:
+    """The activations with their derivatives, and the gradient norm per layer of every network."""
+    n_meas = f"{len(m['seeds'])} seeds × {m['samples']} inputs"
+    return [_figure_functions(), _figure_gradients(m["grad_norms"], m["sigmoid_factor_per_layer"], n_meas)]
+
+
+def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> SectionResult:
+    """The result block of section 3: the claims measured by :func:`experiment`, two tables, the text."""
+    errs, grads, first, ratio = m["derivative_errors"], m["grad_norms"], m["first_layer"], m["first_over_output"]
+    max_f_err, max_df_err, seeds, samples = m["max_f_error"], m["max_df_error"], m["seeds"], m["samples"]
+    per_layer_sigmoid = m["sigmoid_factor_per_layer"]
     sig_vs_relu = first["ReLU, Kaiming"] / first["sigmoid, Xavier"]
     sigk_vs_relu = first["ReLU, Kaiming"] / first[SIG_KAIMING]
     relu_ratio = ratio["ReLU, Kaiming"]
     tanh_default_ratio = ratio["tanh, PyTorch default"]
     tanh_xavier_ratio = ratio["tanh, Xavier"]
     relu_default_ratio = ratio["ReLU, PyTorch default"]
-    per_layer_sigmoid = float(np.exp(np.mean(np.diff(np.log(grads["sigmoid, Xavier"][:-1])))))
 
     n_meas = f"{len(seeds)} seeds × {samples} inputs"
     checks = [
@@ -224,17 +270,13 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         "units — slope near 0 for large |z| — bring the problem back, which this measurement at "
         "initialisation does not show.)"
     )
-    figures = [_figure_functions(), _figure_gradients(grads, per_layer_sigmoid, n_meas)]
-    return SectionResult(
-        number=NUMBER,
-        title=TITLE,
-        claim=CLAIM,
+    return result_block(
+        __name__,
+        started=started,
         text=text,
-        figures=figures,
+        figures=figs,
         tables=[table, dtable],
         checks=checks,
-        code=CODE,
-        seconds=time.perf_counter() - t0,
         data={
             "derivative_errors": errs,
             "max_f_error": max_f_err,

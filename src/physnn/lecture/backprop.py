@@ -41,7 +41,15 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from physnn.errors import PhysnnError, check_array
-from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
+from physnn.lecture.base import (
+    Check,
+    Figure,
+    SectionResult,
+    figure_from_matplotlib,
+    markdown_table,
+    result_block,
+    subplots,
+)
 
 __all__ = [
     "TITLE",
@@ -55,6 +63,9 @@ __all__ = [
     "numpy_finite_differences",
     "relative_error",
     "run",
+    "experiment",
+    "figures",
+    "write_up",
 ]
 
 TITLE = "Backpropagation made visible"
@@ -250,13 +261,35 @@ assert result.passed(tol=1e-6)
 
 def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     """Run section 5: NumPy backprop vs autograd vs finite differences, plus δ per layer."""
+    started = time.perf_counter()
+    m = experiment(quick=quick, seed=seed)
+    return write_up(m, figures(m), started=started)
+
+
+def experiment(*, quick: bool = False, seed: int = 0) -> dict[str, Any]:
+    """The measured numbers of section 5.
+
+    Parameters
+    ----------
+    quick : bool
+        A smaller batch (16 samples instead of 64; 128 instead of 512 for δ).
+    seed : int
+        Seed of the network's weights and of the random data.
+
+    Returns
+    -------
+    dict
+        Per parameter tensor the relative errors of the NumPy δ recursion against
+        autograd (``rel_autograd``), finite differences (``rel_finite_diff``) and of
+        a broken backward pass (``rel_bug``); ``gradcheck``; both losses; and the
+        RMS of δ per layer in a deep net per initialisation and activation
+        (``delta_rms``, ``delta_shrink``).
+    """
     import torch
 
     from physnn.nn import MLP
     from physnn.train.gradcheck import gradcheck
 
-    t0 = time.perf_counter()
-    tol = 1e-7
     n = 16 if quick else 64
     rng = np.random.default_rng(seed)
     model = MLP(3, [5, 4], 2, activation=["tanh", "sigmoid"], seed=seed).double()
@@ -284,28 +317,18 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     buggy_layers = [l._replace(df=lambda z: np.ones_like(z)) for l in layers]
     bug_grads, _ = numpy_backward(buggy_layers, numpy_forward(buggy_layers, x)[1], y)
 
-    rows, rel_auto, rel_fd, names, bug_rel = [], [], [], [], []
+    tensors, rel_auto, rel_fd, names, bug_rel = [], [], [], [], []
     for l, (g, ga, gf, gb) in enumerate(zip(grads, auto, fd, bug_grads), start=1):
         for sym, mine, ref_a, ref_f, wrong in (("W", g.dW, ga.dW, gf.dW, gb.dW), ("b", g.db, ga.db, gf.db, gb.db)):
-            ra, rf = relative_error(mine, ref_a), relative_error(mine, ref_f)
-            rb = relative_error(wrong, ref_a)
-            name = f"${sym}^{{({l})}}$"
-            names.append(name)
-            rel_auto.append(ra)
-            rel_fd.append(rf)
-            bug_rel.append(rb)
-            rows.append([f"${sym}^{{({l})}}$", "×".join(map(str, mine.shape)), layers[l - 1].activation,
-                         f"{np.linalg.norm(mine):.3e}", f"{ra:.1e}", f"{rf:.1e}", f"{rb:.1e}"])
-    table = markdown_table(
-        ["Parameter", "Shape", "f of layer", "‖∂L/∂·‖ (NumPy)", "rel. err vs autograd",
-         "rel. err vs finite diff.", "bug (no ⊙ f′) vs autograd"],
-        rows,
-    )
+            names.append(f"${sym}^{{({l})}}$")
+            rel_auto.append(relative_error(mine, ref_a))
+            rel_fd.append(relative_error(mine, ref_f))
+            bug_rel.append(relative_error(wrong, ref_a))
+            tensors.append({"shape": mine.shape, "activation": layers[l - 1].activation,
+                            "norm": float(np.linalg.norm(mine))})
 
     gc = gradcheck(model, xt, yt, loss="mse")
-    max_auto, max_fd, max_bug = max(rel_auto), max(rel_fd), max(bug_rel)
     loss_torch = loss_t.item()
-    loss_diff = abs(loss_np - loss_torch) / abs(loss_torch)
 
     # 5) δ per layer in a deeper net: backprop carries the error signal back
     depth, width = 10, 32
@@ -319,8 +342,64 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
             _, dd = numpy_backward(dl, numpy_forward(dl, xd)[1], yd)
             delta_rms[init][act] = [float(np.sqrt(np.mean(d ** 2))) for d in dd]
     shrink = {init: {a: v[0] / v[-1] for a, v in d.items()} for init, d in delta_rms.items()}
-    he = shrink["auto"]
+    return {
+        "tol": 1e-7, "n": n, "spec": model.spec, "depth": depth, "width": width,
+        "names": names, "tensors": tensors, "rel_autograd": rel_auto, "rel_finite_diff": rel_fd, "rel_bug": bug_rel,
+        "max_rel_autograd": max(rel_auto), "max_rel_finite_diff": max(rel_fd), "max_rel_bug": max(bug_rel),
+        "gradcheck": gc, "gradcheck_max_rel": gc.max_rel_error, "loss_numpy": loss_np, "loss_torch": loss_torch,
+        "delta_rms": delta_rms, "delta_shrink": shrink,
+    }
 
+
+def figures(m: dict[str, Any]) -> list[Figure]:
+    """The relative error of each gradient tensor (log) and the RMS of δ per layer, from :func:`experiment`."""
+    tol, depth, delta_rms = m["tol"], m["depth"], m["delta_rms"]
+    fig, axes = subplots(1, 2, width=6.4, height=4.6)
+    ax = axes[0, 0]
+    pos = np.arange(len(m["names"]))
+    floor = 1e-17  # a bar of exactly 0 would vanish on a log axis
+    w = 0.27
+    ax.bar(pos - w, np.maximum(m["rel_autograd"], floor), w, label="NumPy vs autograd", color="tab:blue")
+    ax.bar(pos, np.maximum(m["rel_finite_diff"], floor), w, label="NumPy vs finite diff.", color="tab:green")
+    ax.bar(pos + w, np.maximum(m["rel_bug"], floor), w, label=r"bug: no $\odot f'(z)$", color="tab:red")
+    ax.axhline(tol, color="k", ls="--", lw=1.5, label=f"tolerance {tol:g}")
+    ax.set_yscale("log")
+    ax.set_ylim(1e-17, 1e6)
+    ax.set_xticks(pos, m["names"])
+    ax.set_xlabel("parameter tensor")
+    ax.set_ylabel(r"relative error of $\partial L/\partial\theta$")
+    ax.set_title("Backprop = autograd = finite differences")
+    ax.legend(loc="upper center", ncol=2, fontsize=9.5)
+    ax = axes[0, 1]
+    ls = np.arange(1, depth + 2)
+    for act, color in (("sigmoid", "tab:orange"), ("tanh", "tab:purple"), ("relu", "tab:blue")):
+        ax.semilogy(ls, delta_rms["auto"][act], "o-", color=color, label=f"{act}, {'He' if act == 'relu' else 'Xavier'} init")
+        ax.semilogy(ls, delta_rms["torch"][act], "x--", color=color, alpha=0.7, lw=1.5,
+                    label=f"{act}, PyTorch default init")
+    ax.set_xlabel(f"layer $l$ (1 = first hidden, {depth + 1} = output)")
+    ax.set_ylabel(r"RMS of $\delta^{(l)}$ over the batch")
+    ax.set_title(rf"$\delta$ flows back through {depth} hidden layers")
+    ax.legend(fontsize=8.5, loc="lower right")
+    fig.suptitle("Backpropagation made visible: the chain rule, layer by layer", fontsize=14)
+    fig.tight_layout()
+    return [figure_from_matplotlib(
+        fig, "backprop_errors.png",
+        "Left: relative error of each gradient tensor computed by the NumPy δ recursion, against autograd "
+        "and finite differences (all ~1e-10 or smaller; the red bars show that forgetting ⊙ f′(z) is caught). "
+        "Right: the size of the backpropagated error δ⁽ˡ⁾ in a net of 10 hidden layers × 32, from the output "
+        "(right) back to the first layer (left); solid: the initialisation matched to the activation (physnn's default), "
+        "dashed: PyTorch's default for nn.Linear.",
+    )]
+
+
+def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> SectionResult:
+    """The result block of section 5: the claims measured by :func:`experiment`, a table, the text and ``figs``."""
+    tol, depth, width, gc = m["tol"], m["depth"], m["width"], m["gradcheck"]
+    max_auto, max_fd, max_bug = m["max_rel_autograd"], m["max_rel_finite_diff"], m["max_rel_bug"]
+    loss_np, loss_torch = m["loss_numpy"], m["loss_torch"]
+    loss_diff = abs(loss_np - loss_torch) / abs(loss_torch)
+    shrink = m["delta_shrink"]
+    he = shrink["auto"]
     checks = [
         Check(
             "Backpropagation (δ recursion in NumPy) gives the same gradients as PyTorch autograd",
@@ -365,52 +444,21 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
             value=he["sigmoid"],
         ),
     ]
-
-    # ---- figure: relative errors (log) and δ per layer
-    fig, axes = subplots(1, 2, width=6.4, height=4.6)
-    ax = axes[0, 0]
-    pos = np.arange(len(names))
-    floor = 1e-17  # a bar of exactly 0 would vanish on a log axis
-    w = 0.27
-    ax.bar(pos - w, np.maximum(rel_auto, floor), w, label="NumPy vs autograd", color="tab:blue")
-    ax.bar(pos, np.maximum(rel_fd, floor), w, label="NumPy vs finite diff.", color="tab:green")
-    ax.bar(pos + w, np.maximum(bug_rel, floor), w, label=r"bug: no $\odot f'(z)$", color="tab:red")
-    ax.axhline(tol, color="k", ls="--", lw=1.5, label=f"tolerance {tol:g}")
-    ax.set_yscale("log")
-    ax.set_ylim(1e-17, 1e6)
-    ax.set_xticks(pos, names)
-    ax.set_xlabel("parameter tensor")
-    ax.set_ylabel(r"relative error of $\partial L/\partial\theta$")
-    ax.set_title("Backprop = autograd = finite differences")
-    ax.legend(loc="upper center", ncol=2, fontsize=9.5)
-    ax = axes[0, 1]
-    ls = np.arange(1, depth + 2)
-    for act, color in (("sigmoid", "tab:orange"), ("tanh", "tab:purple"), ("relu", "tab:blue")):
-        ax.semilogy(ls, delta_rms["auto"][act], "o-", color=color, label=f"{act}, {'He' if act == 'relu' else 'Xavier'} init")
-        ax.semilogy(ls, delta_rms["torch"][act], "x--", color=color, alpha=0.7, lw=1.5,
-                    label=f"{act}, PyTorch default init")
-    ax.set_xlabel(f"layer $l$ (1 = first hidden, {depth + 1} = output)")
-    ax.set_ylabel(r"RMS of $\delta^{(l)}$ over the batch")
-    ax.set_title(rf"$\delta$ flows back through {depth} hidden layers")
-    ax.legend(fontsize=8.5, loc="lower right")
-    fig.suptitle("Backpropagation made visible: the chain rule, layer by layer", fontsize=14)
-    fig.tight_layout()
-    figure = figure_from_matplotlib(
-        fig, "backprop_errors.png",
-        "Left: relative error of each gradient tensor computed by the NumPy δ recursion, against autograd "
-        "and finite differences (all ~1e-10 or smaller; the red bars show that forgetting ⊙ f′(z) is caught). "
-        "Right: the size of the backpropagated error δ⁽ˡ⁾ in a net of 10 hidden layers × 32, from the output "
-        "(right) back to the first layer (left); solid: the initialisation matched to the activation (physnn's default), "
-        "dashed: PyTorch's default for nn.Linear.",
+    table = markdown_table(
+        ["Parameter", "Shape", "f of layer", "‖∂L/∂·‖ (NumPy)", "rel. err vs autograd",
+         "rel. err vs finite diff.", "bug (no ⊙ f′) vs autograd"],
+        [[name, "×".join(map(str, t["shape"])), t["activation"], f"{t['norm']:.3e}", f"{ra:.1e}", f"{rf:.1e}",
+          f"{rb:.1e}"]
+         for name, t, ra, rf, rb in zip(m["names"], m["tensors"], m["rel_autograd"], m["rel_finite_diff"],
+                                        m["rel_bug"])],
     )
-
     out = io.StringIO()
     print(f"NumPy loss {loss_np:.12f}   torch loss {loss_torch:.12f}", file=out)
     print(gc, file=out)
 
     text = (
-        f"A {model.spec} network (tanh, then sigmoid, then a linear output) is built in PyTorch in float64 and its "
-        f"weights are copied into NumPy. On a batch of {n} random samples the NumPy code runs the lecture's forward "
+        f"A {m['spec']} network (tanh, then sigmoid, then a linear output) is built in PyTorch in float64 and its "
+        f"weights are copied into NumPy. On a batch of {m['n']} random samples the NumPy code runs the lecture's forward "
         "pass $z^{(l)} = W^{(l)}a^{(l-1)} + b^{(l)}$, $a^{(l)} = f(z^{(l)})$ and then the backward pass, from the "
         "output layer to the input:\n\n"
         "$$\\delta^{(L)} = \\frac{\\partial L}{\\partial a^{(L)}} \\odot f'(z^{(L)}),\\qquad "
@@ -443,29 +491,7 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
            else ".")
         + " For SimpleNet's two hidden layers either way is harmless; for deep networks the initialisation matters."
     )
-
-    return SectionResult(
-        number=NUMBER,
-        title=TITLE,
-        claim=CLAIM,
-        text=text,
-        figures=[figure],
-        tables=[table],
-        checks=checks,
-        code=CODE,
-        output=out.getvalue(),
-        seconds=time.perf_counter() - t0,
-        data={
-            "rel_autograd": rel_auto,
-            "rel_finite_diff": rel_fd,
-            "rel_bug": bug_rel,
-            "max_rel_autograd": max_auto,
-            "max_rel_finite_diff": max_fd,
-            "gradcheck_max_rel": gc.max_rel_error,
-            "loss_numpy": loss_np,
-            "loss_torch": loss_torch,
-            "delta_rms": delta_rms,
-            "delta_shrink": shrink,
-            "names": names,
-        },
-    )
+    data = {k: m[k] for k in ("rel_autograd", "rel_finite_diff", "rel_bug", "max_rel_autograd", "max_rel_finite_diff",
+                              "gradcheck_max_rel", "loss_numpy", "loss_torch", "delta_rms", "delta_shrink", "names")}
+    return result_block(__name__, started=started, checks=checks, text=text, figures=figs, tables=[table],
+                        output=out.getvalue(), data=data)

@@ -3,7 +3,9 @@
 A section is a function ``run(*, quick=False, seed=0) -> SectionResult``.  It
 states the lecture's claim, runs the experiment on physnn, and records each
 measured figure of merit next to the claim as a :class:`Check` that passes or
-fails honestly — the report shows both.
+fails honestly — the report shows both.  Every section has the same shape:
+``experiment`` returns the measured numbers, ``figures`` draws them, and
+``write_up`` writes the result block with :func:`result_block`.
 
     >>> c = Check("XOR accuracy of a 2-4-1 MLP", expected="4 of 4", measured="4 of 4", passed=True, value=1.0)
     >>> c.status
@@ -19,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Check", "Figure", "SectionResult", "figure_from_matplotlib", "markdown_table", "subplots", "PROJECTOR_STYLE",
+__all__ = ["Check", "Figure", "SectionResult", "result_block", "figure_from_matplotlib", "markdown_table", "subplots", "PROJECTOR_STYLE",
            "progress", "set_progress", "timed", "png_size"]
 
 #: where :func:`progress` sends its lines (set by the runner; ``None``: nowhere)
@@ -110,6 +112,71 @@ class SectionResult:
             if claim.lower() in c.claim.lower():
                 return c
         raise KeyError(f"no check matching {claim!r}; checks: {[c.claim for c in self.checks]}")
+
+
+def result_block(
+    section: str,
+    *,
+    started: float,
+    checks: list[Check],
+    text: str,
+    figures: list[Figure] | None = None,
+    tables: list[str] | None = None,
+    output: str = "",
+    data: dict[str, Any] | None = None,
+) -> SectionResult:
+    """The result block every section returns: its own words beside what it measured.
+
+    Every section has the same shape: ``experiment`` (the measured numbers) →
+    ``figures`` (drawn from those numbers) → ``text``, which writes this block.
+    The section's ``NUMBER``, ``TITLE``, ``CLAIM`` and ``CODE`` are read from its
+    module, so they are written once, at the top of the module.
+
+    Parameters
+    ----------
+    section : str
+        The section's module name (``__name__`` inside it).
+    started : float
+        ``time.perf_counter()`` when the section started; ``seconds`` is measured from it.
+    checks : list of Check
+        The rows of the claims table (claim, expected, measured, PASS/FAIL), in order.
+    text : str
+        What was done and what it shows (markdown).
+    figures, tables : list, optional
+        The figures (see :func:`figure_from_matplotlib`) and markdown tables, in order.
+    output : str, optional
+        Printed output to show verbatim.
+    data : dict, optional
+        The raw numbers, for tests.
+
+    Returns
+    -------
+    SectionResult
+
+    Examples
+    --------
+    >>> import time
+    >>> res = result_block("physnn.lecture.backprop", started=time.perf_counter(), text="",
+    ...                    checks=[Check("a claim", "< 1", "0.5", passed=True, value=0.5)])
+    >>> res.number, res.title, res.passed, res.code.startswith("import torch")
+    (5, 'Backpropagation made visible', True, True)
+    """
+    import importlib
+
+    mod = importlib.import_module(section)
+    return SectionResult(
+        number=mod.NUMBER,
+        title=mod.TITLE,
+        claim=mod.CLAIM,
+        text=text,
+        figures=list(figures or []),
+        tables=list(tables or []),
+        checks=list(checks),
+        code=getattr(mod, "CODE", ""),
+        output=output,
+        seconds=time.perf_counter() - started,
+        data=dict(data or {}),
+    )
 
 
 def figure_from_matplotlib(fig: Any, name: str, caption: str, *, dpi: int = 110) -> Figure:

@@ -47,7 +47,15 @@ import torch
 from torch import nn
 
 from physnn.errors import PhysnnError, check_int
-from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
+from physnn.lecture.base import (
+    Check,
+    Figure,
+    SectionResult,
+    figure_from_matplotlib,
+    markdown_table,
+    result_block,
+    subplots,
+)
 from physnn.lecture.stacking import MemberCurves, fit_stack, member_mse, stack_mse  # noqa: F401 (re-exported)
 from physnn.nn import MLP, StackedMLP  # noqa: F401
 
@@ -55,7 +63,7 @@ TITLE = "Depth: exponential expressiveness"
 NUMBER = 8
 
 __all__ = [
-    "TITLE", "NUMBER", "CODE", "run",
+    "TITLE", "NUMBER", "CODE", "run", "experiment", "figures", "write_up",
     "sawtooth", "sawtooth_net", "shallow_sawtooth_net", "count_pieces", "shallow_kinks",
     "n_params", "StackedMLP", "stack_mse", "fit_stack", "member_mse", "MemberCurves",
 ]
@@ -288,20 +296,49 @@ def shallow_params_needed(shallow: list[tuple[int, float]], err: float) -> float
 
 def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     """Run section 8 (see the module docstring); ``quick`` shrinks the trained sweep."""
-    t0 = time.perf_counter()
+    started = time.perf_counter()
+    m = experiment(quick=quick, seed=seed)
+    return write_up(m, figures(m), started=started)
+
+
+def experiment(*, quick: bool = False, seed: int = 0) -> dict[str, Any]:
+    """The measured numbers of section 8.
+
+    Parameters
+    ----------
+    quick : bool
+        A smaller trained sweep (see ``_settings``).
+    seed : int
+        The first seed of the trained networks.
+
+    Returns
+    -------
+    dict
+        ``rows``: per k the hand-set deep net's error against g^k (float64 and float32), its linear pieces
+        and the parameters a shallow net needs; ``trained``: the shallow and deep networks trained on
+        g^K_TRAIN, with their errors and pieces.
+    """
     seed = check_int("seed", seed, low=0, owner="depth.run")
     s = _settings(quick)
-    ex = _exactness(s["ks"], seed)
-    rows = ex["rows"]
-    tr = _trained(s, seed)
+    return {"quick": quick, "settings": s, "rows": _exactness(s["ks"], seed)["rows"], "trained": _trained(s, seed)}
+
+
+def figures(m: dict[str, Any]) -> list[Figure]:
+    """The hand-set construction for every k, and the trained shallow and deep networks."""
+    return [_figure_construction(m["rows"], K_TRAIN), _figure_trained(m["trained"], m["rows"], K_TRAIN)]
+
+
+def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> SectionResult:
+    """The result block of section 8: the claims measured by :func:`experiment`, two tables, the text."""
+    s, rows, tr = m["settings"], m["rows"], m["trained"]
     k = K_TRAIN
-    res = SectionResult(number=NUMBER, title=TITLE, claim=CLAIM)
+    checks: list[Check] = []
 
     # ---- checks: the construction
     kmax = rows[-1]
     worst64 = max(r["err64"] for r in rows)
     worst32 = max(r["err32"] for r in rows if r["k"] <= k)
-    res.checks.append(Check(
+    checks.append(Check(
         claim=f"A deep ReLU net of width 2 (k layers, 6k+1 parameters) represents the sawtooth g^k exactly, k = 1..{kmax['k']}",
         expected="max |net − g^k| < 1e-5",
         measured=f"{worst64:.1e} in float64 (float32: {worst32:.1e} for k ≤ {k}; rounding grows as 2^k)",
@@ -309,7 +346,7 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     ))
     pieces_ok = all(r["pieces"] == 2 ** r["k"] for r in rows)
     ratio = kmax["p_shallow"] / kmax["p_deep"]
-    res.checks.append(Check(
+    checks.append(Check(
         claim="Depth gives exponentially many linear pieces: a shallow net needs exponentially more neurons for g^k",
         expected="pieces counted = 2^k for every k, so one hidden layer needs ≥ 2^k − 1 units",
         measured=(f"pieces = 2^k for all k: {'yes' if pieces_ok else 'no'}; k = {kmax['k']}: "
@@ -321,16 +358,17 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     sh = [(r["params"], r["best"]) for r in tr["shallow"]]
     p_max = max(p for p, _ in sh)
     best_ratio, best_row, reached = 0.0, None, True
+    needed = []
     for r in tr["deep"]:
         need = shallow_params_needed(sh, r["best"])
         rr = (p_max / r["params"]) if need is None else need / r["params"]
         if rr > best_ratio:
             best_ratio, best_row, reached = rr, r, need is not None
-        r["shallow_needed"] = need
+        needed.append(need)
     assert best_row is not None
     bound = "" if reached else " (no shallow net in the sweep reached it: a lower bound)"
     trained_pass = best_ratio >= 3.0
-    res.checks.append(Check(
+    checks.append(Check(
         claim=f"Trained on g^{k} (Adam, best of {s['seeds']} seeds), a deep net reaches an error shallow nets need several times more parameters for",
         expected="shallow parameters needed / deep parameters ≥ 3",
         measured=(f"best case: deep {best_row['hidden'][0]}×{k} ({best_row['params']} params, val MSE "
@@ -339,37 +377,32 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     ))
 
     # ---- tables
-    res.tables.append(markdown_table(
+    tables = [markdown_table(
         ["k", "teeth", "pieces (counted)", "deep net params (6k+1)", "max error float64", "max error float32",
          "shallow units ≥ 2^k−1", "shallow params ≥"],
         [[r["k"], r["teeth"], r["pieces"], r["p_deep"], f"{r['err64']:.1e}", f"{r['err32']:.1e}",
           f"{r['units_shallow']:,}", f"{r['p_shallow']:,}"] for r in rows],
-    ))
-    res.tables.append(markdown_table(
+    ), markdown_table(
         ["network", "params", "best val MSE", "median val MSE", "linear pieces of best (need 16)"],
         [[f"shallow 1-{r['hidden'][0]}-1", r["params"], f"{r['best']:.2e}", f"{r['median']:.2e}", r["pieces"]]
          for r in tr["shallow"]]
         + [[f"deep 1-{'-'.join(map(str, r['hidden']))}-1", r["params"], f"{r['best']:.2e}", f"{r['median']:.2e}",
             r["pieces"]] for r in tr["deep"]],
-    ))
-
-    # ---- figures
-    res.figures.append(_figure_construction(rows, k))
-    res.figures.append(_figure_trained(tr, rows, k))
+    )]
 
     hand = next(r for r in rows if r["k"] == k)
     best_sh = min(tr["shallow"], key=lambda r: r["best"])
-    res.text = _text(s, rows, hand, tr, best_row, best_ratio, reached, best_sh, trained_pass, quick)
-    res.code = CODE
-    res.output = _output()
-    res.data = dict(
+    data = dict(
         exact=rows, k_train=k,
         shallow=[{kk: v for kk, v in r.items() if kk != "net"} for r in tr["shallow"]],
-        deep=[{kk: v for kk, v in r.items() if kk != "net"} for r in tr["deep"]],
+        deep=[{**{kk: v for kk, v in r.items() if kk != "net"}, "shallow_needed": need}
+              for r, need in zip(tr["deep"], needed)],
         best_ratio=best_ratio, ratio_is_lower_bound=not reached,
     )
-    res.seconds = time.perf_counter() - t0
-    return res
+    return result_block(
+        __name__, started=started, checks=checks, figures=figs, tables=tables, output=_output(), data=data,
+        text=_text(s, rows, hand, tr, best_row, best_ratio, reached, best_sh, trained_pass, m["quick"]),
+    )
 
 
 CODE = '''\

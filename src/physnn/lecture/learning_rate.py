@@ -30,9 +30,18 @@ from typing import Any
 
 import numpy as np
 
-from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
+from physnn.lecture.base import (
+    Check,
+    Figure,
+    SectionResult,
+    figure_from_matplotlib,
+    markdown_table,
+    result_block,
+    subplots,
+)
 
-__all__ = ["TITLE", "NUMBER", "regression_problem", "hessian", "divergence_threshold", "run"]
+__all__ = ["TITLE", "NUMBER", "regression_problem", "hessian", "divergence_threshold", "run",
+           "experiment", "figures", "write_up"]
 
 TITLE = "Gradient descent and the learning rate"
 NUMBER = 4
@@ -111,7 +120,29 @@ for lr in (0.001, 0.05, 0.2):              # too small, right, too large
 
 def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     """Run section 4: three learning rates, a learning-rate sweep, and the measured threshold."""
-    t0 = time.perf_counter()
+    started = time.perf_counter()
+    m = experiment(quick=quick, seed=seed)
+    return write_up(m, figures(m), started=started)
+
+
+def experiment(*, quick: bool = False, seed: int = 0) -> dict[str, Any]:
+    """The measured numbers of section 4.
+
+    Parameters
+    ----------
+    quick : bool
+        A coarser sweep (9 learning rates instead of 17) and a shorter bisection (8 runs of 200 epochs
+        instead of 12 of 400).
+    seed : int
+        Seed of the data and the initial weights.
+
+    Returns
+    -------
+    dict
+        The Hessian's eigenvalues and the theoretical threshold ``eta_theory`` = 2/λ_max, the least-squares
+        minimum ``loss_star``, the loss curves of the three learning rates (``runs``), the final loss per
+        learning rate (``sweep``), the bisection's steps and the measured threshold ``eta_measured``.
+    """
     epochs = 200
     X, y = regression_problem(seed=seed)
     H = hessian(X)
@@ -132,11 +163,6 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
             "message": err if h is None else h.message,
             "exception": err,
         }
-    small, right, large = (runs[k] for k in ETAS)
-    final_small = small["loss"][-1] if small["loss"] else float("nan")
-    final_right = right["loss"][-1] if right["loss"] else float("nan")
-    ratio = float(final_small / final_right)
-    right_excess = (final_right - loss_star) / loss_star
 
     # 2) a learning-rate sweep: final loss after the same epochs
     n_sweep = 9 if quick else 17
@@ -159,8 +185,74 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         bisect.append((mid, div))
         lo, hi = (lo, mid) if div else (mid, hi)
     eta_measured = 0.5 * (lo + hi)
-    rel_dev = float(eta_measured / eta_theory - 1.0)
+    return {
+        "epochs": epochs, "eigenvalues": lams, "eta_theory": eta_theory, "eta_measured": eta_measured,
+        "rel_deviation": float(eta_measured / eta_theory - 1.0), "loss_star": loss_star, "runs": runs,
+        "sweep": sweep, "bisection": bisect, "bisection_steps": steps, "bisection_epochs": b_epochs,
+    }
 
+
+def figures(m: dict[str, Any]) -> list[Figure]:
+    """The loss curves of the three learning rates, and the final loss against the learning rate."""
+    epochs, loss_star, eta_theory, eta_measured = m["epochs"], m["loss_star"], m["eta_theory"], m["eta_measured"]
+    fig, axes = subplots(1, 2, width=6.4, height=4.8)
+    ax = axes[0, 0]
+    colors = {"too small": "tab:orange", "right": "tab:green", "too large": "tab:red"}
+    y_top = 1e4
+    for label, r in m["runs"].items():
+        if not r["loss"]:
+            continue
+        ep = np.arange(len(r["loss"]))
+        ax.semilogy(ep, r["loss"], color=colors[label], label=f"η = {r['lr']:g} ({label})")
+        if r["stop_reason"] == "nan_loss":
+            # the diverging curve leaves the plot; mark where fit stopped it, at the top edge
+            ax.plot(ep[-1], y_top, "x", color=colors[label], ms=14, mew=3, clip_on=False, zorder=5)
+            ax.annotate(f"loss → ∞: NaN/Inf at epoch {len(r['loss'])},\nfit stops (nan_loss)", (ep[-1], y_top),
+                        xytext=(100, 150), textcoords="data", color=colors[label], fontsize=11,
+                        ha="center", arrowprops={"arrowstyle": "->", "color": colors[label]})
+    ax.axhline(loss_star, color="k", ls=":", lw=1.5, label="least-squares minimum")
+    ax.set_xlabel("epoch (one full-batch step each)")
+    ax.set_ylabel("training loss (MSE)")
+    ax.set_title("Too small: slow. Too large: diverges.", pad=14)
+    ax.set_xlim(0, epochs)
+    ax.set_ylim(loss_star / 3, y_top)
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 0.12), fontsize=10)
+
+    ax = axes[0, 1]
+    ok = [s for s in m["sweep"] if not s["diverged"]]
+    bad = [s for s in m["sweep"] if s["diverged"]]
+    ax.loglog([s["lr"] for s in ok], [s["final"] for s in ok], "o-", color="tab:blue",
+              label=f"loss after {epochs} epochs")
+    top = max(s["final"] for s in ok) * 3 if ok else 10.0
+    if bad:
+        ax.plot([s["lr"] for s in bad], [top] * len(bad), "x", color="tab:red", ms=12, mew=3, label="diverged")
+    ax.axvline(eta_theory, color="k", ls="--", lw=1.5, label=rf"theory $2/\lambda_{{\max}}$ = {eta_theory:.4f}")
+    ax.axvline(eta_measured, color="tab:red", ls=":", lw=2, label=f"measured (bisection) {eta_measured:.4f}")
+    ax.axhline(loss_star, color="k", ls=":", lw=1, alpha=0.6)
+    ax.set_xlabel("learning rate η")
+    ax.set_ylabel("final training loss")
+    ax.set_title("Learning-rate sweep: a window of good η")
+    ax.legend(loc="lower left", fontsize=10)
+    fig.suptitle(r"Gradient descent $w \leftarrow w - \eta\, \partial L/\partial w$: the learning rate decides",
+                 fontsize=14)
+    fig.tight_layout()
+    return [figure_from_matplotlib(
+        fig, "learning_rate.png",
+        f"Left: full-batch gradient descent on the same linear-regression loss with three learning rates "
+        f"(log scale). Right: the loss after {epochs} epochs for learning rates from 1e-4 to 0.2; "
+        f"runs that diverged are marked ×. The dashed line is the theoretical limit 2/λ_max.",
+    )]
+
+
+def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> SectionResult:
+    """The result block of section 4: the claims measured by :func:`experiment`, a table, the bisection, the text."""
+    epochs, runs, lams, loss_star = m["epochs"], m["runs"], m["eigenvalues"], m["loss_star"]
+    eta_theory, eta_measured, rel_dev = m["eta_theory"], m["eta_measured"], m["rel_deviation"]
+    small, right, large = (runs[k] for k in ETAS)
+    final_small = small["loss"][-1] if small["loss"] else float("nan")
+    final_right = right["loss"][-1] if right["loss"] else float("nan")
+    ratio = float(final_small / final_right)
+    right_excess = (final_right - loss_star) / loss_star
     checks = [
         Check(
             "Too small η: convergence is prohibitively slow",
@@ -193,56 +285,6 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
             value=rel_dev,
         ),
     ]
-
-    # ---- figure
-    fig, axes = subplots(1, 2, width=6.4, height=4.8)
-    ax = axes[0, 0]
-    colors = {"too small": "tab:orange", "right": "tab:green", "too large": "tab:red"}
-    y_top = 1e4
-    for label, r in runs.items():
-        if not r["loss"]:
-            continue
-        ep = np.arange(len(r["loss"]))
-        ax.semilogy(ep, r["loss"], color=colors[label], label=f"η = {r['lr']:g} ({label})")
-        if r["stop_reason"] == "nan_loss":
-            # the diverging curve leaves the plot; mark where fit stopped it, at the top edge
-            ax.plot(ep[-1], y_top, "x", color=colors[label], ms=14, mew=3, clip_on=False, zorder=5)
-            ax.annotate(f"loss → ∞: NaN/Inf at epoch {len(r['loss'])},\nfit stops (nan_loss)", (ep[-1], y_top),
-                        xytext=(100, 150), textcoords="data", color=colors[label], fontsize=11,
-                        ha="center", arrowprops={"arrowstyle": "->", "color": colors[label]})
-    ax.axhline(loss_star, color="k", ls=":", lw=1.5, label="least-squares minimum")
-    ax.set_xlabel("epoch (one full-batch step each)")
-    ax.set_ylabel("training loss (MSE)")
-    ax.set_title("Too small: slow. Too large: diverges.", pad=14)
-    ax.set_xlim(0, epochs)
-    ax.set_ylim(loss_star / 3, y_top)
-    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 0.12), fontsize=10)
-
-    ax = axes[0, 1]
-    ok = [s for s in sweep if not s["diverged"]]
-    bad = [s for s in sweep if s["diverged"]]
-    ax.loglog([s["lr"] for s in ok], [s["final"] for s in ok], "o-", color="tab:blue",
-              label=f"loss after {epochs} epochs")
-    top = max(s["final"] for s in ok) * 3 if ok else 10.0
-    if bad:
-        ax.plot([s["lr"] for s in bad], [top] * len(bad), "x", color="tab:red", ms=12, mew=3, label="diverged")
-    ax.axvline(eta_theory, color="k", ls="--", lw=1.5, label=rf"theory $2/\lambda_{{\max}}$ = {eta_theory:.4f}")
-    ax.axvline(eta_measured, color="tab:red", ls=":", lw=2, label=f"measured (bisection) {eta_measured:.4f}")
-    ax.axhline(loss_star, color="k", ls=":", lw=1, alpha=0.6)
-    ax.set_xlabel("learning rate η")
-    ax.set_ylabel("final training loss")
-    ax.set_title("Learning-rate sweep: a window of good η")
-    ax.legend(loc="lower left", fontsize=10)
-    fig.suptitle(r"Gradient descent $w \leftarrow w - \eta\, \partial L/\partial w$: the learning rate decides",
-                 fontsize=14)
-    fig.tight_layout()
-    figure = figure_from_matplotlib(
-        fig, "learning_rate.png",
-        f"Left: full-batch gradient descent on the same linear-regression loss with three learning rates "
-        f"(log scale). Right: the loss after {epochs} epochs for learning rates from 1e-4 to 0.2; "
-        f"runs that diverged are marked ×. The dashed line is the theoretical limit 2/λ_max.",
-    )
-
     table = markdown_table(
         ["", "η", f"loss after {epochs} epochs", "stop reason", "what fit reported"],
         [[label, f"{r['lr']:g}", f"{r['loss'][-1]:.4g}" if r["loss"] else "-", r["stop_reason"] or "exception",
@@ -251,7 +293,7 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     out = io.StringIO()
     print(f"Hessian eigenvalues λ = {', '.join(f'{v:.3f}' for v in lams)}", file=out)
     print(f"theory: diverges for η > 2/λ_max = {eta_theory:.5f}", file=out)
-    for mid, div in bisect:
+    for mid, div in m["bisection"]:
         print(f"  bisection η = {mid:.5f}: {'diverges' if div else 'converges'}", file=out)
     print(f"measured threshold ≈ {eta_measured:.5f} ({rel_dev:+.2%} from theory)", file=out)
 
@@ -275,33 +317,24 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         f"grows by $|1 - \\eta\\lambda_{{\\max}}|$ = {abs(1 - ETAS['too large'] * lams[-1]):.2f} per step until the "
         f"loss overflows. `fit` detects the NaN/Inf, stops with `stop_reason = "
         f"{large['stop_reason']}`, restores the best weights and says: *{large['message']}*\n\n"
-        f"A bisection between η = {ETAS['right']:g} and {ETAS['too large']:g} ({steps} runs of {b_epochs} epochs, a run "
+        f"A bisection between η = {ETAS['right']:g} and {ETAS['too large']:g} ({m['bisection_steps']} runs of "
+        f"{m['bisection_epochs']} epochs, a run "
         "counts as diverged when its loss ends 10× above its best) puts the threshold at "
         f"{eta_measured:.4f}, {rel_dev:+.1%} from $2/\\lambda_{{\\max}}$. Just above the threshold the error grows "
         "only slowly, so a finite run places the measured threshold slightly high. The right panel shows the "
         f"window of useful learning rates; its width is set by the condition number "
         f"$\\lambda_{{\\max}}/\\lambda_{{\\min}} = {kappa:.1f}$."
     )
-    return SectionResult(
-        number=NUMBER,
-        title=TITLE,
-        claim=CLAIM,
-        text=text,
-        figures=[figure],
-        tables=[table],
-        checks=checks,
-        code=CODE,
-        output=out.getvalue(),
-        seconds=time.perf_counter() - t0,
-        data={
-            "eigenvalues": [float(v) for v in lams],
-            "eta_theory": float(eta_theory),
-            "eta_measured": float(eta_measured),
-            "rel_deviation": float(rel_dev),
-            "loss_star": loss_star,
-            "runs": runs,
-            "sweep": sweep,
-            "bisection": bisect,
-            "ratio_small_right": float(ratio),
-        },
-    )
+    data = {
+        "eigenvalues": [float(v) for v in lams],
+        "eta_theory": float(eta_theory),
+        "eta_measured": float(eta_measured),
+        "rel_deviation": float(rel_dev),
+        "loss_star": loss_star,
+        "runs": runs,
+        "sweep": m["sweep"],
+        "bisection": m["bisection"],
+        "ratio_small_right": float(ratio),
+    }
+    return result_block(__name__, started=started, checks=checks, text=text, figures=figs, tables=[table],
+                        output=out.getvalue(), data=data)

@@ -12,11 +12,20 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 import numpy as np
 import torch
 
-from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
+from physnn.lecture.base import (
+    Check,
+    Figure,
+    SectionResult,
+    figure_from_matplotlib,
+    markdown_table,
+    result_block,
+    subplots,
+)
 from physnn.nn import Neuron
 
 NUMBER = 1
@@ -90,7 +99,28 @@ def _root_along(neuron: Neuron, origin: np.ndarray, direction: np.ndarray,
 
 def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     """Measure the neuron's decision line for several biases and check it against −b/‖w‖."""
-    t0 = time.perf_counter()
+    started = time.perf_counter()
+    m = experiment(quick=quick, seed=seed)
+    return write_up(m, figures(m), started=started)
+
+
+def experiment(*, quick: bool = False, seed: int = 0) -> dict[str, Any]:
+    """The measured numbers of section 1.
+
+    Parameters
+    ----------
+    quick : bool
+        3 points along each line (instead of 5), 200 random points (instead of 2000), coarser figures.
+    seed : int
+        Seed of the random points where the output is compared with the formula.
+
+    Returns
+    -------
+    dict
+        Per bias the measured distance of the 0.5 line from the origin (``measured``) with its table
+        ``rows``, the largest error against −b/‖w‖ (``max_line_error``) and the largest difference between
+        the neuron's output and sigmoid(w·x + b) by hand (``max_hand_error``).
+    """
     w = np.array(WEIGHTS)
     norm_w = float(np.linalg.norm(w))
     normal = w / norm_w
@@ -110,7 +140,6 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         measured[b] = float(np.mean(roots))
         rows.append([f"{b:+.1f}", f"{expected + 0.0:+.6f}", f"{measured[b]:+.6f}",
                      f"{np.ptp(roots):.1e}", f"{err:.1e}"])
-    max_err = float(max(errors))
 
     # the model's output against sigmoid(w·x + b) written out by hand (NumPy, float64)
     rng = np.random.default_rng(seed)
@@ -119,22 +148,31 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     for b in BIASES:
         by_hand = 1.0 / (1.0 + np.exp(-(pts @ w + b)))
         hand_err = max(hand_err, float(np.max(np.abs(_output(_neuron(WEIGHTS, b), pts) - by_hand))))
+    return {"quick": quick, "w": w, "norm_w": norm_w, "n_offsets": len(offsets), "n_points": len(pts),
+            "rows": rows, "measured": measured, "max_line_error": float(max(errors)), "max_hand_error": hand_err}
 
-    figures = [_figure_planes(w, norm_w, quick), _figure_shift(w, norm_w, measured)]
 
+def figures(m: dict[str, Any]) -> list[Figure]:
+    """The output over the plane for three biases, and the measured decision lines for all biases."""
+    return [_figure_planes(m["w"], m["norm_w"], m["quick"]), _figure_shift(m["w"], m["norm_w"], m["measured"])]
+
+
+def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> SectionResult:
+    """The result block of section 1: the claims measured by :func:`experiment`, the table of biases, the text."""
+    norm_w, measured, max_err, hand_err = m["norm_w"], m["measured"], m["max_line_error"], m["max_hand_error"]
     checks = [
         Check(
             claim=("the bias shifts the decision line parallel to itself: measured 0.5 line at distance "
                    "−b/‖w‖ from the origin"),
             expected="max |measured − (−b/‖w‖)| < 1e-4 for every b, at every point along the line",
-            measured=f"max error {max_err:.1e} over {len(BIASES)} biases × {len(offsets)} points",
+            measured=f"max error {max_err:.1e} over {len(BIASES)} biases × {m['n_offsets']} points",
             passed=max_err < 1e-4,
             value=max_err,
         ),
         Check(
             claim="the neuron computes y = sigmoid(Σ wᵢxᵢ + b)",
             expected="max |Neuron(x) − 1/(1+exp(−(w·x+b)))| < 1e-6 (float32 model vs float64 by hand)",
-            measured=f"max difference {hand_err:.1e} over {len(pts)} random points × {len(BIASES)} biases",
+            measured=f"max difference {hand_err:.1e} over {m['n_points']} random points × {len(BIASES)} biases",
             passed=hand_err < 1e-6,
             value=hand_err,
         ),
@@ -150,17 +188,14 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         "the line's *direction* (and how steep the ramp is); the bias only *slides* the line parallel to "
         "itself — this is the “threshold shift” of the lecture."
     )
-    return SectionResult(
-        number=NUMBER,
-        title=TITLE,
-        claim=CLAIM,
+    return result_block(
+        __name__,
+        started=started,
         text=text,
-        figures=figures,
+        figures=figs,
         tables=[markdown_table(["bias b", "−b/‖w‖ (theory)", "measured distance", "spread along line",
-                                "max error"], rows)],
+                                "max error"], m["rows"])],
         checks=checks,
-        code=CODE,
-        seconds=time.perf_counter() - t0,
         data={
             "weights": list(WEIGHTS),
             "biases": list(BIASES),

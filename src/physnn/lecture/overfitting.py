@@ -32,7 +32,15 @@ import torch
 from physnn.data import polynomial, polynomial_truth
 from physnn.data.arrays import Split
 from physnn.errors import check_int
-from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
+from physnn.lecture.base import (
+    Check,
+    Figure,
+    SectionResult,
+    figure_from_matplotlib,
+    markdown_table,
+    result_block,
+    subplots,
+)
 from physnn.lecture.stacking import fit_stack, member_mse, predict_curve
 from physnn.nn import MLP
 from physnn.train.callbacks import Callback
@@ -95,33 +103,40 @@ def _settings(quick: bool) -> dict[str, Any]:
 
 def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     """Run section 9 (see the module docstring); ``quick`` trains shorter and sweeps fewer widths."""
+    started = time.perf_counter()
+    m = experiment(quick=quick, seed=seed)
+    return write_up(m, figures(m), started=started)
+
+
+def experiment(*, quick: bool = False, seed: int = 0) -> dict[str, Any]:
+    """The measured numbers of section 9.
+
+    Parameters
+    ----------
+    quick : bool
+        Shorter training and fewer widths and seeds (see ``_settings``).
+    seed : int
+        Seed of the data and of the over-parameterised network; the sweep's seeds follow it.
+
+    Returns
+    -------
+    dict
+        The turn: the training and validation curves of an over-parameterised network (``history``), the
+        epoch of the lowest validation loss (``turn``) and the networks at the turn and at the end. The U:
+        per hidden width the training and validation MSE of every seed (``tr_err``, ``va_err``) and one
+        trained network to draw (``nets``).
+    """
     from physnn.train import fit
 
-    t0 = time.perf_counter()
     seed = check_int("seed", seed, low=0, owner="overfitting.run")
     s = _settings(quick)
     data = small_noisy_data(seed)
-    res = SectionResult(number=NUMBER, title=TITLE, claim=CLAIM)
 
     # ---- 1. the turn: an over-parameterised net trained long
     model = MLP(1, HIDDEN, 1, activation="tanh", seed=seed)
     keep = KeepBest()
     h = fit(model, data.train, val=data.val, optimizer="adam", lr=LR, epochs=s["epochs"], batch_size=None,
             seed=seed, metrics=[], callbacks=[keep], progress=False)
-    train, val = np.array(h["loss"]), np.array(h["val_loss"])
-    turn = int(h.best_epoch)
-    last = len(val) - 1
-    rise = val[-1] / val[turn] - 1.0
-    turn_ok = bool(turn < last and rise >= TURN_RISE and train[-1] < train[turn])
-    res.checks.append(Check(
-        claim="Overfitting: training loss keeps decreasing while validation loss increases",
-        expected=f"validation loss has its minimum before the last epoch and ends ≥ {TURN_RISE:.0%} above it, "
-                 "while the training loss ends below its value at that minimum",
-        measured=(f"minimum at epoch {turn} of {last}: val {val[turn]:.3f} → {val[-1]:.3f} (+{rise:.0%}); "
-                  f"train {train[turn]:.3f} → {train[-1]:.4f}"),
-        passed=turn_ok, value=float(rise),
-    ))
-    final_net = model
     turn_net = MLP(1, HIDDEN, 1, activation="tanh", seed=seed)
     turn_net.load_state_dict(keep.best_state)
 
@@ -139,43 +154,69 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         for i, w in enumerate(group):
             tr_err[w], va_err[w] = et[i], ev[i]
             nets[w] = stack.member(i * len(seeds))  # the first seed, for the picture
+    return {
+        "quick": quick, "settings": s, "data": data, "history": h, "turn": int(h.best_epoch),
+        "final_net": model, "turn_net": turn_net, "n_params": sum(p.numel() for p in model.parameters()),
+        "spec": model.spec, "widths": widths, "seeds": seeds, "tr_err": tr_err, "va_err": va_err, "nets": nets,
+    }
+
+
+def figures(m: dict[str, Any]) -> list[Figure]:
+    """The turn (curves and fits at the turn and at the end), and the U of validation error against width."""
+    v_mean = np.array([m["va_err"][w].mean() for w in m["widths"]])
+    return [_figure_turn(m["history"], m["turn"], m["data"], m["turn_net"], m["final_net"], m["n_params"]),
+            _figure_u(m["widths"], m["tr_err"], m["va_err"], int(np.argmin(v_mean)), m["data"], m["nets"],
+                      len(m["seeds"]), m["settings"]["u_epochs"])]
+
+
+def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> SectionResult:
+    """The result block of section 9: the claims measured by :func:`experiment`, the table, the text."""
+    h, turn, widths, tr_err, va_err = m["history"], m["turn"], m["widths"], m["tr_err"], m["va_err"]
+    train, val = np.array(h["loss"]), np.array(h["val_loss"])
+    last = len(val) - 1
+    rise = val[-1] / val[turn] - 1.0
+    turn_ok = bool(turn < last and rise >= TURN_RISE and train[-1] < train[turn])
+    checks = [Check(
+        claim="Overfitting: training loss keeps decreasing while validation loss increases",
+        expected=f"validation loss has its minimum before the last epoch and ends ≥ {TURN_RISE:.0%} above it, "
+                 "while the training loss ends below its value at that minimum",
+        measured=(f"minimum at epoch {turn} of {last}: val {val[turn]:.3f} → {val[-1]:.3f} (+{rise:.0%}); "
+                  f"train {train[turn]:.3f} → {train[-1]:.4f}"),
+        passed=turn_ok, value=float(rise),
+    )]
     v_mean = np.array([va_err[w].mean() for w in widths])
     t_mean = np.array([tr_err[w].mean() for w in widths])
     i_best = int(np.argmin(v_mean))
     w_best = widths[i_best]
     low_end, high_end = v_mean[0] / v_mean[i_best], v_mean[-1] / v_mean[i_best]
     u_ok = bool(0 < i_best < len(widths) - 1 and low_end >= U_FACTOR and high_end >= U_FACTOR)
-    res.checks.append(Check(
+    checks.append(Check(
         claim="Bias–variance: simple models underfit, complex models overfit (validation error is U-shaped in capacity)",
         expected=f"the lowest mean validation MSE at an interior width, both ends ≥ {U_FACTOR}× it",
         measured=(f"best width {w_best} (val MSE {v_mean[i_best]:.3f}); width {widths[0]}: "
                   f"{low_end:.1f}×, width {widths[-1]}: {high_end:.1f}×"),
         passed=u_ok, value=float(min(low_end, high_end)),
     ))
-
-    n_params = sum(p.numel() for p in model.parameters())
-    res.tables.append(markdown_table(
+    n_params = m["n_params"]
+    table = markdown_table(
         ["hidden widths", "parameters", "train MSE (mean of seeds)", "validation MSE (mean)", "validation MSE (min … max)"],
         [[f"{w}-{w}", w * w + 4 * w + 1, f"{tr_err[w].mean():.3f}", f"{va_err[w].mean():.3f}",
           f"{va_err[w].min():.3f} … {va_err[w].max():.3f}"] for w in widths],
-    ))
-    res.figures.append(_figure_turn(h, turn, data, turn_net, final_net, n_params))
-    res.figures.append(_figure_u(widths, tr_err, va_err, i_best, data, nets, len(seeds), s["u_epochs"]))
-    res.text = _text(s, data, n_params, turn, last, val, train, rise, turn_ok, widths, v_mean, t_mean,
-                     i_best, low_end, high_end, u_ok, quick)
-    res.code = CODE
-    res.output = (f"model {model.spec}: {n_params} parameters for {len(data.train)} training points\n"
-                  f"turn at epoch {turn}: val {val[turn]:.3f}; at the end val {val[-1]:.3f}, "
-                  f"train {train[-1]:.4f}")
-    res.data = dict(
+    )
+    text = _text(m["settings"], m["data"], n_params, turn, last, val, train, rise, turn_ok, widths, v_mean, t_mean,
+                 i_best, low_end, high_end, u_ok, m["quick"])
+    output = (f"model {m['spec']}: {n_params} parameters for {len(m['data'].train)} training points\n"
+              f"turn at epoch {turn}: val {val[turn]:.3f}; at the end val {val[-1]:.3f}, "
+              f"train {train[-1]:.4f}")
+    data = dict(
         turn_epoch=turn, last_epoch=last, val_min=float(val[turn]), val_end=float(val[-1]),
         train_turn=float(train[turn]), train_end=float(train[-1]), rise=float(rise),
         train_curve=train.tolist(), val_curve=val.tolist(),
         widths=widths, val_mean=v_mean.tolist(), train_mean=t_mean.tolist(), best_width=w_best,
         low_end_factor=float(low_end), high_end_factor=float(high_end),
     )
-    res.seconds = time.perf_counter() - t0
-    return res
+    return result_block(__name__, started=started, checks=checks, text=text, figures=figs, tables=[table],
+                        output=output, data=data)
 
 
 CODE = '''\

@@ -18,7 +18,15 @@ import numpy as np
 import torch
 
 from physnn.data import and_gate, or_gate, xor
-from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
+from physnn.lecture.base import (
+    Check,
+    Figure,
+    SectionResult,
+    figure_from_matplotlib,
+    markdown_table,
+    result_block,
+    subplots,
+)
 from physnn.nn import MLP, Perceptron
 from physnn.train import fit
 from physnn.viz.plots import plot_decision_boundary
@@ -109,7 +117,31 @@ def _perceptron_study(data: Any, lrs: tuple[float, ...], seeds: list[int], epoch
 
 def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     """Perceptron on AND/OR/XOR, the lecture's single sigmoid layer on XOR, and 2-2-1 / 2-4-1 MLPs."""
-    t0 = time.perf_counter()
+    started = time.perf_counter()
+    m = experiment(quick=quick, seed=seed)
+    return write_up(m, figures(m), started=started)
+
+
+def experiment(*, quick: bool = False, seed: int = 0) -> dict[str, Any]:
+    """The measured numbers of section 2.
+
+    Parameters
+    ----------
+    quick : bool
+        Smaller studies: the perceptron with 2 learning rates × 3 seeds for 20 epochs (instead of 3 × 5 for
+        50), the single layer's long run 600 epochs (instead of 5000), the MLPs 4 seeds × 200 epochs
+        (instead of 10 × 500).
+    seed : int
+        The first seed of every study; the figures show this seed's runs.
+
+    Returns
+    -------
+    dict
+        ``study``: Rosenblatt's rule on AND, OR and XOR for every (lr, seed); ``single``: the lecture's
+        single sigmoid layer after 100 and ``long_epochs`` epochs; ``mlps``: 2-2-1 and 2-4-1 MLPs per seed
+        with ``n_solved`` (seeds that reach 4 of 4); ``bug``: what the lecture's 4×1 input does; the
+        trained models that the figures draw.
+    """
     gates = {"AND": and_gate(), "OR": or_gate(), "XOR": xor()}
     d = gates["XOR"]
     X, y = d.X, d.y.ravel()
@@ -160,10 +192,28 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     n_solved = {w: sum(r["correct"] == 4 for r in runs) for w, runs in mlps.items()}
     chosen = {w: next(r for r in runs if r["seed"] == seed) for w, runs in mlps.items()}
     stuck_221 = [r for r in mlps[2] if r["correct"] < 4]
+    return {
+        "quick": quick, "seed": seed, "gates": gates, "lrs": lrs, "p_seeds": p_seeds, "p_epochs": p_epochs,
+        "study": study, "lr_free": lr_free, "shown": shown, "bug": bug, "long_epochs": long_epochs,
+        "single": single, "m_seeds": m_seeds, "m_epochs": m_epochs, "mlps": mlps, "n_solved": n_solved,
+        "chosen": chosen, "stuck_221": stuck_221,
+    }
 
-    figures = [_figure_boundaries(gates, shown, single[100], chosen[4], stuck_221[0] if stuck_221 else chosen[2],
-                                  resolution=100 if quick else 200),
-               _figure_curves(shown, p_epochs, single[long_epochs], mlps, m_epochs)]
+
+def figures(m: dict[str, Any]) -> list[Figure]:
+    """The decision regions of every model on the four points, and the learning curves."""
+    single, chosen, stuck_221 = m["single"], m["chosen"], m["stuck_221"]
+    return [_figure_boundaries(m["gates"], m["shown"], single[100], chosen[4],
+                               stuck_221[0] if stuck_221 else chosen[2], resolution=100 if m["quick"] else 200),
+            _figure_curves(m["shown"], m["p_epochs"], single[m["long_epochs"]], m["mlps"], m["m_epochs"])]
+
+
+def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> SectionResult:
+    """The result block of section 2: the claims measured by :func:`experiment`, two tables, the text."""
+    seed, study, single, mlps, n_solved = m["seed"], m["study"], m["single"], m["mlps"], m["n_solved"]
+    lrs, p_seeds, p_epochs, m_seeds, m_epochs = m["lrs"], m["p_seeds"], m["p_epochs"], m["m_seeds"], m["m_epochs"]
+    long_epochs, chosen, stuck_221, lr_free, bug = (m["long_epochs"], m["chosen"], m["stuck_221"], m["lr_free"],
+                                                    m["bug"])
 
     # -- checks ---------------------------------------------------------------------------------
     n_p = len(lrs) * len(p_seeds)
@@ -275,17 +325,14 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         f">>> # after {long_epochs} epochs with the 4x2 XOR inputs, the single layer's outputs:\n"
         + ", ".join(f"{v:.4f}" for v in single[long_epochs]["prob"])
     )
-    return SectionResult(
-        number=NUMBER,
-        title=TITLE,
-        claim=CLAIM,
+    return result_block(
+        __name__,
+        started=started,
         text=text,
-        figures=figures,
+        figures=figs,
         tables=[table, seed_table],
         checks=checks,
-        code=CODE,
         output=output,
-        seconds=time.perf_counter() - t0,
         data={
             "perceptron": {name: {"all_converged": st["all_converged"], "min_final_correct": st["min_final_correct"],
                                   "best_correct": st["best_correct"], "n_converged": st["n_converged"],

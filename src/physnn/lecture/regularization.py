@@ -32,9 +32,17 @@ import numpy as np
 
 from physnn.data import polynomial_truth
 from physnn.errors import check_int
-from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
-from physnn.lecture.stacking import MemberCurves, fit_stack, member_mse, predict_curve
+from physnn.lecture.base import (
+    Check,
+    Figure,
+    SectionResult,
+    figure_from_matplotlib,
+    markdown_table,
+    result_block,
+    subplots,
+)
 from physnn.lecture.overfitting import HIDDEN, LR, NOISE, small_noisy_data
+from physnn.lecture.stacking import MemberCurves, fit_stack, member_mse, predict_curve
 from physnn.nn import MLP
 
 TITLE = "Regularization: dropout, weight decay, early stopping"
@@ -147,32 +155,63 @@ def lowers_check(claim: str, val: np.ndarray, val_none: np.ndarray) -> Check:
 
 def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     """Run section 10 (see the module docstring); ``quick`` trains shorter, on fewer seeds."""
-    t0 = time.perf_counter()
+    started = time.perf_counter()
+    m = experiment(quick=quick, seed=seed)
+    return write_up(m, figures(m), started=started)
+
+
+def experiment(*, quick: bool = False, seed: int = 0) -> dict[str, Any]:
+    """The measured numbers of section 10.
+
+    Parameters
+    ----------
+    quick : bool
+        Shorter training on fewer seeds (see ``_settings``).
+    seed : int
+        Seed of the data; the networks' seeds follow it.
+
+    Returns
+    -------
+    dict
+        Per configuration of :data:`CONFIGS` the validation and training MSE of every seed, the lowest
+        validation MSE seen, the epochs run and the curves (``runs``); what a shorter patience would have
+        given (``short``); the settings, the seeds and the data.
+    """
     seed = check_int("seed", seed, low=0, owner="regularization.run")
     s = _settings(quick)
     data = small_noisy_data(seed)
     seeds = [seed * 1000 + i for i in range(s["seeds"])]
     runs = {name: _run_config(name, data, s, seeds, seed) for name in CONFIGS}
-    res = SectionResult(number=NUMBER, title=TITLE, claim=CLAIM)
+    short = _short_patience(runs["all together"]["val_curves"], s["short_patience"])
+    return {"quick": quick, "settings": s, "data": data, "seeds": seeds, "runs": runs, "short": short}
 
+
+def figures(m: dict[str, Any]) -> list[Figure]:
+    """The validation curves of every configuration, and the summary of their errors."""
+    return [_figure_curves(m["runs"], m["settings"], len(m["seeds"])), _figure_summary(m["runs"], m["data"])]
+
+
+def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> SectionResult:
+    """The result block of section 10: the claims measured by :func:`experiment`, the table, the text."""
+    runs, s, seeds, short = m["runs"], m["settings"], m["seeds"], m["short"]
     base = runs["none"]["val"].mean()
+    checks: list[Check] = []
 
     def lowers(name: str, claim: str) -> None:
-        res.checks.append(lowers_check(claim, runs[name]["val"], runs["none"]["val"]))
+        checks.append(lowers_check(claim, runs[name]["val"], runs["none"]["val"]))
 
     lowers("dropout 0.3", "Dropout (p = 0.3) reduces overfitting")
     lowers("weight decay 1e-4", "Weight decay (L2, λ = 1e-4 as in the lecture) reduces overfitting")
     lowers("weight decay 1e-2", "Weight decay, stronger (λ = 1e-2), reduces overfitting")
     lowers("early stopping", f"Early stopping (patience {s['patience']}, best weights restored) reduces overfitting")
     es_epochs = runs["early stopping"]["epochs_run"]
-    res.checks.append(Check(
+    checks.append(Check(
         claim="Early stopping halts training when validation performance stops improving",
         expected=f"fewer epochs than the full {s['epochs']}",
         measured=f"{es_epochs.mean():.0f} epochs on average ({', '.join(map(str, es_epochs))})",
         passed=bool(np.all(es_epochs < s["epochs"])), value=float(es_epochs.mean()),
     ))
     lowers("all together", "All together (dropout 0.3 + weight decay 1e-4 + early stopping) reduces overfitting")
-    short = _short_patience(runs["all together"]["val_curves"], s["short_patience"])
 
     rows = []
     for name, r in runs.items():
@@ -181,26 +220,24 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
             f"{(r['val'] - r['train']).mean():.3f}", f"{(r['val'] / r['train']).mean():.1f}",
             f"{r['epochs_run'].mean():.0f}",
         ])
-    res.tables.append(markdown_table(
+    table = markdown_table(
         ["regularization", "val MSE (returned model)", "lowest val MSE seen during training", "train MSE",
-         "gap val − train", "ratio val / train", "epochs"], rows))
-
-    res.figures.append(_figure_curves(runs, s, len(seeds)))
-    res.figures.append(_figure_summary(runs, data))
-    res.text = _text(runs, s, seeds, base, short, [c for c in res.checks if not c.passed], quick)
-    res.code = CODE
+         "gap val − train", "ratio val / train", "epochs"], rows)
     at = runs["all together"]
-    res.output = (
+    output = (
         f"{at['first_message']}\nvalidation MSE {at['first_val']:.3f} after {at['first_epochs']} epochs\n\n"
         f"all configurations, mean of {len(seeds)} seeds:\n" + "\n".join(
             f"  {name:18s} val MSE {r['val'].mean():.3f}   train MSE {r['train'].mean():.3f}   "
             f"epochs {r['epochs_run'].mean():.0f}" for name, r in runs.items()))
-    res.data = {name: dict(val=r["val"].tolist(), train=r["train"].tolist(), best_val=r["best_val"].tolist(),
-                           epochs_run=r["epochs_run"].tolist(), restored=r["restored"])
-                for name, r in runs.items()}
-    res.data["short_patience"] = short
-    res.seconds = time.perf_counter() - t0
-    return res
+    data: dict[str, Any] = {
+        name: dict(val=r["val"].tolist(), train=r["train"].tolist(), best_val=r["best_val"].tolist(),
+                   epochs_run=r["epochs_run"].tolist(), restored=r["restored"])
+        for name, r in runs.items()}
+    data["short_patience"] = short
+    return result_block(
+        __name__, started=started, checks=checks, figures=figs, tables=[table], output=output, data=data,
+        text=_text(runs, s, seeds, base, short, [c for c in checks if not c.passed], m["quick"]),
+    )
 
 
 CODE = '''\

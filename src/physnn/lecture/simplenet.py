@@ -21,9 +21,18 @@ from typing import Any
 
 import numpy as np
 
-from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
+from physnn.lecture.base import (
+    Check,
+    Figure,
+    SectionResult,
+    figure_from_matplotlib,
+    markdown_table,
+    result_block,
+    subplots,
+)
 
-__all__ = ["TITLE", "NUMBER", "LECTURE_COUNTS", "layer_parameter_counts", "run"]
+__all__ = ["TITLE", "NUMBER", "LECTURE_COUNTS", "layer_parameter_counts", "run", "experiment",
+           "figures", "write_up"]
 
 TITLE = "SimpleNet: a simple deep network in PyTorch"
 NUMBER = 7
@@ -78,6 +87,28 @@ print(history["val_r2"][-1])          # R² on the validation set
 
 def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     """Run section 7: print SimpleNet, check its parameter counts, train it and beat two baselines."""
+    started = time.perf_counter()
+    m = experiment(quick=quick, seed=seed)
+    return write_up(m, figures(m), started=started)
+
+
+def experiment(*, quick: bool = False, seed: int = 0) -> dict[str, Any]:
+    """The measured numbers of section 7.
+
+    Parameters
+    ----------
+    quick : bool
+        1000 samples and 50 epochs (instead of 2000 and 100), with the R² threshold 0.75 (instead of 0.85).
+    seed : int
+        Seed of the initial weights, the data, the split and the batches.
+
+    Returns
+    -------
+    dict
+        The parameters per layer counted from the tensors (``layer_counts``, ``total_params``) and by
+        ``physnn.nn.summary``; the loss curves; the validation MSE and R² of SimpleNet, of linear least
+        squares and of predicting the mean, with the validation targets and both predictions.
+    """
     import torch
 
     from physnn.data import simplenet_task, standardize
@@ -85,38 +116,13 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     from physnn.train import fit
     from physnn.train.metrics import mse, r2
 
-    t0 = time.perf_counter()
     model = _model(seed)
     out = io.StringIO()
     print(model, file=out)
     print(f"Total parameters: {sum(p.numel() for p in model.parameters())}", file=out)
     summ = summary(model, (10,))
-
     counts = layer_parameter_counts(model)
     total = sum(p.numel() for p in model.parameters())
-    checks = []
-    for (label, desc, lecture), (name, measured) in zip(LECTURE_COUNTS, counts):
-        checks.append(Check(
-            f"{label} {desc}: {lecture:,} parameters",
-            f"{lecture:,}",
-            f"{measured:,} ({name})",
-            passed=measured == lecture,
-            value=float(measured),
-        ))
-    checks.append(Check(
-        f"Total: {LECTURE_TOTAL:,} learnable parameters",
-        f"{LECTURE_TOTAL:,}",
-        f"{total:,} (summary: {summ.total_params:,}, trainable {summ.trainable_params:,})",
-        passed=total == LECTURE_TOTAL == summ.total_params == summ.trainable_params,
-        value=float(total),
-    ))
-    count_table = markdown_table(
-        ["Layer", "Shape", "Formula", "Lecture", "Measured (weights + biases)"],
-        [[f"{label} (`{name}`)", desc, f"{desc.split(' → ')[0]}·{desc.split(' → ')[1]} + {desc.split(' → ')[1]}",
-          f"{lecture:,}", f"{measured:,}"]
-         for (label, desc, lecture), (name, measured) in zip(LECTURE_COUNTS, counts)]
-        + [["**Total**", "", "", f"**{LECTURE_TOTAL:,}**", f"**{total:,}**"]],
-    )
 
     # ---- training on the 10-feature task
     n, epochs, r2_min = (1000, 50, 0.75) if quick else (2000, 100, 0.85)
@@ -129,41 +135,34 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     with torch.no_grad():
         pred = model(torch.as_tensor(val.X, dtype=torch.float32)).numpy().astype(np.float64)
     yv = val.y.astype(np.float64)
-    net_mse, net_r2 = mse(yv, pred), r2(yv, pred)
 
     # baselines: the training mean, and least squares on the same standardized features
     mean_pred = np.full_like(yv, float(train.y.mean()))
-    mean_mse, mean_r2 = mse(yv, mean_pred), r2(yv, mean_pred)
     A = np.c_[train.X.astype(np.float64), np.ones(len(train))]
     coef, *_ = np.linalg.lstsq(A, train.y.astype(np.float64), rcond=None)
     lin_pred = np.c_[val.X.astype(np.float64), np.ones(len(val))] @ coef
-    lin_mse, lin_r2 = mse(yv, lin_pred), r2(yv, lin_pred)
-    noise_mse = 0.1 ** 2  # simplenet_task's noise: the best any model can do
-    gain = net_r2 - lin_r2
+    return {
+        "quick": quick, "printed": out.getvalue(), "summary": summ, "layer_counts": counts, "total_params": total,
+        "summary_total": summ.total_params, "n_train": len(train), "n_val": len(val), "epochs": epochs,
+        "r2_threshold": r2_min, "y_val": yv, "pred": pred, "linear_pred": lin_pred,
+        "val_r2": r2(yv, pred), "val_mse": mse(yv, pred), "linear_r2": r2(yv, lin_pred), "linear_mse": mse(yv, lin_pred),
+        "mean_r2": r2(yv, mean_pred), "mean_mse": mse(yv, mean_pred),
+        "noise_mse": 0.1 ** 2,  # simplenet_task's noise: the best any model can do
+        "train_mse": float(h.final.get("train_loss", h["loss"][-1])),
+        "loss": [float(v) for v in h["loss"]], "val_loss": [float(v) for v in h["val_loss"]],
+    }
 
-    checks += [
-        Check(
-            "SimpleNet learns the task: validation R² (predicting the mean scores 0)",
-            f"R² ≥ {r2_min}" + (" (quick run: fewer samples and epochs)" if quick else ""),
-            f"R² = {net_r2:.3f} (MSE {net_mse:.4f} vs mean {mean_mse:.4f})",
-            passed=net_r2 >= r2_min,
-            value=net_r2,
-        ),
-        Check(
-            "Linear regression struggles where the network does not: SimpleNet beats least squares",
-            "R² higher by ≥ 0.2",
-            f"{net_r2:.3f} vs {lin_r2:.3f} (+{gain:.3f})",
-            passed=gain >= 0.2,
-            value=gain,
-        ),
-    ]
 
-    # ---- figure
+def figures(m: dict[str, Any]) -> list[Figure]:
+    """The loss curves against the two baselines, and predicted against true values on the validation set."""
+    yv, pred, lin_pred = m["y_val"], m["pred"], m["linear_pred"]
+    mean_mse, lin_mse, noise_mse = m["mean_mse"], m["linear_mse"], m["noise_mse"]
+    net_r2, lin_r2 = m["val_r2"], m["linear_r2"]
     fig, axes = subplots(1, 2, width=6.4, height=4.8)
     ax = axes[0, 0]
-    ep = np.arange(1, len(h["loss"]) + 1)
-    ax.semilogy(ep, h["loss"], color="tab:blue", label="SimpleNet, training")
-    ax.semilogy(ep, h["val_loss"], color="tab:orange", label="SimpleNet, validation")
+    ep = np.arange(1, len(m["loss"]) + 1)
+    ax.semilogy(ep, m["loss"], color="tab:blue", label="SimpleNet, training")
+    ax.semilogy(ep, m["val_loss"], color="tab:orange", label="SimpleNet, validation")
     ax.axhline(mean_mse, color="tab:gray", ls="--", lw=1.8, label=f"predict the mean ({mean_mse:.3f})")
     ax.axhline(lin_mse, color="tab:red", ls="--", lw=1.8, label=f"linear least squares ({lin_mse:.3f})")
     ax.axhline(noise_mse, color="k", ls=":", lw=1.5, label=f"noise floor σ² = {noise_mse:g}")
@@ -184,21 +183,66 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     fig.suptitle(f"SimpleNet (2,817 parameters) on a 10-feature regression task: R² {net_r2:.2f} vs "
                  f"linear {lin_r2:.2f}", fontsize=14)
     fig.tight_layout()
-    figure = figure_from_matplotlib(
+    return [figure_from_matplotlib(
         fig, "simplenet_training.png",
         f"Left: SimpleNet's training and validation MSE per epoch, with the validation MSE of predicting the mean "
         f"and of linear least squares, and the noise floor. Right: predicted against true values on the "
-        f"{len(val)} validation samples.",
-    )
+        f"{m['n_val']} validation samples.",
+    )]
 
+
+def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> SectionResult:
+    """The result block of section 7: the counted and trained claims, the count and baseline tables, the text."""
+    counts, total, summ = m["layer_counts"], m["total_params"], m["summary"]
+    net_r2, net_mse, lin_r2, lin_mse = m["val_r2"], m["val_mse"], m["linear_r2"], m["linear_mse"]
+    mean_r2, mean_mse, noise_mse, r2_min = m["mean_r2"], m["mean_mse"], m["noise_mse"], m["r2_threshold"]
+    gain = net_r2 - lin_r2
+    checks = []
+    for (label, desc, lecture), (name, measured) in zip(LECTURE_COUNTS, counts):
+        checks.append(Check(
+            f"{label} {desc}: {lecture:,} parameters",
+            f"{lecture:,}",
+            f"{measured:,} ({name})",
+            passed=measured == lecture,
+            value=float(measured),
+        ))
+    checks.append(Check(
+        f"Total: {LECTURE_TOTAL:,} learnable parameters",
+        f"{LECTURE_TOTAL:,}",
+        f"{total:,} (summary: {summ.total_params:,}, trainable {summ.trainable_params:,})",
+        passed=total == LECTURE_TOTAL == summ.total_params == summ.trainable_params,
+        value=float(total),
+    ))
+    checks += [
+        Check(
+            "SimpleNet learns the task: validation R² (predicting the mean scores 0)",
+            f"R² ≥ {r2_min}" + (" (quick run: fewer samples and epochs)" if m["quick"] else ""),
+            f"R² = {net_r2:.3f} (MSE {net_mse:.4f} vs mean {mean_mse:.4f})",
+            passed=net_r2 >= r2_min,
+            value=net_r2,
+        ),
+        Check(
+            "Linear regression struggles where the network does not: SimpleNet beats least squares",
+            "R² higher by ≥ 0.2",
+            f"{net_r2:.3f} vs {lin_r2:.3f} (+{gain:.3f})",
+            passed=gain >= 0.2,
+            value=gain,
+        ),
+    ]
+    count_table = markdown_table(
+        ["Layer", "Shape", "Formula", "Lecture", "Measured (weights + biases)"],
+        [[f"{label} (`{name}`)", desc, f"{desc.split(' → ')[0]}·{desc.split(' → ')[1]} + {desc.split(' → ')[1]}",
+          f"{lecture:,}", f"{measured:,}"]
+         for (label, desc, lecture), (name, measured) in zip(LECTURE_COUNTS, counts)]
+        + [["**Total**", "", "", f"**{LECTURE_TOTAL:,}**", f"**{total:,}**"]],
+    )
     table = markdown_table(
         ["Model", "Parameters", "Validation MSE", "Validation R²"],
         [["predict the training mean", "1", f"{mean_mse:.4f}", f"{mean_r2:.3f}"],
          ["linear least squares", "11", f"{lin_mse:.4f}", f"{lin_r2:.3f}"],
          ["SimpleNet", f"{total:,}", f"{net_mse:.4f}", f"{net_r2:.3f}"],
-         ["(noise floor)", "", f"{noise_mse:.4f}", f"{1 - noise_mse / float(np.var(yv)):.3f}"]],
+         ["(noise floor)", "", f"{noise_mse:.4f}", f"{1 - noise_mse / float(np.var(m['y_val'])):.3f}"]],
     )
-    train_mse = float(h.final.get("train_loss", h["loss"][-1]))
     text = (
         "`print(model)` shows the three `Linear` layers with a `ReLU` between them, exactly as the lecture's "
         "`nn.Sequential`. A `Linear(n_in, n_out)` has $n_{in} n_{out}$ weights and $n_{out}$ biases, so the "
@@ -207,37 +251,15 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         "not copied from the slide.\n\n"
         f"**Training.** The regression task `simplenet_task` has 10 Gaussian features and the target "
         "$y = \\sin x_0 + 0.5x_1x_2 + 0.3x_3^2 - 0.4x_4 + 0.5\\tanh 2x_5 + 0.3x_6|x_7| + 0.4\\cos(x_8+x_9) + "
-        f"\\varepsilon$, $\\varepsilon \\sim N(0, 0.1^2)$. {len(train)} samples train SimpleNet (features "
-        f"standardized on the training set, Adam, lr = $10^{{-3}}$, batch 32, {epochs} epochs); {len(val)} are "
+        f"\\varepsilon$, $\\varepsilon \\sim N(0, 0.1^2)$. {m['n_train']} samples train SimpleNet (features "
+        f"standardized on the training set, Adam, lr = $10^{{-3}}$, batch 32, {m['epochs']} epochs); {m['n_val']} are "
         f"held out. SimpleNet reaches a validation R² of {net_r2:.3f} (MSE {net_mse:.4f}; the noise alone costs "
         f"{noise_mse:g}). Linear least squares on the same features gets R² = {lin_r2:.3f}: the products, squares, "
         "absolute values and cosines in the target are beyond a linear model, and the ReLU network learns "
-        f"them from the data without hand-made features. The training MSE ({train_mse:.4f}) below the "
+        f"them from the data without hand-made features. The training MSE ({m['train_mse']:.4f}) below the "
         "validation MSE is the start of overfitting, which the lecture's regularization techniques address."
     )
-    return SectionResult(
-        number=NUMBER,
-        title=TITLE,
-        claim=CLAIM,
-        text=text,
-        figures=[figure],
-        tables=[count_table, table],
-        checks=checks,
-        code=CODE,
-        output=out.getvalue() + "\n" + str(summ) + "\n",
-        seconds=time.perf_counter() - t0,
-        data={
-            "layer_counts": counts,
-            "total_params": total,
-            "summary_total": summ.total_params,
-            "val_r2": net_r2,
-            "val_mse": net_mse,
-            "linear_r2": lin_r2,
-            "linear_mse": lin_mse,
-            "mean_r2": mean_r2,
-            "mean_mse": mean_mse,
-            "r2_threshold": r2_min,
-            "loss": [float(v) for v in h["loss"]],
-            "val_loss": [float(v) for v in h["val_loss"]],
-        },
-    )
+    data = {k: m[k] for k in ("layer_counts", "total_params", "summary_total", "val_r2", "val_mse", "linear_r2",
+                              "linear_mse", "mean_r2", "mean_mse", "r2_threshold", "loss", "val_loss")}
+    return result_block(__name__, started=started, checks=checks, text=text, figures=figs,
+                        tables=[count_table, table], output=m["printed"] + "\n" + str(summ) + "\n", data=data)

@@ -26,9 +26,18 @@ from typing import Any
 
 import numpy as np
 
-from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots
+from physnn.lecture.base import (
+    Check,
+    Figure,
+    SectionResult,
+    figure_from_matplotlib,
+    markdown_table,
+    result_block,
+    subplots,
+)
 
-__all__ = ["TITLE", "NUMBER", "pendulum_data", "curve_shape", "lecture_loop", "run"]
+__all__ = ["TITLE", "NUMBER", "pendulum_data", "curve_shape", "lecture_loop", "run", "experiment", "figures",
+           "write_up"]
 
 TITLE = "The training loop"
 NUMBER = 6
@@ -170,11 +179,32 @@ def _train(seed: int, epochs: int = EPOCHS, stream: Any = None, model: Any = Non
 
 def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     """Run section 6: the lecture's loop on physnn, its printed lines, and the shape of its loss curve."""
+    started = time.perf_counter()
+    m = experiment(quick=quick, seed=seed)
+    return write_up(m, figures(m), started=started)
+
+
+def experiment(*, quick: bool = False, seed: int = 0) -> dict[str, Any]:
+    """The measured numbers of section 6.
+
+    Parameters
+    ----------
+    quick : bool
+        Fewer seeds for "typically" (5 instead of 12) and a shorter continuation (800 epochs instead of 1800).
+    seed : int
+        Seed of the data and the initial weights (the other seeds follow it).
+
+    Returns
+    -------
+    dict
+        The loss per epoch (``loss``) and its :func:`curve_shape` (``shape``), the lines printed by ``fit``
+        and by the lecture's own loop, their largest relative difference, the shapes of the other seeds'
+        curves (``shapes``, ``others``) and the loss after ``more`` further epochs.
+    """
     import torch
 
     from physnn.nn import MLP
 
-    t0 = time.perf_counter()
     buf = io.StringIO()
     h, model = _train(seed, stream=buf)
     printed = buf.getvalue()
@@ -200,14 +230,78 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         hk, _ = _train(seed + k)
         others.append(np.asarray(hk["loss"], dtype=np.float64))
     shapes = [shape] + [curve_shape(L) for L in others]
-    n_typical = int(sum(s["lecture_shape"] for s in shapes))
 
     # is the plateau a minimum? keep going with the same loop
     more = 800 if quick else 1800
     h_more, _ = _train(seed, epochs=more, model=model)
-    loss_more = float(h_more["loss"][-1])
-    q = EPOCHS // 4
+    return {
+        "seed": seed, "loss": loss, "printed": printed, "printed_lines": printed_lines,
+        "expected_lines": expected_lines, "lecture_epochs": lecture_epochs,
+        "lecture_loop_lines": ref_printed.splitlines(), "lecture_loop_max_rel_diff": ref_diff, "lines_ok": lines_ok,
+        "shape": shape, "shapes": shapes, "others": others, "n_typical": int(sum(s["lecture_shape"] for s in shapes)),
+        "n_seeds": n_seeds, "loss_after_more": float(h_more["loss"][-1]), "more_epochs": more,
+        "stop_reason": h.stop_reason.value,
+    }
 
+
+def figures(m: dict[str, Any]) -> list[Figure]:
+    """The loss curve with its exponential fit and printed epochs, and the curves of the other seeds."""
+    loss, shape, lecture_epochs = m["loss"], m["shape"], m["lecture_epochs"]
+    q = EPOCHS // 4
+    fig, axes = subplots(1, 2, width=6.4, height=4.8)
+    ax = axes[0, 0]
+    ep = np.arange(len(loss))
+    ax.axvspan(0, q, color="tab:green", alpha=0.08)
+    ax.axvspan(EPOCHS - q, EPOCHS, color="tab:gray", alpha=0.12)
+    ax.semilogy(ep, loss, color="tab:blue", label="training loss (fit)")
+    tt = np.arange(q + 1)
+    ax.semilogy(tt, shape["l_inf"] + shape["amplitude"] * np.exp(-tt / shape["tau"]), "--", color="tab:red",
+                lw=2.2, label=f"fit $L_\\infty + A e^{{-t/\\tau}}$, τ = {shape['tau']:.1f}")
+    ax.plot(lecture_epochs, loss[lecture_epochs], "o", color="k", ms=8, zorder=5, label="printed epochs")
+    for e in lecture_epochs:
+        ax.annotate(f"{loss[e]:.4f}", (e, loss[e]), xytext=(4, 8), textcoords="offset points", fontsize=11)
+    ax.text(q / 2, 0.04, "first quarter", transform=ax.get_xaxis_transform(), ha="center", fontsize=11,
+            color="tab:green")
+    ax.text(EPOCHS - q / 2, 0.04, "last quarter", transform=ax.get_xaxis_transform(), ha="center", fontsize=11,
+            color="dimgray")
+    ax.set_xlim(0, EPOCHS)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("MSE loss")
+    ax.set_title("Fast (exponential) drop, then a plateau")
+    ax.legend(loc="upper right", fontsize=10)
+
+    ax = axes[0, 1]
+    for k, (L, s) in enumerate(zip([loss, *m["others"]], m["shapes"])):
+        ok = s["lecture_shape"] == 1.0
+        lbl = None
+        if k == 0:
+            lbl = f"seed {m['seed']} (left)"
+        ax.semilogy(L, color="tab:blue" if ok else "tab:orange", lw=2.5 if k == 0 else 1.2,
+                    alpha=1.0 if k == 0 else 0.75, label=lbl)
+    ax.plot([], [], color="tab:blue", lw=1.2, label="shape as the lecture says")
+    ax.plot([], [], color="tab:orange", lw=1.2, label="no fast early drop")
+    ax.set_xlim(0, EPOCHS)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("MSE loss")
+    ax.set_title(f"\"Typically\": {m['n_typical']} of {m['n_seeds']} seeds")
+    ax.legend(loc="upper right", fontsize=10)
+    fig.suptitle("The lecture's loop (MSE, SGD lr = 0.01, 200 full-batch epochs) on a pendulum's torque",
+                 fontsize=14)
+    fig.tight_layout()
+    return [figure_from_matplotlib(
+        fig, "training_loop.png",
+        "Left: the training loss of the lecture's loop, run by physnn's fit (log scale); black dots are the printed "
+        "epochs, the dashed red curve is an exponential fitted to the first 50 epochs. Right: the same loop for "
+        f"{m['n_seeds']} data sets and initialisations; orange curves lack the fast early drop.",
+    )]
+
+
+def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> SectionResult:
+    """The result block of section 6: the claims measured by :func:`experiment`, a table per seed, the text."""
+    seed, loss, shape, shapes = m["seed"], m["loss"], m["shape"], m["shapes"]
+    lines_ok, ref_diff, printed_lines = m["lines_ok"], m["lecture_loop_max_rel_diff"], m["printed_lines"]
+    n_typical, n_seeds, more, loss_more = m["n_typical"], m["n_seeds"], m["more_epochs"], m["loss_after_more"]
+    q = EPOCHS // 4
     checks = [
         Check(
             "The loop prints `Epoch {epoch}: Loss = …` at epochs 0, 50, 100, 150, as the lecture's code",
@@ -252,61 +346,12 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
             value=n_typical / n_seeds,
         ),
     ]
-
-    # ---- figure
-    fig, axes = subplots(1, 2, width=6.4, height=4.8)
-    ax = axes[0, 0]
-    ep = np.arange(len(loss))
-    ax.axvspan(0, q, color="tab:green", alpha=0.08)
-    ax.axvspan(EPOCHS - q, EPOCHS, color="tab:gray", alpha=0.12)
-    ax.semilogy(ep, loss, color="tab:blue", label="training loss (fit)")
-    tt = np.arange(q + 1)
-    ax.semilogy(tt, shape["l_inf"] + shape["amplitude"] * np.exp(-tt / shape["tau"]), "--", color="tab:red",
-                lw=2.2, label=f"fit $L_\\infty + A e^{{-t/\\tau}}$, τ = {shape['tau']:.1f}")
-    ax.plot(lecture_epochs, loss[lecture_epochs], "o", color="k", ms=8, zorder=5, label="printed epochs")
-    for e in lecture_epochs:
-        ax.annotate(f"{loss[e]:.4f}", (e, loss[e]), xytext=(4, 8), textcoords="offset points", fontsize=11)
-    ax.text(q / 2, 0.04, "first quarter", transform=ax.get_xaxis_transform(), ha="center", fontsize=11,
-            color="tab:green")
-    ax.text(EPOCHS - q / 2, 0.04, "last quarter", transform=ax.get_xaxis_transform(), ha="center", fontsize=11,
-            color="dimgray")
-    ax.set_xlim(0, EPOCHS)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("MSE loss")
-    ax.set_title("Fast (exponential) drop, then a plateau")
-    ax.legend(loc="upper right", fontsize=10)
-
-    ax = axes[0, 1]
-    for k, (L, s) in enumerate(zip([loss, *others], shapes)):
-        ok = s["lecture_shape"] == 1.0
-        lbl = None
-        if k == 0:
-            lbl = f"seed {seed} (left)"
-        ax.semilogy(L, color="tab:blue" if ok else "tab:orange", lw=2.5 if k == 0 else 1.2,
-                    alpha=1.0 if k == 0 else 0.75, label=lbl)
-    ax.plot([], [], color="tab:blue", lw=1.2, label="shape as the lecture says")
-    ax.plot([], [], color="tab:orange", lw=1.2, label="no fast early drop")
-    ax.set_xlim(0, EPOCHS)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("MSE loss")
-    ax.set_title(f"\"Typically\": {n_typical} of {n_seeds} seeds")
-    ax.legend(loc="upper right", fontsize=10)
-    fig.suptitle("The lecture's loop (MSE, SGD lr = 0.01, 200 full-batch epochs) on a pendulum's torque",
-                 fontsize=14)
-    fig.tight_layout()
-    figure = figure_from_matplotlib(
-        fig, "training_loop.png",
-        "Left: the training loss of the lecture's loop, run by physnn's fit (log scale); black dots are the printed "
-        "epochs, the dashed red curve is an exponential fitted to the first 50 epochs. Right: the same loop for "
-        f"{n_seeds} data sets and initialisations; orange curves lack the fast early drop.",
-    )
-
     table = markdown_table(
         ["seed", "L(0)", "L(50)", "L(199)", "share of decrease in epochs 0–50", "τ (epochs)", "R² exp. fit",
          "last/first quarter decrease", "lecture's shape"],
         [[seed + k, f"{L[0]:.4f}", f"{L[q]:.4f}", f"{L[-1]:.4f}", f"{s['early_fraction']:.0%}", f"{s['tau']:.1f}",
           f"{s['exp_r2']:.3f}", f"{s['plateau_ratio']:.1%}", "yes" if s["lecture_shape"] else "no"]
-         for k, (L, s) in enumerate(zip([loss, *others], shapes))],
+         for k, (L, s) in enumerate(zip([loss, *m["others"]], shapes))],
     )
 
     off = [seed + k for k, s in enumerate(shapes) if not s["lecture_shape"]]
@@ -337,29 +382,8 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         "learning rate takes far longer. A flat-looking curve can mean slow progress rather than a minimum — "
         "which is why one monitors the curve (and a validation curve, for overfitting)."
     )
-    return SectionResult(
-        number=NUMBER,
-        title=TITLE,
-        claim=CLAIM,
-        text=text,
-        figures=[figure],
-        tables=[table],
-        checks=checks,
-        code=CODE,
-        output=printed,
-        seconds=time.perf_counter() - t0,
-        data={
-            "loss": loss.tolist(),
-            "printed_lines": printed_lines,
-            "expected_lines": expected_lines,
-            "lecture_loop_lines": ref_printed.splitlines(),
-            "lecture_loop_max_rel_diff": ref_diff,
-            "shape": shape,
-            "shapes": shapes,
-            "n_typical": n_typical,
-            "n_seeds": n_seeds,
-            "loss_after_more": loss_more,
-            "more_epochs": more,
-            "stop_reason": h.stop_reason.value,
-        },
-    )
+    data = {"loss": loss.tolist(), **{k: m[k] for k in (
+        "printed_lines", "expected_lines", "lecture_loop_lines", "lecture_loop_max_rel_diff", "shape", "shapes",
+        "n_typical", "n_seeds", "loss_after_more", "more_epochs", "stop_reason")}}
+    return result_block(__name__, started=started, checks=checks, text=text, figures=figs, tables=[table],
+                        output=m["printed"], data=data)
