@@ -101,7 +101,8 @@ def _random_potential(species, seed=0):
 
     torch.manual_seed(seed)
     model = AtomicPotential(species, [16, 16], descriptor={"r_cut": 4.5, "n_radial": 6, "n_angular": 3,
-                                                           "r_min": 2.0}, seed=seed).double()
+                                                           "r_min": 2.0, "r_cut_angular": 3.6},
+                            seed=seed).double()
     with torch.no_grad():
         for p in model.net.parameters():
             p.mul_(3.0)  # a strongly nonlinear network: a wrong derivative would show
@@ -151,7 +152,8 @@ def test_descriptor_chain_rule_equals_autograd_and_energy_is_invariant():
     from physnn.materials.descriptors import LocalDescriptor, neighbour_graph
 
     atoms = emt_structures(2, seed=2)[1]
-    d = LocalDescriptor(["Ni", "Cu", "Au"], r_cut=4.5, n_radial=5, n_angular=3).double()
+    # angular terms on the closer pairs only (r_cut_angular < r_cut): both pair sets are differentiated
+    d = LocalDescriptor(["Ni", "Cu", "Au"], r_cut=4.5, n_radial=5, n_angular=3, r_cut_angular=3.6).double()
     g = neighbour_graph(atoms, 4.5, d.species)
     v, c, ns, sp = g.descriptor_inputs(torch.float64)
     v = v.clone().requires_grad_(True)

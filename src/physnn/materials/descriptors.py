@@ -118,6 +118,8 @@ class Graph:
     volume: np.ndarray
     #: optional precomputed descriptor parts ``(x, m1, m2)`` (fixed geometry: computed once for training)
     cache: tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None] | None = None
+    #: optional precomputed :meth:`LocalDescriptor.pair_basis` of the pairs
+    basis: dict[str, torch.Tensor] | None = None
 
     @property
     def n_atoms(self) -> int:
@@ -167,6 +169,8 @@ def collate(graphs: Sequence[Graph]) -> Graph:
         cache=None if any(g.cache is None for g in graphs) else tuple(
             None if graphs[0].cache[k] is None else torch.cat([g.cache[k] for g in graphs])
             for k in range(3)),
+        basis=None if any(g.basis is None for g in graphs) else {
+            k: torch.cat([g.basis[k] for g in graphs]) for k in graphs[0].basis},
     )
 
 
@@ -185,12 +189,15 @@ class LocalDescriptor(nn.Module):
         Gaussians of the angular terms (0: radial terms only).
     r_min : float
         Centre of the first Gaussian (Å); closer neighbours still count (its tail).
+    r_cut_angular : float, optional
+        Cutoff of the angular terms (default ``r_cut``); a shorter one (as ANI's 3.5 Å beside 5.2 Å)
+        keeps the many distant pairs out of the costlier angular terms.
 
     Shape: ``forward(vectors (P, 3), centre (P,), neighbour_species (P,), species (A,))`` -> ``(A, n_features)``.
     """
 
     def __init__(self, species: Sequence[str], *, r_cut: float = 6.0, n_radial: int = 16, n_angular: int = 4,
-                 r_min: float = 1.5) -> None:
+                 r_min: float = 1.5, r_cut_angular: float | None = None) -> None:
         super().__init__()
         owner = "LocalDescriptor"
         self.species = [str(s) for s in species]
@@ -200,11 +207,13 @@ class LocalDescriptor(nn.Module):
         self.r_min = check_range("r_min", r_min, low=0.0, high=self.r_cut, high_inclusive=False, owner=owner)
         self.n_radial = check_int("n_radial", n_radial, low=1, high=64, owner=owner)
         self.n_angular = check_int("n_angular", n_angular, low=0, high=32, owner=owner)
+        self.r_cut_angular = self.r_cut if r_cut_angular is None else check_range(
+            "r_cut_angular", r_cut_angular, low=self.r_min, high=self.r_cut, low_inclusive=False, owner=owner)
         self.register_buffer("mu", torch.linspace(self.r_min, self.r_cut, self.n_radial, dtype=torch.float64))
         self.width = (self.r_cut - self.r_min) / max(self.n_radial - 1, 1)
         na = max(self.n_angular, 1)
-        self.register_buffer("mu_a", torch.linspace(self.r_min, self.r_cut, na, dtype=torch.float64))
-        self.width_a = (self.r_cut - self.r_min) / max(na - 1, 1)
+        self.register_buffer("mu_a", torch.linspace(self.r_min, self.r_cut_angular, na, dtype=torch.float64))
+        self.width_a = (self.r_cut_angular - self.r_min) / max(na - 1, 1)
         s = len(self.species)
         iu = torch.triu_indices(s, s)
         self.register_buffer("triu", iu[0] * s + iu[1])
@@ -222,13 +231,15 @@ class LocalDescriptor(nn.Module):
     def config(self) -> dict[str, Any]:
         """What rebuilds this descriptor: ``LocalDescriptor(**config)``."""
         return {"species": list(self.species), "r_cut": self.r_cut, "n_radial": self.n_radial,
-                "n_angular": self.n_angular, "r_min": self.r_min}
+                "n_angular": self.n_angular, "r_min": self.r_min, "r_cut_angular": self.r_cut_angular}
 
-    def _basis(self, r: torch.Tensor, mu: torch.Tensor, width: float) -> tuple[torch.Tensor, torch.Tensor]:
-        """Gaussians times the cosine cutoff, and their derivative in r: two (P, K) tensors."""
-        inside = (r < self.r_cut).to(r.dtype)
-        fc = 0.5 * (torch.cos(math.pi * r / self.r_cut) + 1.0) * inside
-        dfc = -0.5 * math.pi / self.r_cut * torch.sin(math.pi * r / self.r_cut) * inside
+    def _basis(self, r: torch.Tensor, mu: torch.Tensor, width: float,
+               r_cut: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Gaussians times the cosine cutoff at ``r_cut`` (default the radial one), and their r-derivative."""
+        rc = self.r_cut if r_cut is None else r_cut
+        inside = (r < rc).to(r.dtype)
+        fc = 0.5 * (torch.cos(math.pi * r / rc) + 1.0) * inside
+        dfc = -0.5 * math.pi / rc * torch.sin(math.pi * r / rc) * inside
         z = (r[:, None] - mu.to(r.dtype)) / width
         e = torch.exp(-(z ** 2))
         return e * fc[:, None], e * (dfc[:, None] - 2.0 * z / width * fc[:, None])
@@ -250,14 +261,17 @@ class LocalDescriptor(nn.Module):
         m1 = m2 = None
         if self.n_angular:
             ka = self.n_angular
-            ga, _ = self._basis(r, self.mu_a, self.width_a)  # (P, Ka)
-            u = vectors / r[:, None]
+            ang = torch.nonzero(r.detach() < self.r_cut_angular).reshape(-1)  # angular terms: closer pairs only
+            ra = r[ang]
+            ga, _ = self._basis(ra, self.mu_a, self.width_a, self.r_cut_angular)  # (P_a, Ka)
+            u = vectors[ang] / ra[:, None]
             uu = (u[:, :, None] * u[:, None, :]).reshape(-1, 9)
             uu = uu - torch.eye(3, dtype=dtype).reshape(1, 9) / 3.0
+            slot_a = slot[ang]
             m1 = torch.zeros(n_atoms * s, ka * 3, dtype=dtype).index_add(
-                0, slot, (ga[:, :, None] * u[:, None, :]).reshape(-1, ka * 3)).reshape(n_atoms, s, ka, 3)
+                0, slot_a, (ga[:, :, None] * u[:, None, :]).reshape(-1, ka * 3)).reshape(n_atoms, s, ka, 3)
             m2 = torch.zeros(n_atoms * s, ka * 9, dtype=dtype).index_add(
-                0, slot, (ga[:, :, None] * uu[:, None, :]).reshape(-1, ka * 9)).reshape(n_atoms, s, ka, 9)
+                0, slot_a, (ga[:, :, None] * uu[:, None, :]).reshape(-1, ka * 9)).reshape(n_atoms, s, ka, 9)
             for m in (m1, m2):
                 p = torch.einsum("aski,atki->akst", m, m).reshape(n_atoms, ka, s * s)
                 parts.append(p[:, :, self.triu].reshape(n_atoms, -1))
@@ -268,48 +282,70 @@ class LocalDescriptor(nn.Module):
                 species: torch.Tensor) -> torch.Tensor:
         return self.parts(vectors, centre, neighbour_species, species)[0]
 
+    def pair_basis(self, vectors: torch.Tensor) -> dict[str, torch.Tensor]:
+        """What :meth:`pair_gradient` needs of each pair's geometry (fixed in training: computed once).
+
+        ``u`` (P, 3) the unit vectors; ``dg`` (P, K) the radial basis' derivative; for the angular
+        terms, on the pairs within ``r_cut_angular`` only (``ang``, their indices): ``ga_r`` =
+        :math:`g_k/r` and ``dga`` = :math:`g_k'` (P_a, Ka).
+        """
+        with torch.no_grad():
+            r = torch.linalg.vector_norm(vectors, dim=1)
+            out = {"u": vectors / r[:, None], "dg": self._basis(r, self.mu, self.width)[1]}
+            if self.n_angular:
+                ang = torch.nonzero(r < self.r_cut_angular).reshape(-1)
+                ra = r[ang]
+                ga, dga = self._basis(ra, self.mu_a, self.width_a, self.r_cut_angular)
+                out.update(ang=ang, ga_r=ga / ra[:, None], dga=dga)
+        return out
+
     def pair_gradient(self, grad: torch.Tensor, vectors: torch.Tensor, centre: torch.Tensor,
                       neighbour_species: torch.Tensor, m1: torch.Tensor | None,
-                      m2: torch.Tensor | None) -> torch.Tensor:
+                      m2: torch.Tensor | None, basis: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
         r""":math:`\partial E/\partial \mathbf r_p` for every pair, given ``grad`` = :math:`\partial E/\partial d` (A, n_features).
 
-        The chain rule through the descriptor written out (radial: :math:`g_k'(r)\hat r`; angular:
-        the derivatives of :math:`\mathbf m^{(1)}` and :math:`\mathbf M^{(2)}`), so forces need no
-        second autograd pass through the descriptor: the result is linear in ``grad`` and
-        differentiable with respect to it (what training on forces backpropagates through).
-        ``vectors``, ``m1`` and ``m2`` are constants here (the geometry is fixed).  Shape (P, 3).
+        The chain rule through the descriptor written out, so forces need no second autograd pass
+        through the descriptor: the result is linear in ``grad`` and differentiable with respect to
+        it (what training on forces backpropagates through); ``vectors``, ``m1``, ``m2`` and
+        ``basis`` (:meth:`pair_basis`) are constants (the geometry is fixed).  With
+        :math:`\hat{\mathbf r}` the pair's direction and :math:`w = \partial E/\partial(\text{moment})`
+        at the pair's centre and species:
+
+        * radial: :math:`\sum_k \partial E/\partial R_{sk}\, g_k'(r)\, \hat{\mathbf r}`;
+        * :math:`l = 1`: :math:`\sum_k [(g_k' - g_k/r)(\mathbf w_k\cdot\hat{\mathbf r})\hat{\mathbf r} + (g_k/r)\mathbf w_k]`;
+        * :math:`l = 2`: :math:`\sum_k [(g_k' - 2g_k/r)(\hat{\mathbf r}^\top W_k\hat{\mathbf r})\hat{\mathbf r} + (2g_k/r)W_k\hat{\mathbf r}]`.
+
+        Shape (P, 3).
         """
         s = len(self.species)
         n_atoms = grad.shape[0]
         dtype = grad.dtype
-        with torch.no_grad():
-            vectors = vectors.to(dtype)
-            r = torch.linalg.vector_norm(vectors, dim=1)
-            u = vectors / r[:, None]
-            _, dg = self._basis(r, self.mu, self.width)
+        if basis is None:
+            basis = self.pair_basis(vectors.to(dtype))
+        u = basis["u"].to(dtype)
         slot = centre * s + neighbour_species
         k = self.n_radial
         g_rad = grad[:, : s * k].reshape(n_atoms * s, k)[slot]  # (P, K)
-        along = (g_rad * dg).sum(1)
-        across = None
-        if self.n_angular:
-            ka, npair = self.n_angular, self.n_pairs_species
-            with torch.no_grad():
-                ga, dga = self._basis(r, self.mu_a, self.width_a)
-                ga_r = ga / r[:, None]
-            off = s * k
-            moments = []
-            for j, m in enumerate((m1, m2)):
-                gq = grad[:, off + j * ka * npair: off + (j + 1) * ka * npair].reshape(n_atoms, ka, npair)
-                full = gq.new_zeros(n_atoms, ka, s * s).index_copy(2, self.triu, gq).reshape(n_atoms, ka, s, s)
-                full = full + full.transpose(2, 3)  # dE/dm_s = sum_t U_st m_t, U_ss = 2 u_ss
-                w = torch.einsum("akst,atkc->askc", full, m.to(dtype))  # (A, S, Ka, C)
-                moments.append(w.reshape(n_atoms * s, ka, -1)[slot])  # (P, Ka, C)
-            w1, w2 = moments
-            wu1 = (w1 * u[:, None, :]).sum(2)  # (P, Ka)
-            wu2 = torch.einsum("pkij,pj->pki", w2.reshape(-1, ka, 3, 3), u)  # W û, (P, Ka, 3)
-            uwu2 = (wu2 * u[:, None, :]).sum(2)  # û W û
-            along = along + ((dga - ga_r) * wu1).sum(1) + ((dga - 2.0 * ga_r) * uwu2).sum(1)
-            across = (ga_r[:, :, None] * (w1 + 2.0 * wu2)).sum(1)
+        along = (g_rad * basis["dg"].to(dtype)).sum(1)
         out = along[:, None] * u
-        return out if across is None else out + across
+        if not self.n_angular:
+            return out
+        ka, npair = self.n_angular, self.n_pairs_species
+        ang = basis["ang"]
+        ua, ga_r, dga = u[ang], basis["ga_r"].to(dtype), basis["dga"].to(dtype)
+        slot_a = slot[ang]
+        off = s * k
+        ws = []
+        for j, m in enumerate((m1, m2)):
+            gq = grad[:, off + j * ka * npair: off + (j + 1) * ka * npair].reshape(n_atoms, ka, npair)
+            full = gq.new_zeros(n_atoms, ka, s * s).index_copy(2, self.triu, gq).reshape(n_atoms, ka, s, s)
+            full = full + full.transpose(2, 3)  # dE/dm_s = sum_t U_st m_t, U_ss = 2 u_ss
+            w = torch.einsum("akst,atkc->askc", full, m.to(dtype))  # (A, S, Ka, C)
+            ws.append(w.reshape(n_atoms * s, ka, -1)[slot_a])  # (P_a, Ka, C)
+        w1, w2 = ws
+        wu1 = (w1 * ua[:, None, :]).sum(2)  # (P_a, Ka)
+        wu2 = torch.einsum("pkij,pj->pki", w2.reshape(-1, ka, 3, 3), ua)  # W û, (P_a, Ka, 3)
+        uwu2 = (wu2 * ua[:, None, :]).sum(2)  # û W û
+        along_a = ((dga - ga_r) * wu1).sum(1) + ((dga - 2.0 * ga_r) * uwu2).sum(1)
+        across = (ga_r[:, :, None] * (w1 + 2.0 * wu2)).sum(1)
+        return out.index_add(0, ang, along_a[:, None] * ua + across)

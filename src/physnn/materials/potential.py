@@ -125,9 +125,11 @@ class AtomicPotential(nn.Module):
         self.e_scale.fill_(float(e_scale))
 
     def cache_descriptors(self, graph: Graph) -> Graph:
-        """Store the descriptor parts of ``graph`` in it (no gradient), so training computes them once."""
+        """Store the descriptor parts and the pairs' basis in ``graph`` (no gradient): training computes them once."""
         with torch.no_grad():
-            graph.cache = self.descriptor.parts(*graph.descriptor_inputs(self.x_mean.dtype))
+            inputs = graph.descriptor_inputs(self.x_mean.dtype)
+            graph.cache = self.descriptor.parts(*inputs)
+            graph.basis = self.descriptor.pair_basis(inputs[0])
         return graph
 
     def forward(self, graph: Graph, *, forces: bool = False, stress: bool = False,
@@ -154,7 +156,7 @@ class AtomicPotential(nn.Module):
             if need_grad:
                 # dE/dd by autograd through the network, then the descriptor's chain rule written out
                 (gx,) = torch.autograd.grad(energy.sum(), x, create_graph=create_graph)
-                g = self.descriptor.pair_gradient(gx, vectors, centre, neighbour_species, m1, m2)
+                g = self.descriptor.pair_gradient(gx, vectors, centre, neighbour_species, m1, m2, graph.basis)
                 if forces:
                     f = torch.zeros(graph.n_atoms, 3, dtype=dtype).index_add(0, centre, g)
                     out["forces"] = f.index_add(0, torch.as_tensor(graph.neighbour), -g)
@@ -439,7 +441,8 @@ def train_potential(
         :math:`w_E, w_F, w_S` of :class:`EnergyForceObjective`.
     descriptor : dict, optional
         :class:`~physnn.materials.descriptors.LocalDescriptor` options; default ``r_cut`` 6 Å,
-        16 radial and 4 angular Gaussians, ``r_min`` from the closest pair in the data.
+        16 radial and 4 angular Gaussians, angular terms within ``r_cut_angular`` 4.5 Å, ``r_min``
+        from the closest pair in the data.
     seed : int
         Seed of the split, the initial weights and the batch order.
     baselines : bool
@@ -474,6 +477,7 @@ def train_potential(
 
     opts = {"r_cut": 6.0, "n_radial": 16, "n_angular": 4}
     opts.update(descriptor or {})
+    opts.setdefault("r_cut_angular", min(4.5, float(opts["r_cut"])))
     t0 = time.process_time()
     if "r_min" not in opts:
         # the first Gaussian where the closest pairs of the training structures are
@@ -486,7 +490,8 @@ def train_potential(
             if len(p):
                 vec = a.positions[q] + s @ np.asarray(a.cell) - a.positions[p]
                 closest.append(float(np.linalg.norm(vec, axis=1).min()))
-        opts["r_min"] = round(max(0.5, min(closest) - 0.3), 2) if closest else 1.5
+        r_min = round(max(0.5, min(closest) - 0.3), 2) if closest else 1.5
+        opts["r_min"] = min(r_min, 0.5 * float(opts["r_cut_angular"]))
 
     torch.manual_seed(seed)
     model = AtomicPotential(species, hidden, descriptor=opts, seed=seed)
