@@ -1,9 +1,14 @@
-"""Materials science: alloy properties from simulation data (ASE EMT → features → networks).
+"""Materials science: energies and forces of the user's structures, and alloy properties from simulation.
 
-Simulate (:mod:`~physnn.materials.generate`), describe
-(:mod:`~physnn.materials.features`), learn (:mod:`~physnn.materials.train`)
-and measure error and speed-up with :mod:`physnn.surrogate`.  Heavy modules
-(ASE, dscribe, torch) load only when a name is used.
+The user's own data: read any file ASE reads with its energies, forces and stress
+(:mod:`~physnn.materials.structures`), train a per-atom potential on energies and
+forces beside three baselines (:mod:`~physnn.materials.potential`, descriptors in
+:mod:`~physnn.materials.descriptors`), keep it as a run and predict with it
+(:mod:`~physnn.materials.runs`).  Simulated alloys: simulate
+(:mod:`~physnn.materials.generate`), describe (:mod:`~physnn.materials.features`),
+learn (:mod:`~physnn.materials.train`) and measure error and speed-up with
+:mod:`physnn.surrogate`.  Heavy modules (ASE, dscribe, torch) load only when a
+name is used.
 """
 
 from __future__ import annotations
@@ -35,6 +40,16 @@ _LAZY = {
     "load_materials_model": "physnn.materials.train",
     "MaterialsModel": "physnn.materials.train",
     "MaterialsResult": "physnn.materials.train",
+    "StructureSet": "physnn.materials.structures",
+    "read_structures": "physnn.materials.structures",
+    "write_structures": "physnn.materials.structures",
+    "LocalDescriptor": "physnn.materials.descriptors",
+    "AtomicPotential": "physnn.materials.potential",
+    "train_potential": "physnn.materials.potential",
+    "PotentialResult": "physnn.materials.potential",
+    "write_potential_run": "physnn.materials.runs",
+    "load_potential": "physnn.materials.runs",
+    "load_materials_run": "physnn.materials.runs",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, _LAZY)

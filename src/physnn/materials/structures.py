@@ -21,7 +21,7 @@ predicted ones) back as extended XYZ, atomically.
     ...                      energies=[a.get_potential_energy()], forces=[a.get_forces()])
     >>> s = read_structures(p)
     >>> len(s), s.species, s.has_forces, round(float(s.energy[0]), 4)
-    (1, ['Cu'], True, -0.0057)
+    (1, ['Cu'], True, -0.0268)
 """
 
 from __future__ import annotations
