@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 import numpy as np
 
-from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, subplots, timed
+from physnn.lecture.base import (
+    Check,
+    Figure,
+    SectionResult,
+    figure_from_matplotlib,
+    markdown_table,
+    result_block,
+    subplots,
+    timed,
+)
 
 NUMBER = 11
 TITLE = "Physics-informed neural networks"
@@ -83,13 +93,31 @@ def _lambda_sweep(quick: bool, seed: int):
 
 
 def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
-    from physnn.pinn.solve import QUASI_NEWTON
+    """Solve Burgers' equation with a PINN and sweep the boundary weight λ on Poisson's equation."""
+    started = time.perf_counter()
+    m = experiment(quick=quick, seed=seed)
+    return write_up(m, figures(m), started=started)
 
-    t0 = time.perf_counter()
+
+def experiment(*, quick: bool = False, seed: int = 0) -> dict[str, Any]:
+    """The measured numbers of section 11: the Burgers solve (``sol``, ``settings``) and the λ sweep (``rows``)."""
     with timed("solving Burgers' equation with a PINN (Adam, then quasi-Newton)"):
         sol, settings = _burgers(quick, seed)
     with timed("solving Poisson's equation at four boundary weights λ"):
         rows = _lambda_sweep(quick, seed)
+    return {"quick": quick, "sol": sol, "settings": settings, "rows": rows}
+
+
+def figures(m: dict[str, Any]) -> list[Figure]:
+    """The Burgers solution beside the exact one, and the λ sweep."""
+    return [_fig_burgers(m["sol"]), _fig_lambda(m["rows"])]
+
+
+def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> SectionResult:
+    """The result block of section 11: the accuracy goal (full mode), the residual's fall, λ's effect."""
+    from physnn.pinn.solve import QUASI_NEWTON
+
+    quick, sol, settings, rows = m["quick"], m["sol"], m["settings"], m["rows"]
     err = sol.errors["l2_error"]
     goal = 1e-3
     by = {r["lam"]: r for r in rows}
@@ -139,10 +167,8 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
             "short to say whether a PINN solves Burgers' equation. The full run checks the goal, relative "
             "L2 ≤ 1e-3."
         )
-    figs = [_fig_burgers(sol), _fig_lambda(rows)]
-    return SectionResult(
-        number=NUMBER, title=TITLE, claim=CLAIM, text=text, figures=figs, tables=[table], checks=checks,
-        code=CODE, seconds=time.perf_counter() - t0,
+    return result_block(
+        __name__, started=started, text=text, figures=figs, tables=[table], checks=checks,
         data={"burgers_l2": err, "lambda_rows": [{k: r[k] for k in ("lam", "l2", "pde", "bc")} for r in rows],
               "seconds": dict(sol.seconds)},
     )
