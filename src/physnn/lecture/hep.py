@@ -12,9 +12,19 @@ classifier output on training vs test jets (as TMVA prints it).
 from __future__ import annotations
 
 import time
+from typing import Any
 
-
-from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, progress, subplots, timed
+from physnn.lecture.base import (
+    Check,
+    Figure,
+    SectionResult,
+    figure_from_matplotlib,
+    markdown_table,
+    progress,
+    result_block,
+    subplots,
+    timed,
+)
 
 NUMBER = 12
 TITLE = "Particle physics: jet tagging and anomaly detection"
@@ -85,10 +95,15 @@ def _generate(n: int, seed: int):
 
 def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     """Generate a small top/QCD sample, train an MLP (and, in full mode, a PFN), show ROC and KS check."""
-    t_start = time.perf_counter()
+    started = time.perf_counter()
+    m = experiment(quick=quick, seed=seed)
+    return write_up(m, figures(m), started=started)
+
+
+def experiment(*, quick: bool = False, seed: int = 0) -> dict[str, Any]:
+    """The measured numbers of section 12: the jets, the taggers, the cut-based baseline, the autoencoder."""
     from physnn.hep.anomaly import ANOMALY_FEATURES, train_anomaly
     from physnn.hep.classify import split_indices, train_tagger
-    from physnn.hep.diagnostics import plot_output, plot_roc
     from physnn.hep.features import jets_from_columns
 
     n = SIZES["quick" if quick else "full"]
@@ -106,8 +121,16 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     fi = {c: j for j, c in enumerate(jets.feature_names)}
     cut = -jets.X[te, fi["tau32"]] + 10.0 * ((jets.X[te, fi["mass"]] > 140) & (jets.X[te, fi["mass"]] < 210))
     anomaly = train_anomaly(jets_from_columns(cols, features=ANOMALY_FEATURES, particles=None), epochs=80 if quick else 200, batch_size=64, seed=seed, test=0.3, val=0.2)
+    return {"n": n, "t_gen": t_gen, "jets": jets, "split": sp, "taggers": taggers, "mlp": mlp, "cut": cut,
+            "anomaly": anomaly, "quick": quick}
 
-    y_te = jets.y[te]
+
+def figures(m: dict[str, Any]) -> list[Figure]:
+    """The ROC of every tagger (and the cut) and the MLP's output on training vs test jets."""
+    from physnn.hep.diagnostics import plot_output, plot_roc
+
+    taggers, mlp, cut = m["taggers"], m["mlp"], m["cut"]
+    y_te = m["jets"].y[m["split"]["test"]]
     fig, axes = subplots(1, 2, width=6.5, height=5.0)
     curves = {name: (t.labels["test"], t.scores["test"]) for name, t in taggers.items()}
     curves["cut: 140<m<210 GeV, then τ32"] = (y_te, cut)
@@ -118,15 +141,23 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     fig1 = figure_from_matplotlib(fig, "hep_roc_overtraining.png",
                                   "Left: background rejection vs signal efficiency. Right: the classifier output "
                                   "for top (blue) and QCD (red) jets, test filled, train as points, with the KS p-values.")
+    return [fig1]
 
+
+def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> SectionResult:
+    """The result block of section 12: the taggers' table, the AUC / overtraining / anomaly checks, the text."""
+    n, t_gen, jets, sp, taggers, mlp, cut, anomaly, quick = (
+        m[k] for k in ("n", "t_gen", "jets", "split", "taggers", "mlp", "cut", "anomaly", "quick"))
+    te = sp["test"]
+    y_te = jets.y[te]
     rows, checks = [], []
     for name, t in taggers.items():
-        m = t.metrics
-        r5 = m["rejection_at_0.5"]
+        tm = t.metrics
+        r5 = tm["rejection_at_0.5"]
         rej = f"{r5['rejection']:.0f} ± {r5['rejection_err'] or 0:.0f} ({r5['n_background_passing']} QCD jet(s) pass)" \
             if r5["rejection"] else f"> {r5['rejection_lower_bound']:.0f} (0 jets)"
-        rows.append([name, f"{m['auc']:.3f} ± {m['auc_err']:.3f}", rej,
-                     f"{m['overtraining']['ks_p_signal']:.2f} / {m['overtraining']['ks_p_background']:.2f}"])
+        rows.append([name, f"{tm['auc']:.3f} ± {tm['auc_err']:.3f}", rej,
+                     f"{tm['overtraining']['ks_p_signal']:.2f} / {tm['overtraining']['ks_p_background']:.2f}"])
     from physnn.train.metrics import roc_auc
 
     rows.append(["cut 140 < m < 210 GeV, τ32", f"{roc_auc(y_te, cut):.3f}", "", ""])
@@ -160,7 +191,6 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         "never sees a top jet in training (inputs: mass and τ1…τ4); its reconstruction error alone ranks "
         "jets as anomalous."
     )
-    return SectionResult(number=NUMBER, title=TITLE, claim=CLAIM, text=text, figures=[fig1], tables=[table],
-                         checks=checks, code=CODE, seconds=time.perf_counter() - t_start,
-                         data={"auc_mlp": auc, "n_jets_per_class": n, "generation_s": t_gen,
+    return result_block(__name__, started=started, text=text, figures=figs, tables=[table], checks=checks,
+                        data={"auc_mlp": auc, "n_jets_per_class": n, "generation_s": t_gen,
                                "anomaly_auc": a_auc, "ks_p_min": pmin})
