@@ -463,7 +463,7 @@
           history.replaceState(null, "", "#" + msg.hash);
           break;
         case "data":
-          S.data = msg; S.data.xy = msg.xy; drawAxes(); drawPoints(); buildDatasetButtons(); break;
+          S.data = msg; stats.points = msg.label.length; drawAxes(); drawPoints(); buildDatasetButtons(); break;
         case "model": S.model = msg; S.hist = []; buildNetwork(); break;
         case "status": setRunning(msg.running); if (msg.message) $("status").textContent = msg.message; break;
         case "error": showError(msg.message); break;
