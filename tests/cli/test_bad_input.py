@@ -319,6 +319,13 @@ SPECS: dict[str, Spec] = {
         ],
     ),
     "examples": Spec(base=lambda e: {}),
+    "playground": Spec(
+        base=lambda e: {"no_browser": True},
+        values=[
+            ("port-0", lambda e: {"port": 0}, "'port'"),
+            ("port-too-big", lambda e: {"port": 70000}, "65535"),
+        ],
+    ),
     "toy": Spec(
         base=lambda e: {"name": "moons", "out": e.out("t.csv"), "n": 20},
         outputs=("out",),

@@ -82,6 +82,11 @@ COVERAGE: dict[str, dict[str, str]] = {
         "activation": "test_summary_activation_and_experiment_file",
     },
     "examples": {},
+    "playground": {
+        "host": "test_playground_options",
+        "port": "test_playground_options",
+        "no_browser": "test_playground_options",
+    },
     "toy": {
         "name": "tests/cli/test_cli.py::test_train_predict_round_trip",
         "out": "tests/cli/test_cli.py::test_train_predict_round_trip",
@@ -375,6 +380,22 @@ log_every = 1
 
 
 # --------------------------------------------------------------------------- top-level commands
+
+
+def test_playground_options(monkeypatch, capsys):
+    """--host, --port and --no-browser reach the server; --host 0.0.0.0 warns (the server itself: tests/playground)."""
+    pytest.importorskip("uvicorn", reason="physnn playground needs uvicorn: pip install 'physnn[playground]'")
+    import physnn.playground.server as server
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(server, "serve", lambda host, port, open_browser=True: seen.update(
+        host=host, port=port, open_browser=open_browser))
+    assert cli.main(["playground", "--host", "0.0.0.0", "--port", "8123", "--no-browser"]) == 0
+    assert seen == {"host": "0.0.0.0", "port": 8123, "open_browser": False}
+    assert "anyone on your network" in capsys.readouterr().err
+    assert cli.main(["playground"]) == 0
+    assert seen == {"host": "127.0.0.1", "port": 8050, "open_browser": True}
+    assert "warning" not in capsys.readouterr().err
 
 
 def test_examples_in_process_and_installed_script(tmp_path):

@@ -278,8 +278,10 @@ from physnn.cli import hep as _hep_cli  # noqa: E402
 from physnn.cli import materials as _materials_cli  # noqa: E402
 
 from physnn.cli import runs as _runs_cli  # noqa: E402
+from physnn.cli import playground as _playground_cli  # noqa: E402
 
 _runs_cli.register(app)
+_playground_cli.register(app)
 app.add_typer(_hep_cli.app, name="hep")
 app.add_typer(_cells_cli.app, name="cells")
 app.add_typer(_fluids_cli.app, name="fluids")
