@@ -307,3 +307,21 @@ def test_cli_potential_options_reach_the_run(emt_extxyz, tmp_path, capsys):
     assert (cfg["batch_size"], cfg["patience"], cfg["lr"]) == (7, 9, 0.02)
     rows = read_rows(run / "history.csv")
     assert len(rows) <= 2 and float(rows[0]["lr"]) == pytest.approx(0.02)
+
+
+def test_neighbour_pairs_equal_ase_neighbor_list():
+    from ase.build import fcc111, molecule
+    from ase.neighborlist import neighbor_list
+
+    from physnn.materials.descriptors import neighbour_pairs
+
+    rng = np.random.default_rng(4)
+    bulk = emt_structures(3, seed=4)
+    outside = bulk[2].copy()
+    outside.positions += rng.normal(0.0, 4.0, size=outside.positions.shape)  # atoms far outside the cell
+    slab = fcc111("Cu", size=(2, 2, 3), vacuum=5.0)  # periodic in x, y only
+    for atoms in (*bulk, outside, slab, molecule("CH3CH2OH")):
+        i, j, s = neighbour_pairs(atoms, 4.5)
+        i2, j2, s2 = neighbor_list("ijS", atoms, 4.5)
+        assert len(i) == len(i2) > 0
+        assert set(zip(i, j, map(tuple, s.astype(int)))) == set(zip(i2, j2, map(tuple, s2)))

@@ -56,16 +56,18 @@ _DENSE_MAX_ATOMS = 400
 def _pairs_dense(positions: np.ndarray, cell: np.ndarray, pbc: np.ndarray, r_cut: float):
     """All pairs within ``r_cut`` over the periodic images that can hold one (NumPy, O(N² · images))."""
     n = len(positions)
-    reps = []
+    wrap = np.zeros((n, 3))
     if np.any(pbc):
         inv = np.linalg.inv(cell) if abs(np.linalg.det(cell)) > 1e-12 else None
         if inv is None:
             raise PhysnnError("neighbour_pairs: a periodic structure has a cell of zero volume; give its cell "
                               "or set pbc=False.")
-        # the number of images along a: r_cut times the length of the reciprocal vector (row of inv^T)
-        heights = 1.0 / np.linalg.norm(inv.T, axis=1)
-        # positions may lie outside the cell (rattled): one more image covers them
-        reps = [int(math.ceil(r_cut / h)) + 1 if p else 0 for h, p in zip(heights, pbc)]
+        # wrap the atoms into the cell along periodic axes (a rattled atom may lie outside): then
+        # fractional differences are within (-1, 1) and ceil(r_cut / plane spacing) images suffice
+        wrap = np.where(pbc, np.floor(positions @ inv), 0.0)
+        positions = positions - wrap @ cell
+        heights = 1.0 / np.linalg.norm(inv.T, axis=1)  # spacing of the lattice planes
+        reps = [int(math.ceil(r_cut / h)) if p else 0 for h, p in zip(heights, pbc)]
     else:
         reps = [0, 0, 0]
     ranges = [np.arange(-r, r + 1) for r in reps]
@@ -77,7 +79,8 @@ def _pairs_dense(positions: np.ndarray, cell: np.ndarray, pbc: np.ndarray, r_cut
     zero = np.flatnonzero(np.all(shifts == 0, axis=1))[0]
     mask[np.arange(n), np.arange(n), zero] = False
     i, j, s = np.nonzero(mask)
-    return i, j, shifts[s].astype(np.float64)
+    # shifts for the positions as given: r_j + S cell - r_i with r = wrapped + wrap·cell
+    return i, j, (shifts[s] - wrap[j] + wrap[i]).astype(np.float64)
 
 
 def neighbour_pairs(atoms: Any, r_cut: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
