@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in e:
         fv = f.get(name)
         print(f"{name:<36s} {e[name]:15.2f} {'-' if fv is None else f'{fv:.1f}':>12s}")
+    if "zero forces" in f:
+        print(f"{'(forces all zero)':<36s} {'-':>15s} {f['zero forces']:12.1f}")
     print(f"goal: network <= 3 meV/atom -> {'MET' if e['per-atom network'] <= 3.0 else 'NOT met'}")
     return 0
 

@@ -325,3 +325,25 @@ def test_neighbour_pairs_equal_ase_neighbor_list():
         i2, j2, s2 = neighbor_list("ijS", atoms, 4.5)
         assert len(i) == len(i2) > 0
         assert set(zip(i, j, map(tuple, s.astype(int)))) == set(zip(i2, j2, map(tuple, s2)))
+
+
+def test_energies_only_file_and_wrong_kind_of_run(tmp_path):
+    from physnn.materials.potential import train_potential
+    from physnn.materials.runs import load_potential, write_potential_run
+    from physnn.rundir import create_run_dir, write_state
+
+    atoms = emt_structures(12, seed=8)
+    p = tmp_path / "e.extxyz"
+    write_structures(p, atoms, energies=[a.get_potential_energy() for a in atoms])  # no forces in the file
+    data = read_structures(p)
+    assert not data.has_forces
+    res = train_potential(data, epochs=2, hidden=[4], descriptor={"r_cut": 4.0, "n_radial": 4, "n_angular": 0},
+                          baselines=False, progress=False)
+    assert res.metrics["trained_on"] == ["energy"] and "force_mae_meV_per_A" not in res.metrics["test"]
+    run = write_potential_run(tmp_path / "run", res, data_path=p, settings=res.settings, seed=0)
+    assert load_potential(run).species == ["Ni", "Cu", "Au"]
+    # a run of another kind is refused with the command that makes the right one
+    other = create_run_dir(tmp_path / "tab")
+    write_state(other, "tabular", {"model": {"kind": "mlp"}})
+    with pytest.raises(PhysnnError, match="is a tabular run .* made by .physnn materials train"):
+        load_potential(other)

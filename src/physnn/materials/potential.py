@@ -399,6 +399,8 @@ class PotentialResult:
         for name in e:
             fv = f.get(name)
             lines.append(f"  {name:<28s} {e[name]:17.3f} {'-' if fv is None else f'{fv:.1f}':>14s}")
+        if "zero forces" in f:
+            lines.append(f"  {'(forces all zero)':<28s} {'-':>17s} {f['zero forces']:14.1f}")
         return "\n".join(lines)
 
 
