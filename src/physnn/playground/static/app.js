@@ -141,7 +141,8 @@
         const b = document.createElement("button");
         b.dataset.testid = "dataset-" + name; b.setAttribute("data-testid", "dataset-" + name);
         b.title = label; b.dataset.name = name;
-        b.innerHTML = `<span>${label}</span>`;
+        b.innerHTML = `<canvas width="40" height="40"></canvas><span>${label}</span>`;
+        thumbnail(b.querySelector("canvas"), name);
         b.addEventListener("click", () => {
           if (name === "custom" || name === "custom-reg") { $("upload").click(); return; }
           set(p.problem === "regression" ? { regDataset: name } : { dataset: name });
@@ -151,6 +152,29 @@
       box.dataset.kind = p.problem;
     }
     for (const b of box.children) b.classList.toggle("selected", b.dataset.name === current);
+  }
+
+  // small pictures of the data sets (drawn here, like TF Playground's, from a few formulas)
+  function thumbnail(cv, name) {
+    const ctx = cv.getContext("2d"), n = 40, img = ctx.createImageData(n, n);
+    const blue = [8, 119, 189], orange = [245, 147, 34], grey = [232, 234, 235];
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      const x = (j / (n - 1)) * 12 - 6, y = 6 - (i / (n - 1)) * 12, r = Math.hypot(x, y);
+      let c = grey, v = null;
+      if (name === "circle") c = r < 2.5 ? blue : r > 3.5 && r < 5 ? orange : grey;
+      else if (name === "xor" || name === "xor4") c = Math.abs(x) < 0.4 || Math.abs(y) < 0.4 ? grey : (x * y > 0 ? blue : orange);
+      else if (name === "gauss") c = Math.hypot(x - 2, y - 2) < 1.8 ? blue : Math.hypot(x + 2, y + 2) < 1.8 ? orange : grey;
+      else if (name === "spiral") { const t = Math.atan2(x, y), s = ((r / 5 * 1.75 * 2 * Math.PI - t) % (2 * Math.PI) + 2 * Math.PI) % (2 * Math.PI); c = r > 5.3 ? grey : s < Math.PI ? blue : orange; }
+      else if (name === "blobs") { const k = [0, 1, 2].find((q) => Math.hypot(x - 3.2 * Math.cos(Math.PI / 2 + 2 * Math.PI * q / 3), y - 3.2 * Math.sin(Math.PI / 2 + 2 * Math.PI * q / 3)) < 1.8); c = k === undefined ? grey : CLASS_COLORS[k]; }
+      else if (name === "jets") c = x > -1 && x < 3 && y < 0 ? blue : x < -1 ? orange : grey;
+      else if (name === "reg-plane") v = (x + y) / 12;
+      else if (name === "reg-gauss") v = Math.max(-1, Math.min(1, Math.sin(x / 1.3) * Math.sin(y / 1.6) * 1.5));
+      else if (name === "polynomial") { const u = x / 5; v = Math.tanh((4 * u * u * u - 3 * u) * 5 - y); }
+      else c = (i + j) % 8 < 4 ? grey : [200, 200, 200];
+      if (v !== null) { const q = Math.round((Math.max(-1, Math.min(1, v)) + 1) * 127.5); c = [LUT[q * 3], LUT[q * 3 + 1], LUT[q * 3 + 2]]; }
+      const p = (i * n + j) * 4; img.data[p] = c[0]; img.data[p + 1] = c[1]; img.data[p + 2] = c[2]; img.data[p + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
   }
 
   // ------------------------------------------------------------------ the plot
@@ -232,6 +256,7 @@
       if (d.classes > 2) for (let k = 0; k < d.classes; k++) add(CLASS_COLORS[k], names ? names[k] : String(k));
       else { add([245, 147, 34], names ? names[0] : "\u22121"); add([8, 119, 189], names ? names[1] : "+1"); }
     }
+    $("addClassBox").hidden = d.task !== "classification"; $("addValueHelp").hidden = d.task === "classification";
     const sel = $("addClass"), k = Math.max(2, d.classes || 2);
     const n = d.task === "classification" ? Math.min(10, k + 1) : 0;
     fill(sel, Array.from({ length: n }, (_, i) => i), (i) => (d.classNames && d.classNames[i]) || (k === 2 && i < 2 ? ["orange (\u22121)", "blue (+1)"][i] : "class " + i));
