@@ -240,6 +240,11 @@ def test_predict_any_ase_file_totals_in_ev(trained, emt_extxyz, tmp_path, capsys
     n = np.array([int(r["n_atoms"]) for r in rows])
     assert n.tolist() == [len(a) for a in new]
     np.testing.assert_allclose([float(r["pred_energy_per_atom"]) for r in rows], got / n, rtol=1e-9)
+    npz = tmp_path / "pred.npz"
+    assert cli(capsys, "predict", trained, src, "--out", npz)[0] == 0
+    with np.load(npz) as z:
+        assert z["pred_energy"].dtype == np.float64
+        np.testing.assert_allclose(z["pred_energy"], want, rtol=1e-12)
     # an extxyz out: the structures with the predicted energies and forces, readable as training data
     xyz = tmp_path / "pred.extxyz"
     assert cli(capsys, "predict", trained, src, "--out", xyz)[0] == 0

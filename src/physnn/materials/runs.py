@@ -216,7 +216,7 @@ def load_materials_run(directory: str | os.PathLike):
 # ---------------------------------------------------------------- the verbs
 
 def _write_table(columns: dict[str, np.ndarray], out: Path) -> Path:
-    """CSV at full precision (its own writer), other suffixes through :func:`physnn.data.write_data`."""
+    """CSV and NPZ at full precision (float64), other suffixes through :func:`physnn.data.write_data`."""
     from physnn.files import atomic_write
 
     if out.suffix.lower() in (".csv", ""):
@@ -227,6 +227,10 @@ def _write_table(columns: dict[str, np.ndarray], out: Path) -> Path:
             for row in rows:
                 fh.write(",".join(repr(float(v)) if isinstance(v, (float, np.floating)) else str(v) for v in row)
                          + "\n")
+        return out
+    if out.suffix.lower() == ".npz":  # float64 columns (write_data keeps features as float32)
+        with atomic_write(out, "wb") as fh:
+            np.savez(fh, **{k: np.asarray(v) for k, v in columns.items()})
         return out
     from physnn.data import ArrayData, write_data
 
