@@ -208,6 +208,8 @@ COVERAGE: dict[str, dict[str, str]] = {
     "fluids train": {
         "data": "test_fluids_train_fno_burgers_options",
         "out": "test_fluids_train_fno_burgers_options",
+        "input": "tests/fluids/test_runs.py::test_train_1d_hdf5_writes_a_fluids_run",
+        "output": "tests/fluids/test_runs.py::test_train_1d_hdf5_writes_a_fluids_run",
         "model": "test_fluids_train_ns_fno_increment_and_resnet",
         "epochs": "test_fluids_train_fno_burgers_options",
         "n_train": "test_fluids_train_fno_burgers_options",
@@ -249,6 +251,12 @@ COVERAGE: dict[str, dict[str, str]] = {
         "seed": "test_materials_train_options",
         "ensemble": "test_materials_train_options",
         "curve": "test_materials_train_options",
+        "energy_weight": "tests/materials/test_own_data.py::test_cli_potential_options_reach_the_run",
+        "force_weight": "tests/materials/test_own_data.py::test_cli_potential_options_reach_the_run",
+        "stress_weight": "tests/materials/test_own_data.py::test_cli_potential_options_reach_the_run",
+        "r_cut": "tests/materials/test_own_data.py::test_cli_potential_options_reach_the_run",
+        "n_radial": "tests/materials/test_own_data.py::test_cli_potential_options_reach_the_run",
+        "n_angular": "tests/materials/test_own_data.py::test_cli_potential_options_reach_the_run",
         "quiet": QUIET,
     },
 }

@@ -22,8 +22,10 @@ app = command_group(
     (
         "Fluid dynamics: networks that learn to approximate spectral flow solvers (1-D viscous "
         "Burgers, 2-D Navier-Stokes on the torus), as in the Fourier-neural-operator paper.\n\n"
-        "Start with:  physnn fluids generate burgers --n 1200 --seed 0 --out burgers.npz\n\n"
-        "then:        physnn fluids train burgers.npz --model fno --out runs/fno"
+        "Your own arrays:  physnn fluids train fields.h5 --input u0 --output uT --out runs/fno\n\n"
+        "                  physnn predict runs/fno new.h5 --out pred.h5\n\n"
+        "Or simulate:      physnn fluids generate burgers --n 1200 --seed 0 --out burgers.npz\n\n"
+        "then:             physnn fluids train burgers.npz --model fno --out runs/fno"
     ),
 )
 
@@ -82,69 +84,175 @@ def _or(value: Optional[int], default: int) -> int:
 
 
 _TRAIN_EPILOG = (
-    "Burgers: u0 -> u(T) at resolution S (a divisor of the data grid); models fno (FNO1d) or mlp. "
-    "Navier-Stokes: the first N_IN snapshots -> the next ones, a one-step model rolled forward; "
-    "models fno (FNO2d) or resnet. Loss and metric: relative L2 error per sample, on the last "
-    "N_TEST samples (held out). Prints the error beside the baselines and the speed-up against "
-    "the solver (CPU time per sample, batched and one at a time).\n\n"
+    "Your own data: an HDF5 (.h5) or NPZ file of arrays with the samples first; name the input and "
+    "output arrays with --input and --output:\n\n"
+    "  1-D fields (N, S) -> (N, S): models fno (FNO1d) or mlp; --s S2 trains on every S/S2-th point.\n\n"
+    "  2-D fields (N, S, S) or channels (N, C, S, S) -> (N, S, S) or (N, C', S, S), in one step: "
+    "fno (FNO2d) or resnet. A time series as input or output is C = T channels (e.g. --input "
+    "first_frames --output last_frames).\n\n"
+    "  A time series (N, T, S, S) as both --input and --output (the same name): the first N_IN "
+    "frames -> the next T - N_IN, a one-step model rolled forward (default N_IN = T // 2).\n\n"
+    "Any resolution; the fields are standardised (one mean and scale per array). The last N_TEST "
+    "samples (default: a fifth) are held out.\n\n"
+    "The generator's files need no names: Burgers: u0 -> u(T) at resolution S (a divisor of the data "
+    "grid; default 256); Navier-Stokes: the first N_IN (default 10) snapshots -> the next ones. "
+    "Loss and metric: relative L2 error per sample on the held-out samples, printed beside the "
+    "baselines (zero, the mean training output, a linear ridge map, persistence, and the heat "
+    "equation for Burgers) and, for the generator's data, the speed-up against the solver.\n\n"
     "Examples:\n\n"
+    "  physnn fluids train fields.h5 --input u0 --output uT --out runs/fno\n\n"
+    "  physnn fluids train vorticity.npz --input w --output w --n-in 10 --out runs/ns\n\n"
     "  physnn fluids train burgers.npz --model fno --out runs/fno\n\n"
     "  physnn fluids train burgers.npz --model mlp --epochs 100 --out runs/mlp\n\n"
-    "  physnn fluids train ns.npz --model fno --n-train 100 --n-test 20 --out runs/ns-fno"
+    "  physnn fluids train ns.npz --model fno --n-train 100 --n-test 20 --out runs/ns-fno\n\n"
+    "Then: physnn predict RUN new.h5 --out pred.h5 [--input NAME] writes pred_<output>."
 )
 
 
 @app.command(epilog=_TRAIN_EPILOG)
 @writes(out="run")
 def train(
-    data: Path = typer.Argument(..., help="A data set written by 'physnn fluids generate'."),
+    data: Path = typer.Argument(..., help="An HDF5/NPZ file of arrays (name them with --input/--output), or a "
+                                "data set written by 'physnn fluids generate'."),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory (never overwritten: a suffix -2, -3 is added)."),
-    model: str = typer.Option("fno", "--model", "-m", help="burgers: fno or mlp; ns: fno or resnet."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Default: burgers 60, ns 20."),
-    n_train: Optional[int] = typer.Option(None, "--n-train", help="Default: burgers 1000, ns all but the test set."),
+    input: Optional[str] = typer.Option(None, "--input", help="The input array's name in DATA."),
+    output: Optional[str] = typer.Option(None, "--output", help="The output array's name in DATA (the input's name "
+                                         "again for a time series)."),
+    model: str = typer.Option("fno", "--model", "-m", help="1-D fields: fno or mlp; 2-D fields: fno or resnet."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Default: 1-D 60, 2-D 20."),
+    n_train: Optional[int] = typer.Option(None, "--n-train", help="Default: burgers 1000, else all but the "
+                                          "validation and test samples."),
     n_val: int = typer.Option(0, "--n-val", help="Validation samples (pick the best epoch by them)."),
-    n_test: Optional[int] = typer.Option(None, "--n-test", help="Held-out samples (the last ones). Default: burgers 200, ns 20."),
-    s: int = typer.Option(256, "--s", help="burgers: training resolution."),
-    n_in: int = typer.Option(10, "--n-in", help="ns: input snapshots."),
-    modes: Optional[int] = typer.Option(None, "--modes", help="FNO Fourier modes kept (default: burgers 16, ns 12)."),
-    width: Optional[int] = typer.Option(None, "--width", help="FNO / ResNet channels (default: burgers 64, ns 20)."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Default: burgers 20, ns 10."),
+    n_test: Optional[int] = typer.Option(None, "--n-test", help="Held-out samples (the last ones). Default: burgers "
+                                         "200, ns 20, your own data a fifth."),
+    s: Optional[int] = typer.Option(None, "--s", help="1-D fields: training resolution, a divisor of the data's "
+                                    "(default: burgers 256, your own data its own)."),
+    n_in: Optional[int] = typer.Option(None, "--n-in", help="Time series: input frames (default: ns 10, your own "
+                                       "data T // 2)."),
+    modes: Optional[int] = typer.Option(None, "--modes", help="FNO Fourier modes kept (default: 1-D 16, 2-D 12; "
+                                        "at most what the grid holds)."),
+    width: Optional[int] = typer.Option(None, "--width", help="FNO / ResNet channels (default: 1-D 64, 2-D 20)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Default: 1-D 20, 2-D 10."),
     lr: float = typer.Option(1e-3, "--lr", help="Adam learning rate (cosine schedule)."),
     seed: int = typer.Option(0, "--seed", help="Model initialisation and batch order."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, auto."),
     increment: bool = typer.Option(
         False, "--increment/--no-increment",
-        help="Navier-Stokes: the FNO predicts w(t+1) - w(t) (measured: 0.0109 vs 0.0200 at 60 epochs)."),
+        help="Time series: the FNO predicts w(t+1) - w(t) (measured on ns: 0.0109 vs 0.0200 at 60 epochs)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Train a neural surrogate on a fluids data set and write a run directory."""
-    from physnn.fluids.data import load_dataset
-    from physnn.fluids.train import measure_speed, save_run, train_burgers, train_ns
-    from physnn.rundir import unique_run_dir
+    """Train a neural surrogate on your own field arrays (HDF5/NPZ) or a generated data set; write a run directory."""
+    from physnn.fluids.data import FieldFile, load_dataset
+    from physnn.fluids.train import default_task, measure_speed, save_run, train_burgers, train_ns
 
-    d = load_dataset(data)
-    kind = d["meta"]["kind"]
+    owner = "fluids train"
+    f = FieldFile(data, owner=owner)
     progress = False if quiet else None
     common = dict(lr=lr, seed=seed, device=device, progress=progress, n_val=n_val)
-    if kind == "burgers":
-        model = check_choice("model", model, ["fno", "mlp"], owner="fluids train (Burgers data)")
-        r = train_burgers(d, model=model, s=s, epochs=_or(epochs, 60), n_train=_or(n_train, 1000),
-                          n_test=_or(n_test, 200), modes=_or(modes, 16), width=_or(width, 64),
-                          batch_size=_or(batch_size, 20), **common)
+    if input is None and output is None and f.meta is not None:
+        d = load_dataset(data)
+        kind = d["meta"]["kind"]
+        label = kind
+        if kind == "burgers":
+            model = check_choice("model", model, ["fno", "mlp"], owner="fluids train (Burgers data)")
+            r = train_burgers(d, model=model, s=_or(s, 256), epochs=_or(epochs, 60), n_train=_or(n_train, 1000),
+                              n_test=_or(n_test, 200), modes=_or(modes, 16), width=_or(width, 64),
+                              batch_size=_or(batch_size, 20), **common)
+        else:
+            model = check_choice("model", model, ["fno", "resnet"], owner="fluids train (Navier-Stokes data)")
+            nt = _or(n_test, 20)
+            r = train_ns(d, model=model, n_in=_or(n_in, 10), epochs=_or(epochs, 20),
+                         n_train=_or(n_train, max(1, len(d["w"]) - nt - n_val)), n_test=nt, modes=_or(modes, 12),
+                         width=_or(width, 20), batch_size=_or(batch_size, 10), increment=increment and model == "fno",
+                         **common)
+        task = default_task(r)
+        names = {"input": task["input"], "output": task["output"]}
     else:
-        model = check_choice("model", model, ["fno", "resnet"], owner="fluids train (Navier-Stokes data)")
-        nt = _or(n_test, 20)
-        r = train_ns(d, model=model, n_in=n_in, epochs=_or(epochs, 20),
-                     n_train=_or(n_train, max(1, len(d["w"]) - nt - n_val)), n_test=nt, modes=_or(modes, 12),
-                     width=_or(width, 20), batch_size=_or(batch_size, 10), increment=increment and model == "fno",
-                     **common)
-    directory = save_run(r, unique_run_dir(out))
-    sp = measure_speed(r, repeats=2)
+        r, task = _train_own(f, data, input, output, model=model, epochs=epochs, n_train=n_train, n_test=n_test,
+                             s=s, n_in=n_in, modes=modes, width=width, batch_size=batch_size,
+                             increment=increment, common=common)
+        label = f"{task['input']} -> {task['output']} ({task['layout']})"
+        names = {"input": task["input"], "output": task["output"]}
+    config = {"data": str(data), **names, **{k: v for k, v in r.settings.items() if k != "net"}, "net": r.settings["net"]}
+    directory = save_run(r, out, task=task, config=config)
     base = ", ".join(f"{k} {v:.4f}" for k, v in r.baselines.items())
-    typer.echo(f"{kind} {model}: held-out relative L2 {r.test_rel_l2:.4f} on {len(r.test_true)} samples "
-               f"(baselines: {base}); training {r.train_cpu_s:.0f} CPU s ({r.train_wall_s:.0f} s wall), "
+    typer.echo(f"{label} {r.settings['model']}: held-out relative L2 {r.test_rel_l2:.4f} on {len(r.test_true)} "
+               f"samples (baselines: {base}); training {r.train_cpu_s:.0f} CPU s ({r.train_wall_s:.0f} s wall), "
                f"{r.history.epochs_run} epochs")
-    typer.echo(f"speed-up vs the solver (CPU time per sample): {sp['speedup_batched']:.0f}x batched "
-               f"({sp['solver_batched'] * 1e3:.2f} ms -> {sp['model_batched'] * 1e3:.3f} ms), "
-               f"{sp['speedup_single']:.0f}x one at a time")
+    if r.data_meta.get("kind") in ("burgers", "ns"):
+        sp = measure_speed(r, repeats=2)
+        typer.echo(f"speed-up vs the solver (CPU time per sample): {sp['speedup_batched']:.0f}x batched "
+                   f"({sp['solver_batched'] * 1e3:.2f} ms -> {sp['model_batched'] * 1e3:.3f} ms), "
+                   f"{sp['speedup_single']:.0f}x one at a time")
     typer.echo(f"run written to {directory}")
+
+
+def _train_own(f, data: Path, input: Optional[str], output: Optional[str], *, model: str, epochs, n_train, n_test,
+               s, n_in, modes, width, batch_size, increment: bool, common: dict):
+    """Train on the user's arrays: pick the layout from their shapes (see the command's epilog)."""
+    import numpy as np
+
+    from physnn.errors import check_int
+    from physnn.fluids.train import default_task, train_burgers, train_map2d, train_ns
+
+    owner = "fluids train"
+    if input is None or output is None:
+        missing = "--input" if input is None else "--output"
+        raise PhysnnError(
+            f"{owner}: {str(data)!r} is not a physnn fluids data set (one written by `physnn fluids generate`), "
+            f"so name the arrays to learn: --input NAME --output NAME ({missing} is missing; the same name twice "
+            f"for a time series). The file has {f.describe()}.")
+    x = f.read(input, option="--input")
+    y = x if output == input else f.read(output, option="--output")
+    if x.shape[0] != y.shape[0]:
+        raise PhysnnError(f"{owner}: {str(data)!r}: {input!r} has {x.shape[0]} samples but {output!r} has "
+                          f"{y.shape[0]}; the first axis counts samples in both.")
+    n = x.shape[0]
+    n_val = common["n_val"]
+    nt = _or(n_test, max(1, n // 5))
+    check_int("n_test", nt, low=1, owner=owner)
+    ntr = _or(n_train, n - nt - n_val)
+    attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in getattr(f, "attrs", {}).items()}
+    attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in attrs.items()
+             if isinstance(v, (int, float, str, bytes, bool))}
+    meta = {"kind": "fields", "file": str(data), "input": input, "output": output,
+            "input_shape": list(x.shape), "output_shape": list(y.shape), "attrs": attrs}
+    shapes = f"{input!r} {x.shape} and {output!r} {y.shape}"
+    if x.ndim == 2 and y.ndim == 2:
+        if x.shape != y.shape or input == output:
+            raise PhysnnError(f"{owner}: {str(data)!r}: {shapes}: 1-D fields map (N, S) -> (N, S) between two "
+                              "arrays of one shape.")
+        model = check_choice("model", model, ["fno", "mlp"], owner=f"{owner} (1-D fields)")
+        grid = x.shape[1]
+        if s is not None and (check_int("s", s, low=2, owner=owner) > grid or grid % s):
+            raise PhysnnError(f"{owner}: --s {s} must divide the data's {grid} points per field (e.g. {grid // 2}).")
+        r = train_burgers({"a": x, "u": y, "meta": meta}, model=model, s=s, epochs=_or(epochs, 60), n_train=ntr,
+                          n_test=nt, modes=_or(modes, 16), width=_or(width, 64), batch_size=_or(batch_size, 20),
+                          normalize=True, **common)
+        task = {**default_task(r), "input": input, "output": output}
+        return r, task
+    if s is not None:
+        raise PhysnnError(f"{owner}: --s (the training resolution) applies to 1-D fields; {shapes} are 2-D.")
+    if x.ndim not in (3, 4) or y.ndim not in (3, 4) or x.shape[-2:] != y.shape[-2:]:
+        raise PhysnnError(f"{owner}: {str(data)!r}: {shapes}: expected 1-D fields (N, S), 2-D fields (N, S, S) or "
+                          "time series (N, T, S, S) on one grid.")
+    model = check_choice("model", model, ["fno", "resnet"], owner=f"{owner} (2-D fields)")
+    if input == output:
+        if x.ndim != 4 or x.shape[1] < 2:
+            raise PhysnnError(f"{owner}: {str(data)!r}: --input and --output name the same array {input!r} "
+                              f"{x.shape}: that is for a time series (N, T, S, S) with T >= 2 (the first frames "
+                              "predict the next).")
+        steps = x.shape[1]
+        k = _or(n_in, max(1, steps // 2))
+        check_int("n_in", k, low=1, high=steps - 1, owner=owner)
+        r = train_ns({"w": x, "meta": meta}, model=model, n_in=k, epochs=_or(epochs, 20), n_train=ntr,
+                     n_test=nt, modes=_or(modes, 12), width=_or(width, 20), batch_size=_or(batch_size, 10),
+                     increment=increment and model == "fno", normalize=True, **common)
+        return r, {**default_task(r), "input": input, "output": output}
+    x4 = x[:, None] if x.ndim == 3 else x
+    y4 = y[:, None] if y.ndim == 3 else y
+    r = train_map2d({"x": np.ascontiguousarray(x4), "y": np.ascontiguousarray(y4), "meta": meta}, model=model,
+                    epochs=_or(epochs, 20), n_train=ntr, n_test=nt, modes=_or(modes, 12), width=_or(width, 20),
+                    batch_size=_or(batch_size, 10), normalize=True, **common)
+    task = {**default_task(r), "input": input, "output": output, "input_ndim": x.ndim, "output_ndim": y.ndim}
+    return r, task

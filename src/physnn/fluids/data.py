@@ -44,7 +44,8 @@ import numpy as np
 from physnn.errors import PhysnnError, check_int, check_range
 from physnn.files import atomic_path, cache_dir
 
-__all__ = ["burgers_dataset", "ns_dataset", "save_dataset", "load_dataset", "default_cache_dir"]
+__all__ = ["burgers_dataset", "ns_dataset", "save_dataset", "load_dataset", "default_cache_dir", "FieldFile",
+           "write_fields"]
 
 _FORMAT = "physnn-fluids-1"
 
@@ -249,3 +250,177 @@ def ns_dataset(n: int, *, nu: float = 1e-3, s: int = 64, steps: int = 20, seed: 
         save_dataset(data, cached)
         data["meta"]["format"] = _FORMAT
     return data
+
+
+# ---------------------------------------------------------------- the user's own files
+
+#: suffix -> the file kind it promises (other suffixes: either, sniffed from the content)
+_SUFFIX_KINDS = {".npz": "npz", ".h5": "hdf5", ".hdf5": "hdf5", ".hdf": "hdf5", ".he5": "hdf5"}
+
+
+def _describe_arrays(arrays: dict[str, tuple[tuple[int, ...], str]]) -> str:
+    if not arrays:
+        return "no numeric arrays"
+    return ", ".join(f"{k} {tuple(shape)} {dtype}" for k, (shape, dtype) in arrays.items())
+
+
+class FieldFile:
+    """The numeric arrays of a user's HDF5 or NPZ file, read by name (no pickles loaded).
+
+    Parameters
+    ----------
+    path : path-like
+        An ``.h5``/``.hdf5`` file (datasets anywhere in its group tree, named by their path,
+        e.g. ``"fields/u"``) or an ``.npz`` archive.  The suffix says which; another suffix is
+        sniffed from the content.
+    owner : str
+        Who reads, the start of error messages.
+
+    Attributes
+    ----------
+    arrays : dict
+        Array name -> (shape, dtype) of every numeric array in the file.
+    meta : dict or None
+        The ``meta`` entry of a file written by ``physnn fluids generate``, else None.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "f.npz"
+    >>> np.savez(p, x=np.zeros((3, 8)), y=np.ones((3, 8)))
+    >>> f = FieldFile(p)
+    >>> f.arrays["x"], f.read("y").shape
+    (((3, 8), 'float64'), (3, 8))
+    """
+
+    def __init__(self, path: str | os.PathLike, *, owner: str = "fluids") -> None:
+        from physnn.errors import check_input_file
+
+        self.owner = owner
+        suffix = Path(path).suffix.lower()
+        kinds = [_SUFFIX_KINDS[suffix]] if suffix in _SUFFIX_KINDS else ["hdf5", "npz"]
+        hint = ("Fluids data are arrays in an HDF5 file (.h5) or a NumPy archive (.npz): e.g. "
+                "np.savez('fields.npz', a=inputs, u=outputs), or `physnn fluids generate`.")
+        self.path = check_input_file(path, kinds, owner=owner, what="fluids data file", hint=hint)
+        from physnn.errors import sniff_file
+
+        self.kind = sniff_file(self.path)
+        self.arrays: dict[str, tuple[tuple[int, ...], str]] = {}
+        self.meta: dict[str, Any] | None = None
+        self.attrs: dict[str, Any] = {}
+        if self.kind == "npz":
+            self._scan_npz()
+        else:
+            self._scan_hdf5()
+
+    def _fail(self, what: str) -> PhysnnError:
+        return PhysnnError(f"{self.owner}: {str(self.path)!r}: {what}")
+
+    def _scan_npz(self) -> None:
+        try:
+            with np.load(self.path, allow_pickle=False) as z:
+                names = list(z.files)
+                for k in names:
+                    try:
+                        arr = z[k]
+                    except ValueError:  # an object array: listed as such, never unpickled
+                        self.arrays.setdefault("(object arrays, not read)", ((), "object"))
+                        continue
+                    if k == "meta" and arr.dtype.kind == "U":
+                        try:
+                            meta = json.loads(str(arr))
+                        except json.JSONDecodeError:
+                            meta = None
+                        self.meta = meta if isinstance(meta, dict) and meta.get("format") == _FORMAT else None
+                        continue
+                    if arr.dtype.kind in "biuf":
+                        self.arrays[k] = (tuple(arr.shape), str(arr.dtype))
+        except (OSError, EOFError, zipfile.BadZipFile, ValueError) as exc:
+            raise self._fail(f"a damaged .npz archive ({type(exc).__name__}: {exc}); expected NumPy arrays "
+                             "written by np.savez.") from None
+        self.arrays.pop("(object arrays, not read)", None)
+
+    def _scan_hdf5(self) -> None:
+        import h5py
+
+        try:
+            with h5py.File(self.path, "r") as f:
+                self.attrs = {k: v for k, v in f.attrs.items() if np.ndim(v) == 0}
+
+                def visit(name: str, obj: Any) -> None:
+                    if isinstance(obj, h5py.Dataset) and obj.dtype.kind in "biuf":
+                        self.arrays[name] = (tuple(obj.shape), str(obj.dtype))
+
+                f.visititems(visit)
+        except OSError as exc:
+            raise self._fail(f"a damaged HDF5 file ({exc}); expected datasets of numbers.") from None
+
+    def describe(self) -> str:
+        """One line: the file's numeric arrays with their shapes."""
+        return _describe_arrays(self.arrays)
+
+    def check_name(self, name: str, *, option: str = "--input") -> str:
+        """``name`` if the file has a numeric array of that name, else an error listing those it has."""
+        if name not in self.arrays:
+            raise self._fail(f"no array {name!r} (given by {option}); the file has {self.describe()}. "
+                             f"Give one of those names to {option}.")
+        return name
+
+    def read(self, name: str, *, option: str = "--input") -> np.ndarray:
+        """The array ``name`` as float32, checked: at least one sample, finite values."""
+        from physnn.errors import check_finite
+
+        self.check_name(name, option=option)
+        if self.kind == "npz":
+            with np.load(self.path, allow_pickle=False) as z:
+                arr = z[name]
+        else:
+            import h5py
+
+            with h5py.File(self.path, "r") as f:
+                arr = f[name][()]
+        arr = np.asarray(arr, dtype=np.float32)
+        if arr.ndim < 2 or arr.shape[0] < 1:
+            raise self._fail(f"array {name!r} has shape {arr.shape}; fluids data are fields with the samples "
+                             "first: (N, S) 1-D fields, (N, S, S) 2-D fields or (N, T, S, S) time series.")
+        check_finite(name, arr, owner=f"{self.owner}({self.path.name})")
+        return arr
+
+
+def write_fields(arrays: dict[str, np.ndarray], path: str | os.PathLike, *, owner: str = "fluids",
+                 attrs: dict[str, Any] | None = None) -> Path:
+    """Write named arrays to ``path`` atomically: HDF5 for ``.h5``/``.hdf5``, a NumPy archive for ``.npz``.
+
+    Parameters
+    ----------
+    arrays : dict
+        Name -> array.
+    path : path-like
+        The output file; its suffix picks the format.
+    owner : str
+        Who writes, the start of error messages.
+    attrs : dict, optional
+        Scalar attributes (HDF5 file attributes; ignored for ``.npz``).
+
+    Returns
+    -------
+    Path
+    """
+    path = Path(path)
+    kind = _SUFFIX_KINDS.get(path.suffix.lower())
+    if kind is None:
+        raise PhysnnError(f"{owner}: the output {str(path)!r} must end in .h5, .hdf5 or .npz (the format is "
+                          "chosen by the suffix).")
+    with atomic_path(path) as tmp:
+        if kind == "npz":
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+        else:
+            import h5py
+
+            with h5py.File(tmp, "w") as f:
+                for k, v in arrays.items():
+                    f.create_dataset(k, data=np.asarray(v))
+                for k, v in (attrs or {}).items():
+                    f.attrs[k] = v
+    return path

@@ -48,7 +48,8 @@ from physnn.train.objectives import Objective
 
 __all__ = ["relative_l2", "rollout", "RelativeL2", "ResNet2d", "Increment", "SurrogateResult", "train_burgers",
            "train_ns", "build_surrogate", "save_run", "load_run", "heat_baseline", "fields_figure",
-           "resolution_errors", "resolution_figure", "measure_speed"]
+           "resolution_errors", "resolution_figure", "measure_speed", "Standardized", "ridge_baseline", "train_map2d",
+           "default_task", "run_config_toml"]
 
 
 def relative_l2(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
@@ -213,6 +214,8 @@ def build_surrogate(config: dict[str, Any]) -> nn.Module:
     """Rebuild a model from its config dict (``kind`` = fno1d, fno2d, resnet2d, mlp or increment)."""
     from physnn.nn.spectral import FNO1d, FNO2d
 
+    if not isinstance(config, dict):
+        raise PhysnnError(f"build_surrogate: a model config is a dict with a 'kind'; got {config!r}.")
     cfg = dict(config)
     kind = check_choice("kind", cfg.pop("kind", None) or "", ["fno1d", "fno2d", "resnet2d", "mlp", "increment"],
                         owner="build_surrogate")
@@ -230,11 +233,85 @@ def build_surrogate(config: dict[str, Any]) -> nn.Module:
 
 
 def _config_of(model: nn.Module) -> dict[str, Any]:
+    if isinstance(model, Standardized):
+        return _config_of(model.net)
     if hasattr(model, "config") and isinstance(getattr(model, "config")(), dict) and "kind" in model.config():
         return model.config()
     from physnn.nn import model_config
 
     return model_config(model)
+
+
+class Standardized(nn.Module):
+    r"""A network on standardised fields: :math:`y = \sigma_y\,f_\theta\big((x - \mu_x)/\sigma_x\big) + \mu_y`.
+
+    One mean and one standard deviation per array (not per grid point), so the
+    network still applies at any resolution.  Used for a user's own files, whose
+    fields may be of any scale; the four numbers are kept in the run's
+    ``state.json`` (``"scaling"``) and the weights file holds ``net``'s alone.
+
+        >>> m = Standardized(nn.Identity(), {"x_mean": 1.0, "x_std": 2.0, "y_mean": 0.0, "y_std": 4.0})
+        >>> m(torch.tensor([3.0])).item()   # (3 - 1) / 2 * 4
+        4.0
+    """
+
+    def __init__(self, net: nn.Module, scaling: dict[str, float]) -> None:
+        super().__init__()
+        self.net = net
+        self.scaling = {k: float(scaling[k]) for k in ("x_mean", "x_std", "y_mean", "y_std")}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s = self.scaling
+        return self.net((x - s["x_mean"]) / s["x_std"]) * s["y_std"] + s["y_mean"]
+
+
+def _scaling(x: np.ndarray, y: np.ndarray | None) -> dict[str, float]:
+    """Means and standard deviations of the training arrays (y None: the same as x, for a rollout)."""
+    def ms(a: np.ndarray) -> tuple[float, float]:
+        a = np.asarray(a, dtype=np.float64)
+        std = float(a.std())
+        return float(a.mean()), std if std > 0 else 1.0
+
+    xm, xs = ms(x)
+    ym, ys = (xm, xs) if y is None else ms(y)
+    return {"x_mean": xm, "x_std": xs, "y_mean": ym, "y_std": ys}
+
+
+def ridge_baseline(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray) -> np.ndarray:
+    r"""A linear ridge map from the flattened input fields to the flattened outputs, fitted on the training set.
+
+    :math:`\hat y = \bar y + (x - \bar x) W`, with the ridge penalty chosen by
+    generalised cross-validation over :math:`\lambda = s_\max^2\cdot 10^{-10 \ldots 1}`
+    (:math:`s_\max` the largest singular value of the centred inputs).  Computed
+    through the SVD of the (N, d) training inputs, so the (d, d_out) matrix is
+    never formed: cheap for N up to a few thousand at any field size.
+
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(50, 8)); w = rng.normal(size=(8, 8))
+        >>> p = ridge_baseline(x[:40], x[:40] @ w, x[40:])
+        >>> bool(np.abs(p - x[40:] @ w).max() < 1e-3)
+        True
+    """
+    n = x_train.shape[0]
+    X = np.asarray(x_train, dtype=np.float64).reshape(n, -1)
+    Y = np.asarray(y_train, dtype=np.float64).reshape(n, -1)
+    T = np.asarray(x_test, dtype=np.float64).reshape(x_test.shape[0], -1)
+    xm, ym = X.mean(0), Y.mean(0)
+    U, sv, Vt = np.linalg.svd(X - xm, full_matrices=False)
+    UtY = U.T @ (Y - ym)
+    resid0 = float(((Y - ym) ** 2).sum() - (UtY**2).sum())  # the part of Y outside the span of U
+    best = (np.inf, 0.0)
+    top = float(sv[0] ** 2) if sv.size and sv[0] > 0 else 1.0
+    for lam in top * 10.0 ** np.arange(-10, 2):
+        f = sv**2 / (sv**2 + lam)
+        rss = resid0 + float((((1 - f)[:, None] * UtY) ** 2).sum())
+        gcv = rss / max(1.0 - f.sum() / n, 1e-12) ** 2
+        if gcv < best[0]:
+            best = (gcv, lam)
+    lam = best[1]
+    coef = (sv / (sv**2 + lam))[:, None] * UtY
+    pred = ym + ((T - xm) @ Vt.T) @ coef
+    return pred.reshape((x_test.shape[0], *y_train.shape[1:])).astype(np.float32)
 
 
 @dataclass
@@ -275,6 +352,18 @@ def heat_baseline(a: np.ndarray, *, nu: float, t: float) -> np.ndarray:
     return np.fft.irfft(np.fft.rfft(a, axis=-1) * np.exp(-nu * (2 * np.pi * m) ** 2 * t), n=a.shape[-1], axis=-1)
 
 
+def _common_baselines(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+                      truth: np.ndarray, *, persistence: bool = True) -> dict[str, np.ndarray]:
+    """Zero, the mean training output, a linear ridge map and, when shapes agree, the input itself."""
+    base = {"zero": np.zeros_like(truth),
+            "mean of training outputs": np.broadcast_to(y_train.mean(0, dtype=np.float64), truth.shape)
+            .astype(np.float32),
+            "linear ridge map": ridge_baseline(x_train, y_train, x_test)}
+    if persistence and x_test.shape == truth.shape:
+        base["persistence (output = input)"] = x_test
+    return base
+
+
 def _splits(n: int, n_train: int, n_val: int, n_test: int, owner: str) -> tuple[slice, slice, slice]:
     if n_train + n_val + n_test > n:
         raise PhysnnError(
@@ -300,7 +389,8 @@ def train_burgers(data: dict[str, Any], *, model: str = "fno", s: int = 256, n_t
                   n_val: int = 0, n_test: int = 200, epochs: int = 40, batch_size: int = 20, lr: float = 1e-3,
                   weight_decay: float = 1e-4, schedule: str = "cosine", modes: int = 16, width: int = 64,
                   layers: int = 4, hidden: tuple[int, ...] = (512, 512), seed: int = 0,
-                  progress: bool | None = None, device: str = "cpu", threads: int | None = 1) -> SurrogateResult:
+                  progress: bool | None = None, device: str = "cpu", threads: int | None = 1,
+                  normalize: bool = False) -> SurrogateResult:
     r"""Learn :math:`u_0 \mapsto u(\cdot, T)` of a Burgers data set at resolution ``s``.
 
     The first ``n_train`` samples train, the next ``n_val`` validate (the best
@@ -308,14 +398,25 @@ def train_burgers(data: dict[str, Any], *, model: str = "fno", s: int = 256, n_t
     ``n_test`` are held out.  ``model="fno"``: :class:`~physnn.nn.spectral.FNO1d`
     (``modes``, ``width``, ``layers``); ``"mlp"``: an MLP s → ``hidden`` → s
     (GELU).  Adam with ``weight_decay``, cosine schedule, relative-L2 loss.
+
+    Any 1-D map of fields (N, grid) → (N, grid) trains the same way: a user's
+    own arrays come as ``{"a": inputs, "u": outputs, "meta": {"kind": "fields", ...}}``
+    (``physnn fluids train FILE --input NAME --output NAME``); ``s=None`` keeps
+    the data's resolution; ``normalize=True`` wraps the network in
+    :class:`Standardized` (fields of any scale).  Baselines: zero, the mean
+    training output, a linear ridge map (:func:`ridge_baseline`), the input
+    itself (persistence) and, when the data say ``nu`` and ``t``, the heat
+    equation.
     """
     owner = "train_burgers"
     model = check_choice("model", model, ["fno", "mlp"], owner=owner)
-    if data.get("meta", {}).get("kind") != "burgers":
+    if data.get("meta", {}).get("kind") not in ("burgers", "fields"):
         raise PhysnnError(f"{owner}: the data set is not a Burgers set (kind {data.get('meta', {}).get('kind')!r}).")
     a, u = np.asarray(data["a"]), np.asarray(data["u"])
+    if a.ndim != 2 or a.shape != u.shape:
+        raise PhysnnError(f"{owner}: inputs {a.shape} and outputs {u.shape} must be 1-D fields of one shape (N, grid).")
     grid = a.shape[1]
-    s = check_int("s", s, low=8, owner=owner)
+    s = grid if s is None else check_int("s", s, low=2, owner=owner)
     if grid % s:
         raise PhysnnError(f"{owner}: s={s} must divide the data's grid of {grid} points (e.g. s={grid // 4}).")
     for nm, v, lo in (("n_train", n_train, 1), ("n_val", n_val, 0), ("n_test", n_test, 1)):
@@ -331,6 +432,8 @@ def train_burgers(data: dict[str, Any], *, model: str = "fno", s: int = 256, n_t
         from physnn.nn import MLP
 
         net = MLP(s, list(hidden), s, activation="gelu")
+    if normalize:
+        net = Standardized(net, _scaling(a_s[tr], u_s[tr]))
     t = lambda x: torch.as_tensor(x, dtype=torch.float32)  # noqa: E731
     obj = RelativeL2((t(a_s[tr]), t(u_s[tr])), (t(a_s[va]), t(u_s[va])) if n_val else None, batch_size=batch_size)
     hist, cpu, wall = _fit(net, obj, epochs=epochs, lr=lr, seed=seed, progress=progress, device=device,
@@ -340,13 +443,13 @@ def train_burgers(data: dict[str, Any], *, model: str = "fno", s: int = 256, n_t
     pred = obj.predict(net, t(a_s[te])).numpy()
     meta = data.get("meta", {})
     truth = u_s[te]
-    base = {"zero": np.zeros_like(truth)}
+    base = _common_baselines(a_s[tr], u_s[tr], a_s[te], truth)
     if "nu" in meta and "t" in meta:
         base["heat (no nonlinearity)"] = heat_baseline(a_s[te].astype(np.float64), nu=meta["nu"], t=meta["t"])
     rel = lambda p: float(relative_l2(t(p), t(truth)))  # noqa: E731
     settings = {"model": model, "s": s, "n_train": n_train, "n_val": n_val, "n_test": n_test, "epochs": epochs,
                 "batch_size": batch_size, "lr": lr, "weight_decay": weight_decay, "schedule": schedule,
-                "seed": seed, "net": _config_of(net)}
+                "seed": seed, "normalize": bool(normalize), "net": _config_of(net)}
     res = SurrogateResult("burgers", net, hist, settings, a_s[te], truth, pred, rel(pred),
                           {k: rel(v) for k, v in base.items()}, cpu, wall, dict(meta))
     res._baseline_preds = base
@@ -357,20 +460,30 @@ def train_ns(data: dict[str, Any], *, model: str = "fno", n_in: int = 10, n_out:
              n_train: int = 100, n_val: int = 0, n_test: int = 20, epochs: int = 20, batch_size: int = 10,
              lr: float = 1e-3, weight_decay: float = 1e-4, schedule: str = "cosine", modes: int = 12,
              width: int = 20, layers: int = 4, blocks: int = 4, increment: bool = False, seed: int = 0,
-             progress: bool | None = None, device: str = "cpu", threads: int | None = 1) -> SurrogateResult:
+             progress: bool | None = None, device: str = "cpu", threads: int | None = 1,
+             normalize: bool = False) -> SurrogateResult:
     r"""Learn the first ``n_in`` vorticity snapshots → the next ``n_out`` (recurrent one-step model).
 
     ``model="fno"``: :class:`~physnn.nn.spectral.FNO2d` (the paper's FNO-2D:
     ``modes=12, width=20``); ``"resnet"``: :class:`ResNet2d` (``width``,
     ``blocks``).  ``increment=True`` wraps the network in :class:`Increment`
     (it predicts :math:`w_{t+1} - w_t`).  ``n_out`` defaults to all remaining
-    snapshots.  The baseline *persistence* repeats the last input snapshot.
+    snapshots.  The baseline *persistence* repeats the last input snapshot;
+    zero, the mean training output and a linear ridge map (all input frames →
+    all output frames, :func:`ridge_baseline`) are scored beside it.
+
+    A user's own time series (N, T, s, s) comes as ``{"w": array, "meta":
+    {"kind": "fields", ...}}``; ``normalize=True`` wraps the network in
+    :class:`Standardized` with one mean and scale for input and output (the
+    output is fed back as input).
     """
     owner = "train_ns"
     model = check_choice("model", model, ["fno", "resnet"], owner=owner)
-    if data.get("meta", {}).get("kind") != "ns":
+    if data.get("meta", {}).get("kind") not in ("ns", "fields"):
         raise PhysnnError(f"{owner}: the data set is not a Navier–Stokes set (kind {data.get('meta', {}).get('kind')!r}).")
     w = np.asarray(data["w"])
+    if w.ndim != 4:
+        raise PhysnnError(f"{owner}: a time series of 2-D fields has shape (N, T, s, s); got {w.shape}.")
     steps = w.shape[1]
     n_in = check_int("n_in", n_in, low=1, high=steps - 1, owner=owner)
     n_out = steps - n_in if n_out is None else check_int("n_out", n_out, low=1, high=steps - n_in, owner=owner)
@@ -387,6 +500,8 @@ def train_ns(data: dict[str, Any], *, model: str = "fno", n_in: int = 10, n_out:
         net = ResNet2d(in_channels=n_in, width=width, blocks=blocks)
     if increment:
         net = Increment(net)
+    if normalize:
+        net = Standardized(net, _scaling(X[tr], None))
     t = lambda x: torch.as_tensor(np.ascontiguousarray(x), dtype=torch.float32)  # noqa: E731
     obj = RelativeL2((t(X[tr]), t(Y[tr])), (t(X[va]), t(Y[va])) if n_val else None, batch_size=batch_size,
                      rollout=n_out, eval_batch_size=10)
@@ -396,36 +511,144 @@ def train_ns(data: dict[str, Any], *, model: str = "fno", n_in: int = 10, n_out:
     obj.setup(net, torch.device("cpu"))
     pred = obj.predict(net, t(X[te])).numpy()
     truth = Y[te]
-    base = {"persistence": np.repeat(X[te][:, -1:], n_out, axis=1)}
+    base = {"persistence": np.repeat(X[te][:, -1:], n_out, axis=1),
+            **_common_baselines(X[tr], Y[tr], X[te], truth, persistence=False)}
     rel = lambda p: float(relative_l2(t(p), t(truth)))  # noqa: E731
     settings = {"model": model, "increment": bool(increment), "n_in": n_in, "n_out": n_out, "n_train": n_train, "n_val": n_val,
                 "n_test": n_test, "epochs": epochs, "batch_size": batch_size, "lr": lr,
-                "weight_decay": weight_decay, "schedule": schedule, "seed": seed, "net": _config_of(net)}
+                "weight_decay": weight_decay, "schedule": schedule, "seed": seed, "normalize": bool(normalize),
+                "net": _config_of(net)}
     res = SurrogateResult("ns", net, hist, settings, X[te], truth, pred, rel(pred),
                           {k: rel(v) for k, v in base.items()}, cpu, wall, dict(data.get("meta", {})))
     res._baseline_preds = base
     return res
 
 
-def save_run(result: SurrogateResult, out: str | Path, *, figures: bool = True) -> Path:
-    """Write a run directory: ``model.safetensors``, ``state.json``, ``history.csv``,
-    ``metrics.json``, ``figures/loss.png`` and ``figures/fields.png`` (atomic writes)."""
-    from physnn.files import write_json
-    from physnn.rundir import versions
+def train_map2d(data: dict[str, Any], *, model: str = "fno", n_train: int = 100, n_val: int = 0, n_test: int = 20,
+                epochs: int = 20, batch_size: int = 10, lr: float = 1e-3, weight_decay: float = 1e-4,
+                schedule: str = "cosine", modes: int = 12, width: int = 20, layers: int = 4, blocks: int = 4,
+                seed: int = 0, progress: bool | None = None, device: str = "cpu", threads: int | None = 1,
+                normalize: bool = True) -> SurrogateResult:
+    r"""Learn a map of 2-D fields: ``x`` (N, C_in, s, s) → ``y`` (N, C_out, s, s), in one step.
+
+    ``data = {"x": ..., "y": ..., "meta": {...}}``: the channels are whatever the
+    user's arrays hold, e.g. a field (C = 1) or several frames of a time series
+    (C = T).  ``model="fno"``: :class:`~physnn.nn.spectral.FNO2d` with
+    ``in_channels=C_in, out_channels=C_out``; ``"resnet"``: :class:`ResNet2d`.
+    The first ``n_train`` samples train, the next ``n_val`` validate, the last
+    ``n_test`` are held out.  Baselines: zero, the mean training output, a
+    linear ridge map, and the input itself when it has the output's shape.
+
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(6, 1, 16, 16)).astype(np.float32)
+        >>> r = train_map2d({"x": x, "y": 2 * x}, n_train=4, n_test=2, epochs=1, modes=3, width=4, progress=False)
+        >>> r.kind, r.test_pred.shape
+        ('fields2d', (2, 1, 16, 16))
+    """
+    owner = "train_map2d"
+    model = check_choice("model", model, ["fno", "resnet"], owner=owner)
+    X, Y = np.asarray(data["x"], dtype=np.float32), np.asarray(data["y"], dtype=np.float32)
+    if X.ndim != 4 or Y.ndim != 4 or X.shape[0] != Y.shape[0] or X.shape[2:] != Y.shape[2:]:
+        raise PhysnnError(f"{owner}: x {X.shape} and y {Y.shape} must be (N, C, s_x, s_y) with the same N and grid.")
+    for nm, v, lo in (("n_train", n_train, 1), ("n_val", n_val, 0), ("n_test", n_test, 1)):
+        check_int(nm, v, low=lo, owner=owner)
+    tr, va, te = _splits(len(X), n_train, n_val, n_test, owner)
+    c_in, c_out = X.shape[1], Y.shape[1]
+    torch.manual_seed(seed)
+    if model == "fno":
+        from physnn.nn.spectral import FNO2d
+
+        net: nn.Module = FNO2d(modes=modes, width=width, layers=layers, in_channels=c_in, out_channels=c_out)
+    else:
+        net = ResNet2d(in_channels=c_in, out_channels=c_out, width=width, blocks=blocks)
+    if normalize:
+        net = Standardized(net, _scaling(X[tr], Y[tr]))
+    t = lambda x: torch.as_tensor(np.ascontiguousarray(x), dtype=torch.float32)  # noqa: E731
+    obj = RelativeL2((t(X[tr]), t(Y[tr])), (t(X[va]), t(Y[va])) if n_val else None, batch_size=batch_size,
+                     eval_batch_size=10)
+    hist, cpu, wall = _fit(net, obj, epochs=epochs, lr=lr, seed=seed, progress=progress, device=device,
+                           threads=threads, weight_decay=weight_decay, schedule=schedule)
+    net = net.cpu()
+    obj.setup(net, torch.device("cpu"))
+    pred = obj.predict(net, t(X[te])).numpy()
+    truth = Y[te]
+    base = _common_baselines(X[tr], Y[tr], X[te], truth)
+    rel = lambda p: float(relative_l2(t(p), t(truth)))  # noqa: E731
+    settings = {"model": model, "n_train": n_train, "n_val": n_val, "n_test": n_test, "epochs": epochs,
+                "batch_size": batch_size, "lr": lr, "weight_decay": weight_decay, "schedule": schedule,
+                "seed": seed, "normalize": bool(normalize), "net": _config_of(net)}
+    res = SurrogateResult("fields2d", net, hist, settings, X[te], truth, pred, rel(pred),
+                          {k: rel(v) for k, v in base.items()}, cpu, wall, dict(data.get("meta", {})))
+    res._baseline_preds = base
+    return res
+
+
+def default_task(result: SurrogateResult) -> dict[str, Any]:
+    """What a run maps, for ``physnn predict``: the layout and the array names (the generator's: a → u, w → w)."""
+    grid = [int(g) for g in result.test_input.shape[2:]]
+    if result.kind == "burgers":
+        return {"layout": "1d", "input": "a", "output": "u", "s": result.settings["s"], "grid": [result.settings["s"]]}
+    if result.kind == "ns":
+        return {"layout": "series", "input": "w", "output": "w", "n_in": result.settings["n_in"],
+                "n_out": result.settings["n_out"], "grid": grid}
+    c_in, c_out = result.test_input.shape[1], result.test_true.shape[1]
+    return {"layout": "2d", "input": "x", "output": "y", "in_channels": c_in, "out_channels": c_out,
+            "input_ndim": 4, "output_ndim": 4, "grid": grid}
+
+
+def _toml_value(v: Any) -> str | None:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, (list, tuple)) and all(isinstance(x, (int, float, str)) and not isinstance(x, bool) for x in v):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return None
+
+
+def run_config_toml(config: dict[str, Any]) -> str:
+    """The settings that made a run as TOML: scalars at the top, one table per nested dict (one level)."""
+    lines, tables = [], []
+    for k, v in config.items():
+        if isinstance(v, dict):
+            tables.append((k, v))
+        elif (text := _toml_value(v)) is not None:
+            lines.append(f"{k} = {text}")
+    for name, table in tables:
+        lines += ["", f"[{name}]"]
+        lines += [f"{k} = {text}" for k, v in table.items() if (text := _toml_value(v)) is not None]
+    return "\n".join(lines) + "\n"
+
+
+def save_run(result: SurrogateResult, out: str | Path, *, figures: bool = True, task: dict[str, Any] | None = None,
+             config: dict[str, Any] | None = None) -> Path:
+    """Write a run directory (the one physnn run format, kind ``fluids``; atomic writes).
+
+    ``model.safetensors`` (the network; a :class:`Standardized` wrapper's four numbers go to the
+    state), ``state.json`` (through :func:`physnn.rundir.write_state`: the model config, the
+    ``task`` — layout and array names, what :func:`physnn.fluids.runs.predict` needs —, the
+    scaling, the settings and the data's description), ``config.toml`` (``config``, default: the
+    settings), ``history.csv``, ``metrics.json``, ``figures/loss.png`` and ``figures/fields.png``.
+    """
+    from physnn.files import write_text
+    from physnn.rundir import create_run_dir, write_metrics, write_state
     from physnn.train.checkpoint import save_weights
 
-    d = Path(out)
-    d.mkdir(parents=True, exist_ok=True)
-    save_weights(result.model, d / "model.safetensors")
-    write_json(d / "state.json", {"format": "physnn-fluids-run-1", "kind": result.kind,
-                                  "settings": result.settings, "data": result.data_meta,
-                                  "versions": versions()})
-    write_json(d / "metrics.json", {"test_rel_l2": result.test_rel_l2,
-                                    "baselines_rel_l2": result.baselines,
-                                    "train_cpu_s": result.train_cpu_s, "train_wall_s": result.train_wall_s,
-                                    "epochs_run": result.history.epochs_run,
-                                    "stop_reason": result.history.stop_reason.value,
-                                    "final": {k: float(v) for k, v in dict(result.history.final).items()}})
+    d = create_run_dir(out, unique=False)
+    net = result.model.net if isinstance(result.model, Standardized) else result.model
+    save_weights(net, d / "model.safetensors")
+    state = {"model": _config_of(net), "problem": result.kind, "task": task or default_task(result),
+             "scaling": result.model.scaling if isinstance(result.model, Standardized) else None,
+             "settings": result.settings, "data": result.data_meta}
+    write_state(d, "fluids", state, seed=result.settings.get("seed"))
+    write_text(d / "config.toml", run_config_toml(config if config is not None else
+                                                  {k: v for k, v in result.settings.items() if k != "net"}))
+    write_metrics(d, {"test_rel_l2": result.test_rel_l2, "baselines_rel_l2": result.baselines,
+                      "train_cpu_s": result.train_cpu_s, "train_wall_s": result.train_wall_s,
+                      "epochs_run": result.history.epochs_run, "stop_reason": result.history.stop_reason.value,
+                      "final": {k: float(v) for k, v in dict(result.history.final).items()}})
     result.history.to_csv(d / "history.csv")
     if figures:
         from physnn.viz.plots import save_figure
@@ -436,17 +659,23 @@ def save_run(result: SurrogateResult, out: str | Path, *, figures: bool = True) 
 
 
 def load_run(out: str | Path) -> tuple[nn.Module, dict[str, Any]]:
-    """Rebuild the model of a run directory and load its weights: ``(model, state)``."""
+    """Rebuild the model of a fluids run directory and load its weights: ``(model, state)``.
+
+    Reads runs written today (``physnn-run-2``, kind ``fluids``) and by physnn 0.1
+    (``physnn-fluids-run-1``); the model comes back with its :class:`Standardized`
+    wrapper when the run has one, in eval mode, taking raw fields.
+    """
     from physnn.errors import check_file
+    from physnn.rundir import read_state
     from physnn.train.checkpoint import load_weights
 
     d = Path(out)
-    p = check_file(d / "state.json", owner="load_run", what="run state")
-    state = json.loads(p.read_text())
-    if state.get("format") != "physnn-fluids-run-1":
-        raise PhysnnError(f"load_run: {str(d)!r} is not a fluids run (made by `physnn fluids train`).")
-    model = build_surrogate(state["settings"]["net"])
+    state = read_state(d, kind="fluids", owner="load_run")
+    config = state["settings"]["net"] if "legacy_format" in state else state.get("model")
+    model = build_surrogate(config)
     load_weights(model, check_file(d / "model.safetensors", owner="load_run", what="weights"))
+    if state.get("scaling"):
+        model = Standardized(model, state["scaling"])
     model.eval()
     return model, state
 
@@ -471,7 +700,8 @@ def fields_figure(result: SurrogateResult, *, index: int = 0) -> Any:
         ax.plot(x, pred, "r--", lw=1.5, label=f"$u(T)$ {result.settings['model'].upper()}")
         ax.set_ylabel("u")
         ax.legend(fontsize=8)
-        ax.set_title(f"Burgers held-out sample {i}: relative L2 {rel:.2e}")
+        what = "Burgers" if result.data_meta.get("kind") != "fields" else result.data_meta.get("output", "field")
+        ax.set_title(f"{what} held-out sample {i}: relative L2 {rel:.2e}")
         ax2.plot(x, pred - true, "r-")
         ax2.set_xlabel("x")
         ax2.set_ylabel("prediction − truth")
@@ -486,9 +716,11 @@ def fields_figure(result: SurrogateResult, *, index: int = 0) -> Any:
             ax = axes[r][c]
             im = ax.imshow(img.T, origin="lower", cmap="RdBu_r", vmin=-lim if c < 2 else None,
                            vmax=lim if c < 2 else None, extent=(0, 1, 0, 1))
-            ax.set_title(f"{name}, t = {n_in + k + 1}")
+            ax.set_title(f"{name}, t = {n_in + k + 1}" if result.kind == "ns" else f"{name}, channel {k}")
             fig.colorbar(im, ax=ax, fraction=0.046)
-    fig.suptitle(f"Navier–Stokes vorticity, held-out sample {i}: relative L2 over the rollout {rel:.2e}")
+    what = "Navier–Stokes vorticity" if result.data_meta.get("kind") != "fields" else \
+        f"{result.data_meta.get('input', 'input')} → {result.data_meta.get('output', 'output')}"
+    fig.suptitle(f"{what}, held-out sample {i}: relative L2 {rel:.2e}")
     return fig
 
 
