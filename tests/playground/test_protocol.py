@@ -256,3 +256,27 @@ def test_export_is_a_physnn_experiment_that_physnn_train_reproduces(tab, tmp_pat
     final = metrics.get("final", metrics)
     val_loss = final.get("val_loss")
     assert val_loss is not None and val_loss < 0.5
+
+
+def test_a_crash_in_one_session_is_reported_there_and_spares_the_other(client, monkeypatch):
+    from physnn.playground.session import Session
+    from tests.playground.conftest import Tab
+
+    def boom(self, msg):
+        raise RuntimeError("a bug in export")
+
+    monkeypatch.setattr(Session, "_on_export", boom)
+    with client.websocket_connect("/ws") as wa, client.websocket_connect("/ws") as wb:
+        a, b = Tab(wa), Tab(wb)
+        a.hello(dataset="xor")
+        b.hello(dataset="circle")
+        a.send({"type": "play"})
+        a.frame_at(3)
+        b.send({"type": "export"})
+        m = b.until(lambda m: m["type"] == "error")
+        assert "internal error: RuntimeError: a bug in export" in m["message"]
+        b.until(lambda m: m["type"] == "frame")  # its network is rebuilt, and it goes on
+        b.send({"type": "step"})
+        assert b.until(lambda m: m["type"] == "frame" and m["ack"])["epoch"] == 1
+        assert a.frame_at(a.frame["epoch"] + 5)["running"] and not a.errors
+        a.send({"type": "pause"})

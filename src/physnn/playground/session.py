@@ -25,14 +25,12 @@ Nothing from the page is evaluated: every message is a JSON object whose
 from __future__ import annotations
 
 import base64
-import io
 import json
 import math
 import queue
 import random
 import threading
 import traceback
-import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -42,36 +40,18 @@ from torch import nn
 
 from physnn.errors import PhysnnError
 from physnn.playground import datasets as D
+from physnn.playground import frames as F
 from physnn.playground.params import (
     DATA_KEYS, DEFAULTS, LIVE_KEYS, RESET_KEYS, RESTART_KEYS, encode_state, parse_state,
 )
 from physnn.train.callbacks import Callback, EarlyStopping
 from physnn.train.objectives import Supervised
 
-__all__ = ["Session", "WINDOW", "GRID", "build_model", "PlaygroundObjective"]
+__all__ = ["Session", "WINDOW", "build_model", "PlaygroundObjective", "encode"]
 
 #: Frames sent but not yet acknowledged by the page before training waits.
 WINDOW = 2
-#: The output heat map is GRID × GRID (TF Playground's density).
-GRID = 100
-#: Bytes of per-neuron maps in one frame, at most.
-NODE_MAP_BYTES = 16_000
-#: Weights are sent with every frame while the network has at most this many.
-MAX_SENT_WEIGHTS = 3_000
 _EPOCHS_FOREVER = 10**9
-
-
-def _b64(a: np.ndarray) -> str:
-    return base64.b64encode(np.ascontiguousarray(a, dtype=np.uint8).tobytes()).decode("ascii")
-
-
-def _quantize(v: np.ndarray) -> np.ndarray:
-    """Values in [-1, 1] → 0..255 (clipped)."""
-    return np.round((np.clip(np.nan_to_num(v), -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
-
-
-def _finite(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
 
 
 class PlaygroundObjective(Supervised):
@@ -471,7 +451,7 @@ class Session:
     def _on_edit(self, msg: dict[str, Any]) -> None:
         if self.model is None:
             return
-        layers = self._linears()
+        layers = [m for m in self.model.modules() if isinstance(m, nn.Linear)]
         li = int(self._number(msg, "layer", 0, len(layers) - 1))
         lin = layers[li]
         to = int(self._number(msg, "to", 0, lin.out_features - 1))
@@ -513,26 +493,9 @@ class Session:
             "domain": D.DOMAIN,
         })
 
-    def _inputs(self, xy: np.ndarray) -> torch.Tensor:
-        assert self.data is not None
-        return torch.as_tensor(D.features(xy, self.params, curve=self.data.curve), dtype=torch.float32)
-
-    def _targets(self, mask: np.ndarray) -> torch.Tensor:
-        d = self.data
-        assert d is not None
-        if d.task == "classification":
-            lab = d.label[mask].astype(np.int64)
-            if self.params["loss"] == "cross_entropy":
-                return torch.as_tensor(lab)
-            return torch.as_tensor((2.0 * lab - 1.0).reshape(-1, 1), dtype=torch.float32)
-        return torch.as_tensor(d.target_values()[mask].reshape(-1, 1), dtype=torch.float32)
-
     def _split_tensors(self) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
-        d = self.data
-        assert d is not None
-        test = ~d.train if (~d.train).any() else d.train
-        return ((self._inputs(d.xy[d.train]), self._targets(d.train)),
-                (self._inputs(d.xy[test]), self._targets(test)))
+        assert self.data is not None
+        return F.split_tensors(self.data, self.params)
 
     def _build_model(self) -> None:
         assert self.data is not None
@@ -547,17 +510,7 @@ class Session:
                     "features": D.selected_features(self.params, curve=self.data.curve),
                     "outputs": n_outputs(self.params, self.data),
                     "activations": hidden_activations(self.params)})
-        (Xt, yt), (Xv, yv) = self._split_tensors()
-        with torch.no_grad():
-            self.model.eval()
-            self.test_loss = float(self._objective_loss(Xv, yv))
         self.send_frame(count=False)
-
-    def _objective_loss(self, X: torch.Tensor, y: torch.Tensor) -> float:
-        from physnn.train.losses import get_loss
-
-        with torch.no_grad():
-            return float(get_loss(self.params["loss"])(self.model(X), y))
 
     def _optimizer(self) -> tuple[str, float, dict[str, Any]]:
         name = self.params["optimizer"]
@@ -607,63 +560,8 @@ class Session:
             self.steps_left = 0
             self.send_frame(count=False)
             self._status(h.message)
-            if reason == "completed" and not self.max_epochs:
-                pass
 
     # ------------------------------------------------------------------ frames
-    def _linears(self) -> list[nn.Linear]:
-        assert self.model is not None
-        return [m for m in self.model.modules() if isinstance(m, nn.Linear)]
-
-    def _layer_outputs(self, X: torch.Tensor) -> list[torch.Tensor]:
-        """Every hidden neuron's output (after its activation), layer by layer, and the network's output."""
-        assert self.model is not None
-        outs: list[torch.Tensor] = []
-        n_hidden = len(self.params["networkShape"])
-        h, n_linear, pending = X, 0, False
-        for m in self.model:
-            h = m(h)
-            if isinstance(m, nn.Linear):
-                n_linear += 1
-                pending = n_linear <= n_hidden
-            elif pending and not isinstance(m, nn.Dropout):
-                outs.append(h)
-                pending = False
-        return outs
-
-    def _output_value(self, out: torch.Tensor) -> tuple[np.ndarray, np.ndarray | None]:
-        """Heat-map values in [-1, 1] (binary, regression) or (class, confidence) for several classes."""
-        d = self.data
-        assert d is not None
-        if d.task == "classification" and self.params["loss"] == "cross_entropy":
-            prob = torch.softmax(out, dim=1)
-            if prob.shape[1] == 2:
-                return (prob[:, 1] - prob[:, 0]).numpy(), None
-            conf, cls = prob.max(dim=1)
-            return cls.numpy().astype(np.float64), conf.numpy()
-        return out[:, 0].numpy(), None
-
-    def _metrics(self, X: torch.Tensor, y: torch.Tensor) -> dict[str, Any]:
-        d = self.data
-        assert d is not None and self.model is not None
-        with torch.no_grad():
-            out = self.model(X)
-        if d.task == "classification":
-            if self.params["loss"] == "cross_entropy":
-                pred = out.argmax(dim=1).numpy()
-                true = y.numpy()
-            else:
-                pred = (out[:, 0] >= 0).numpy().astype(int)
-                true = (y[:, 0] > 0).numpy().astype(int)
-            k = max(d.n_classes, 2)
-            conf = np.zeros((k, k), dtype=int)
-            np.add.at(conf, (true, pred), 1)
-            return {"accuracy": float((pred == true).mean()) if len(true) else None, "confusion": conf.tolist()}
-        yt = y[:, 0].numpy()
-        pr = out[:, 0].numpy()
-        ss = float(((yt - yt.mean()) ** 2).sum())
-        return {"r2": _finite(1 - float(((yt - pr) ** 2).sum()) / ss) if ss > 0 else None}
-
     def send_frame(self, *, count: bool = True) -> None:
         """Send the current network's frame; ``count``: it is an epoch's frame (flow-controlled)."""
         if self.model is None or self.data is None:
@@ -676,79 +574,17 @@ class Session:
         self._send(frame)
 
     def build_frame(self) -> dict[str, Any]:
-        """The frame for the network as it is now (see the module docs)."""
+        """The frame for the network as it is now (:func:`physnn.playground.frames.build_frame`)."""
         assert self.model is not None and self.data is not None
-        d, model = self.data, self.model
-        was = model.training
-        model.eval()
-        try:
-            (Xt, yt), (Xv, yv) = self._split_tensors()
-            train_loss = self._objective_loss(Xt, yt)
-            test_loss = self.test_loss if math.isfinite(self.test_loss) else self._objective_loss(Xv, yv)
-            g = np.linspace(-D.DOMAIN, D.DOMAIN, GRID)
-            frame: dict[str, Any] = {"type": "frame", "epoch": self.epoch, "trainLoss": _finite(train_loss),
-                                     "testLoss": _finite(test_loss), "metrics": self._metrics(Xv, yv)}
-            if self._fit_state is not None:
-                frame["lr"] = float(self._fit_state.optimizer.param_groups[0]["lr"])
-            else:
-                frame["lr"] = float(self.params["learningRate"])
-            with torch.no_grad():
-                if d.curve:
-                    xs = np.c_[g, np.zeros(GRID)]
-                    f = model(self._inputs(xs))[:, 0].numpy() * D.DOMAIN
-                    yy = g[::-1][:, None]
-                    heat = np.tanh((f[None, :] - yy) / 1.5)
-                    frame["curve"] = np.round(f, 3).tolist()
-                    frame["heat"] = _b64(_quantize(heat).ravel())
-                    frame["heatKind"] = "value"
-                else:
-                    xx, yy = np.meshgrid(g, g[::-1])
-                    out = model(self._inputs(np.c_[xx.ravel(), yy.ravel()]))
-                    value, conf = self._output_value(out)
-                    if conf is None:
-                        frame["heat"] = _b64(_quantize(value))
-                        frame["heatKind"] = "value"
-                    else:
-                        frame["heat"] = _b64(value.astype(np.uint8))
-                        frame["conf"] = _b64(np.round(conf * 255))
-                        frame["heatKind"] = "classes"
-                frame["nodes"] = self._node_maps(g)
-            frame["weights"], frame["biases"] = self._weights()
-            return frame
-        finally:
-            model.train(was)
-
-    def _node_maps(self, g: np.ndarray) -> dict[str, Any] | None:
-        assert self.data is not None
-        n_in = len(D.selected_features(self.params, curve=self.data.curve))
-        hidden = list(self.params["networkShape"])
-        n_maps = n_in + sum(hidden)
-        if n_maps * 16 > NODE_MAP_BYTES:
-            return None
-        res = int(min(20, math.isqrt(NODE_MAP_BYTES // n_maps)))
-        gs = np.linspace(-D.DOMAIN, D.DOMAIN, res)
-        xx, yy = np.meshgrid(gs, gs[::-1])
-        X = self._inputs(np.c_[xx.ravel(), yy.ravel()])
-        maps = []
-        for j in range(X.shape[1]):
-            col = X[:, j].numpy()
-            scale = float(np.abs(col).max()) or 1.0
-            maps.append(_b64(_quantize(col / scale)))
-        outs = self._layer_outputs(X)
-        for h in outs[: len(hidden)]:
-            a = h.numpy()
-            for j in range(a.shape[1]):
-                maps.append(_b64(_quantize(a[:, j])))
-        return {"res": res, "maps": maps}
-
-    def _weights(self) -> tuple[list[Any] | None, list[Any] | None]:
-        layers = self._linears()
-        if sum(m.weight.numel() for m in layers) > MAX_SENT_WEIGHTS:
-            return None, None
-        return ([np.round(m.weight.detach().numpy().astype(np.float64), 4).tolist() for m in layers],
-                [np.round(m.bias.detach().numpy().astype(np.float64), 4).tolist() for m in layers])
+        lr = None if self._fit_state is None else float(self._fit_state.optimizer.param_groups[0]["lr"])
+        return F.build_frame(self.model, self.data, self.params, epoch=self.epoch, test_loss=self.test_loss, lr=lr)
 
 
 def encode(msg: dict[str, Any]) -> str:
-    """A message as compact JSON (NaN/Inf become null)."""
-    return json.dumps(msg, separators=(",", ":"), allow_nan=False)
+    """A message as compact JSON; a NaN or Inf that slipped in becomes null."""
+    try:
+        return json.dumps(msg, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        from physnn.files import nan_as_null
+
+        return json.dumps(nan_as_null(msg), separators=(",", ":"), allow_nan=False)
