@@ -280,3 +280,18 @@ def test_a_crash_in_one_session_is_reported_there_and_spares_the_other(client, m
         assert b.until(lambda m: m["type"] == "frame" and m["ack"])["epoch"] == 1
         assert a.frame_at(a.frame["epoch"] + 5)["running"] and not a.errors
         a.send({"type": "pause"})
+
+
+def test_the_lectures_xor_needs_a_hidden_layer(tab):
+    """The four XOR points: no hidden layer (a perceptron) gets at most 3 of 4; one hidden layer gets all."""
+    tab.hello(dataset="xor4", networkShape="", optimizer="adam", learningRate="0.1", batchSize="4")
+    assert tab.params["networkShape"] == []
+    tab.send({"type": "play"})
+    frames = [tab.frame_at(k) for k in (50, 100, 200)]
+    assert all(f["metrics"]["accuracy"] <= 0.75 for f in frames)  # a line cannot split XOR
+    tab.send({"type": "set", "values": {"networkShape": "4"}})
+    tab.until(lambda m: m["type"] == "model" and m["shape"] == [4])
+    tab.send({"type": "play"})
+    f = tab.until(lambda m: m["type"] == "frame" and (m["metrics"]["accuracy"] == 1.0 or m["epoch"] >= 3000))
+    assert f["metrics"]["accuracy"] == 1.0 and sum(map(sum, f["metrics"]["confusion"])) == 4
+    tab.send({"type": "pause"})

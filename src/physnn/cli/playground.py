@@ -28,7 +28,13 @@ def playground(
         from physnn.errors import PhysnnError
 
         raise PhysnnError(f"physnn playground needs the package {exc.name!r}: pip install 'physnn[playground]'.") from None
-    from physnn.playground.server import serve
+    from physnn.playground.server import port_free, serve
+
+    if not port_free(host, port):
+        from physnn.errors import PhysnnError
+
+        raise PhysnnError(f"physnn playground: port {port} on {host} is in use (another playground?); "
+                          f"pick another with --port, e.g. --port {port + 1}.")
 
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"physnn playground on http://{shown}:{port}/  (Ctrl+C to stop)", file=sys.stderr)

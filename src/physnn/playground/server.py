@@ -23,7 +23,7 @@ from typing import Any
 from physnn.playground.datasets import MAX_UPLOAD_BYTES
 from physnn.playground.session import Session, encode
 
-__all__ = ["create_app", "serve", "MAX_MESSAGE_BYTES"]
+__all__ = ["create_app", "serve", "port_free", "MAX_MESSAGE_BYTES"]
 
 #: The largest message the page may send (an upload's text plus a little).
 MAX_MESSAGE_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
@@ -101,6 +101,24 @@ def create_app() -> Any:
         WebSocketRoute("/ws", socket),
         Mount("/static", StaticFiles(directory=static), name="static"),
     ])
+
+
+def port_free(host: str, port: int) -> bool:
+    """True if a server could listen on ``host:port`` now."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError:
+        return True  # let the server report a bad host itself
+    family, kind, proto, _, addr = infos[0]
+    with socket.socket(family, kind, proto) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(addr)
+        except OSError:
+            return False
+    return True
 
 
 def serve(host: str = "127.0.0.1", port: int = 8050, *, open_browser: bool = True,

@@ -121,6 +121,9 @@
     S.params = p;
     for (const el of document.querySelectorAll("[data-key]")) {
       const v = p[el.dataset.key];
+      if (el.tagName === "SELECT" && ![...el.options].some((o) => o.value === String(v))) {
+        const o = document.createElement("option"); o.value = String(v); o.textContent = String(v); el.appendChild(o);
+      }
       if (el.type === "checkbox") el.checked = !!v;
       else el.value = String(v);
       const lab = $(el.dataset.key + "Val"); if (lab) lab.textContent = String(v);
