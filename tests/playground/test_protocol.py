@@ -295,3 +295,46 @@ def test_the_lectures_xor_needs_a_hidden_layer(tab):
     f = tab.until(lambda m: m["type"] == "frame" and (m["metrics"]["accuracy"] == 1.0 or m["epoch"] >= 3000))
     assert f["metrics"]["accuracy"] == 1.0 and sum(map(sum, f["metrics"]["confusion"])) == 4
     tab.send({"type": "pause"})
+
+
+def test_the_session_ends_when_the_tab_closes(client):
+    import time
+
+    from tests.playground.conftest import Tab
+
+    with client.websocket_connect("/ws") as ws:
+        t = Tab(ws)
+        t.hello(dataset="xor")
+        t.send({"type": "play"})
+        t.frame_at(3)
+        assert client.get("/health").json()["sessions"] >= 1
+    deadline = time.monotonic() + 30
+    while client.get("/health").json()["sessions"] > 0:
+        assert time.monotonic() < deadline, "the session's thread is still running after the tab closed"
+        time.sleep(0.05)
+
+
+def test_step_schedule_halves_the_learning_rate_every_100_epochs(tab):
+    tab.hello(dataset="gauss", schedule="step", learningRate="0.03", networkShape="2")
+    tab.send({"type": "play"})
+    assert tab.frame_at(50)["lr"] == pytest.approx(0.03)
+    assert tab.frame_at(101)["lr"] == pytest.approx(0.015)
+    tab.send({"type": "pause"})
+
+
+def test_dropout_and_an_activation_per_layer_build_that_network():
+    from torch import nn
+
+    from physnn.playground import datasets as D
+    from physnn.playground.params import parse_state
+    from physnn.playground.session import build_model
+
+    p, notes = parse_state({"networkShape": "5,4,3", "activations": "relu,linear,sigmoid", "dropout": "0.2",
+                            "loss": "cross_entropy", "dataset": "blobs"})
+    assert notes == []
+    data = D.make_dataset(p)
+    model = build_model(p, 2, data, seed=0)
+    kinds = [type(m).__name__ for m in model]
+    assert kinds == ["Linear", "ReLU", "Dropout", "Linear", "Identity", "Dropout", "Linear", "Sigmoid", "Dropout",
+                     "Linear"]
+    assert model[-1].out_features == 3 and all(m.p == 0.2 for m in model if isinstance(m, nn.Dropout))
