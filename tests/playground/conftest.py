@@ -57,12 +57,17 @@ class Tab:
 
 @pytest.fixture(scope="module")
 def client():
+    import torch
     from starlette.testclient import TestClient
 
     from physnn.playground.server import create_app
 
-    with TestClient(create_app()) as c:
-        yield c
+    threads = torch.get_num_threads()  # the app sets one torch thread for its sessions
+    try:
+        with TestClient(create_app()) as c:
+            yield c
+    finally:
+        torch.set_num_threads(threads)
 
 
 @pytest.fixture

@@ -34,10 +34,12 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="module")
 def server_url():
     """A real uvicorn server of the playground on a free local port, for this module's tests."""
+    import torch
     import uvicorn
 
     from physnn.playground.server import MAX_MESSAGE_BYTES, create_app
 
+    threads = torch.get_num_threads()  # the app sets one torch thread for its sessions
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -53,6 +55,7 @@ def server_url():
     yield f"http://127.0.0.1:{port}/"
     server.should_exit = True
     thread.join(10)
+    torch.set_num_threads(threads)
 
 
 def _epoch(page) -> int:
