@@ -33,10 +33,11 @@ def test_hello_gives_state_data_model_and_a_first_frame(tab):
 def test_play_trains_and_pause_stops(tab):
     first = tab.hello(dataset="xor", networkShape="8,8", activation="tanh", learningRate="0.03")
     tab.send({"type": "play"})
-    f = tab.frame_at(40)
-    assert f["running"] and f["ack"]
-    assert f["testLoss"] < 0.5 * first["testLoss"]
-    assert f["metrics"]["accuracy"] > 0.8
+    f = tab.until(lambda m: m["type"] == "frame" and m["ack"] and (m["testLoss"] < 0.5 * first["testLoss"]
+                                                                   or m["epoch"] >= 1000))
+    assert f["running"] and f["testLoss"] < 0.5 * first["testLoss"]
+    f = tab.until(lambda m: m["type"] == "frame" and (m["metrics"]["accuracy"] > 0.9 or m["epoch"] >= 1000))
+    assert f["metrics"]["accuracy"] > 0.9
     assert not np.array_equal(_heat(f), _heat(first))
     tab.send({"type": "pause"})
     st = tab.until(lambda m: m["type"] == "status" and not m["running"])
@@ -77,9 +78,11 @@ def test_optimizer_change_keeps_the_weights(tab):
     tab.send({"type": "play"})
     before = tab.frame_at(5)
     tab.send({"type": "set", "values": {"optimizer": "adam", "regularization": "L2", "regularizationRate": 0.01}})
-    after = tab.until(lambda m: m["type"] == "frame" and m["ack"] and m["epoch"] > before["epoch"] + 3)
-    assert not any(m["type"] == "model" for m in tab.seen[tab.seen.index(before):])
-    assert after["testLoss"] <= before["testLoss"] * 1.5
+    tab.until(lambda m: m["type"] == "frame" and m["ack"] and m["epoch"] > before["epoch"] + 3)
+    later = tab.seen[tab.seen.index(before):]
+    # a new fit on the same network: no new model, and the epoch counter never starts over
+    assert not any(m["type"] == "model" for m in later)
+    assert all(m["epoch"] >= before["epoch"] for m in later if m["type"] == "frame")
     tab.send({"type": "pause"})
 
 
@@ -100,29 +103,31 @@ def test_bad_link_values_are_noted_and_bad_messages_answered(tab):
 def test_cross_entropy_softmax_three_classes_with_metrics(tab):
     tab.hello(dataset="blobs", loss="mse", networkShape="6", learningRate="0.1", optimizer="adam")
     assert tab.params["loss"] == "cross_entropy" and any("cross_entropy" in n for n in tab.notes)
+    data = next(m for m in tab.seen if m["type"] == "data")
     tab.send({"type": "play"})
-    f = tab.frame_at(15)
-    assert f["heatKind"] == "classes" and set(np.unique(_heat(f))) <= {0, 1, 2}
+    f = tab.until(lambda m: m["type"] == "frame" and (m["metrics"]["accuracy"] > 0.9 or m["epoch"] >= 500))
+    assert f["metrics"]["accuracy"] > 0.9
+    assert f["heatKind"] == "classes" and set(np.unique(_heat(f))) == {0, 1, 2}
     conf = np.array(f["metrics"]["confusion"])
-    assert conf.shape == (3, 3) and conf.sum() == 249 - 249 // 2 or conf.sum() > 0
-    assert f["metrics"]["accuracy"] > 0.8
+    assert conf.shape == (3, 3) and conf.sum() == len(data["train"]) - sum(data["train"])
     tab.send({"type": "pause"})
 
 
 def test_regression_reports_r2(tab):
     tab.hello(problem="regression", regDataset="reg-plane", networkShape="2", learningRate="0.01")
     tab.send({"type": "play"})
-    f = tab.frame_at(10)
-    assert f["metrics"]["r2"] > 0.8
+    f = tab.until(lambda m: m["type"] == "frame" and ((m["metrics"]["r2"] or 0) > 0.9 or m["epoch"] >= 500))
+    assert f["metrics"]["r2"] > 0.9
     tab.send({"type": "pause"})
 
 
 def test_early_stopping_restores_the_best_weights(tab):
     # a big learning rate on the noisy polynomial: the test loss stops improving soon
     tab.hello(problem="regression", regDataset="polynomial", networkShape="16,16", activation="tanh",
-              learningRate="0.3", optimizer="adam", earlyStopping="true", patience="5")
+              learningRate="0.3", optimizer="adam", earlyStopping="true", patience="5", epochs="3000")
     tab.send({"type": "play"})
-    st = tab.until(lambda m: m["type"] == "status" and "Early stopping" in m["message"])
+    st = tab.until(lambda m: m["type"] == "status" and m["message"])
+    assert "Early stopping" in st["message"] and "Restored the weights of epoch" in st["message"]
     frames = [m for m in tab.seen if m["type"] == "frame" and m["ack"]]
     best = min(m["testLoss"] for m in frames)
     final = [m for m in tab.seen if m["type"] == "frame"][-1]  # sent after restoring, before the status
