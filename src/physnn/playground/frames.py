@@ -4,7 +4,7 @@ A frame is a JSON object::
 
     {"type": "frame", "epoch": 12, "trainLoss": 0.21, "testLoss": 0.24, "lr": 0.03,
      "metrics": {"accuracy": 0.93, "confusion": [[110, 9], [8, 123]]}   # or {"r2": 0.87}
-     "heat": "<base64>", "heatKind": "value",      # GRID × GRID bytes, row 0 at the top (X₂ = +6)
+     "heat": "<base64>", "heatKind": "value",      # GRID × GRID bytes (GRID/2 for big networks), row 0 at the top
      "nodes": {"res": 20, "maps": ["<base64>", ...]},   # every input feature, then every hidden neuron
      "weights": [[[...]]], "biases": [[...]]}          # per Linear layer (out × in), rounded
 
@@ -38,6 +38,8 @@ GRID = 100
 NODE_MAP_BYTES = 16_000
 #: Weights are sent with every frame while the network has at most this many.
 MAX_SENT_WEIGHTS = 3_000
+#: Networks with more parameters get a GRID/2 × GRID/2 heat map (4× fewer forward passes per frame).
+BIG_NETWORK = 5_000
 
 
 def _b64(a: np.ndarray) -> str:
@@ -175,6 +177,8 @@ def build_frame(model: nn.Module, data: D.PlayData, params: dict[str, Any], *, e
                                  "metrics": test_metrics(model, data, params, Xv, yv),
                                  "lr": float(params["learningRate"] if lr is None else lr)}
         g = np.linspace(-D.DOMAIN, D.DOMAIN, GRID)
+        big = sum(p.numel() for p in model.parameters()) > BIG_NETWORK
+        g2 = np.linspace(-D.DOMAIN, D.DOMAIN, GRID // 2) if big else g
         with torch.no_grad():
             if data.curve:
                 f = model(inputs(np.c_[g, np.zeros(GRID)], data, params))[:, 0].numpy() * D.DOMAIN
@@ -182,7 +186,7 @@ def build_frame(model: nn.Module, data: D.PlayData, params: dict[str, Any], *, e
                 frame.update(curve=np.round(np.nan_to_num(f), 3).tolist(), heat=_b64(_quantize(heat).ravel()),
                              heatKind="value")
             else:
-                xx, yy = np.meshgrid(g, g[::-1])
+                xx, yy = np.meshgrid(g2, g2[::-1])
                 value, conf = _output_value(model(inputs(np.c_[xx.ravel(), yy.ravel()], data, params)), data, params)
                 if conf is None:
                     frame.update(heat=_b64(_quantize(value)), heatKind="value")

@@ -299,7 +299,8 @@
   chart.addEventListener("mouseleave", () => { $("lossTip").hidden = true; });
 
   // ------------------------------------------------------------------ the network
-  const NODE = 36, COLW = 110, TOP = 30, ROWH = 46;
+  const NODE = 36, TOP = 30, ROWH = 46;
+  let COLW = 110;
   function layout() {
     const m = S.model; if (!m) return null;
     const cols = [m.features.length, ...m.shape];
@@ -311,6 +312,9 @@
     const m = S.model, box = $("nodes"), svg = $("links");
     box.innerHTML = ""; svg.innerHTML = "";
     const L = layout(); if (!L) return;
+    const avail = $("net").parentElement.clientWidth || 600;
+    COLW = Math.max(76, Math.min(110, Math.floor((avail - 110) / (m.shape.length + 1))));
+    $("net").style.width = (70 + (m.shape.length + 1) * COLW + 20) + "px";
     $("layerCount").textContent = `${m.shape.length} hidden layer${m.shape.length === 1 ? "" : "s"}`;
     const maxRows = Math.max(...L.cols.map((n) => L.big ? 1 : n), FEATURES.length);
     $("net").style.height = (TOP + maxRows * ROWH + 20) + "px";
