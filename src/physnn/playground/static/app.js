@@ -76,6 +76,7 @@
       else v = el.value;
       if (el.type === "range") { const lab = $(key + "Val"); if (lab) lab.textContent = el.value; }
       if (el.type === "range") { clearTimeout(el._t); el._t = setTimeout(() => set({ [key]: v }), 120); }
+      else if (key === "activation") set({ activation: v, activations: "" });  // one activation for every layer again
       else set({ [key]: v });
     });
   });
@@ -364,6 +365,7 @@
         d.setAttribute("data-testid", `neuron-${l}-${i}`);
         const cv = document.createElement("canvas"); cv.width = 20; cv.height = 20; d.appendChild(cv);
         const bias = document.createElement("div"); bias.className = "bias"; bias.title = "bias: click to edit"; d.appendChild(bias);
+        bias.dataset.layer = String(l); bias.dataset.index = String(i);
         bias.addEventListener("click", (ev) => { ev.stopPropagation(); openEditor(l, i, -1, ev); });
         box.appendChild(d);
         S.nodeCanvases[k++] = cv;
@@ -420,6 +422,10 @@
     } else if (ev.key === "Escape") $("editor").hidden = true;
   });
   function drawNodes(frame) {
+    if (frame.biases) for (const el of document.querySelectorAll("#nodes .bias")) {
+      const v = frame.biases[Number(el.dataset.layer)][Number(el.dataset.index)];
+      el.title = `bias ${v.toFixed(3)} (click to edit)`;
+    }
     if (!frame.nodes || !S.nodeCanvases) return;
     const r = frame.nodes.res;
     frame.nodes.maps.forEach((m, i) => {
