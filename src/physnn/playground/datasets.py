@@ -75,6 +75,8 @@ class PlayData:
     axes: list[tuple[str, float, float]] = field(default_factory=lambda: [("X₁", -DOMAIN, DOMAIN), ("X₂", -DOMAIN, DOMAIN)])
     curve: bool = False
     class_names: list[str] = field(default_factory=list)
+    #: tensors made from these points (inputs of the grid, the split), kept by frames.py
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n(self) -> int:

@@ -70,12 +70,35 @@ def targets(data: D.PlayData, params: dict[str, Any], mask: np.ndarray) -> torch
     return torch.as_tensor(data.target_values()[mask].reshape(-1, 1), dtype=torch.float32)
 
 
+def _cached(data: D.PlayData, params: dict[str, Any], what: str, make: Any) -> Any:
+    """``make()``, kept on ``data`` for these features and loss (every frame needs the same tensors)."""
+    key = (what, tuple(D.selected_features(params, curve=data.curve)), params["loss"], data.n)
+    if key not in data.cache:
+        if len(data.cache) > 16:
+            data.cache.clear()
+        data.cache[key] = make()
+    return data.cache[key]
+
+
 def split_tensors(data: D.PlayData, params: dict[str, Any]) -> tuple[tuple[torch.Tensor, torch.Tensor],
                                                                      tuple[torch.Tensor, torch.Tensor]]:
     """(X, y) of the training and of the test points (the training points when there is no test point)."""
-    test = ~data.train if (~data.train).any() else data.train
-    return ((inputs(data.xy[data.train], data, params), targets(data, params, data.train)),
-            (inputs(data.xy[test], data, params), targets(data, params, test)))
+    def make() -> Any:
+        test = ~data.train if (~data.train).any() else data.train
+        return ((inputs(data.xy[data.train], data, params), targets(data, params, data.train)),
+                (inputs(data.xy[test], data, params), targets(data, params, test)))
+
+    return _cached(data, params, "split", make)
+
+
+def _grid_inputs(data: D.PlayData, params: dict[str, Any], n: int) -> torch.Tensor:
+    """Inputs at the n × n grid over the frame (row 0 at the top), for the heat maps."""
+    def make() -> torch.Tensor:
+        g = np.linspace(-D.DOMAIN, D.DOMAIN, n)
+        xx, yy = np.meshgrid(g, g[::-1])
+        return inputs(np.c_[xx.ravel(), yy.ravel()], data, params)
+
+    return _cached(data, params, f"grid{n}", make)
 
 
 def data_loss(model: nn.Module, params: dict[str, Any], X: torch.Tensor, y: torch.Tensor) -> float:
@@ -138,9 +161,7 @@ def _node_maps(model: nn.Module, data: D.PlayData, params: dict[str, Any]) -> di
     if n_maps * 16 > NODE_MAP_BYTES:
         return None
     res = int(min(20, math.isqrt(NODE_MAP_BYTES // n_maps)))
-    gs = np.linspace(-D.DOMAIN, D.DOMAIN, res)
-    xx, yy = np.meshgrid(gs, gs[::-1])
-    X = inputs(np.c_[xx.ravel(), yy.ravel()], data, params)
+    X = _grid_inputs(data, params, res)
     maps = []
     for j in range(X.shape[1]):
         col = X[:, j].numpy()
@@ -178,7 +199,6 @@ def build_frame(model: nn.Module, data: D.PlayData, params: dict[str, Any], *, e
                                  "lr": float(params["learningRate"] if lr is None else lr)}
         g = np.linspace(-D.DOMAIN, D.DOMAIN, GRID)
         big = sum(p.numel() for p in model.parameters()) > BIG_NETWORK
-        g2 = np.linspace(-D.DOMAIN, D.DOMAIN, GRID // 2) if big else g
         with torch.no_grad():
             if data.curve:
                 f = model(inputs(np.c_[g, np.zeros(GRID)], data, params))[:, 0].numpy() * D.DOMAIN
@@ -186,8 +206,8 @@ def build_frame(model: nn.Module, data: D.PlayData, params: dict[str, Any], *, e
                 frame.update(curve=np.round(np.nan_to_num(f), 3).tolist(), heat=_b64(_quantize(heat).ravel()),
                              heatKind="value")
             else:
-                xx, yy = np.meshgrid(g2, g2[::-1])
-                value, conf = _output_value(model(inputs(np.c_[xx.ravel(), yy.ravel()], data, params)), data, params)
+                X = _grid_inputs(data, params, GRID // 2 if big else GRID)
+                value, conf = _output_value(model(X), data, params)
                 if conf is None:
                     frame.update(heat=_b64(_quantize(value)), heatKind="value")
                 else:
