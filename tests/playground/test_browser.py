@@ -125,6 +125,15 @@ def test_upload_a_csv_and_pick_the_label(page, server_url):
     err.wait_for(state="visible")
     assert "bad.csv" in err.inner_text() and "at least 10" in err.inner_text()
     assert page.evaluate("window.physnnPlayground.points") == 121
+    # class names from the file are shown as text, never run as markup or code
+    evil = '<img src=x onerror="window.pwned=1">'
+    rows = ["x1,x2,label"] + [f"{a},{b},{evil if a > 0 else '<b>bkg</b>'}" for a in range(-5, 6) for b in range(-5, 6)]
+    page.get_by_test_id("upload").set_input_files(files=[{"name": "evil.csv", "mimeType": "text/csv",
+                                                          "buffer": "\n".join(rows).encode()}])
+    page.wait_for_function("() => document.querySelector('[data-testid=confusion]') && "
+                           "document.querySelector('[data-testid=confusion]').textContent.includes('onerror')")
+    assert "<b>bkg</b>" in page.get_by_test_id("confusion").inner_text()
+    assert page.evaluate("window.pwned") is None
 
 
 def test_click_adds_points_and_export_downloads(page, server_url):

@@ -46,6 +46,7 @@
     for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
     return out;
   }
+  function esc(t) { return String(t).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]); }
   function fmtLoss(v) { return v === null || v === undefined ? "\u2013" : v.toFixed(3); }
   function send(msg) { if (S.ws && S.ws.readyState === 1) S.ws.send(JSON.stringify(msg)); }
   function set(values) { send({ type: "set", values }); }
@@ -464,7 +465,7 @@
     if (m.accuracy !== undefined && m.accuracy !== null) {
       html += `<div>Test accuracy <b data-testid="accuracy">${(100 * m.accuracy).toFixed(1)}%</b></div>`;
       if (m.confusion) {
-        const names = (S.data && S.data.classNames && S.data.classNames.length) ? S.data.classNames : m.confusion.map((_, i) => String(i));
+        const names = ((S.data && S.data.classNames && S.data.classNames.length) ? S.data.classNames : m.confusion.map((_, i) => String(i))).map(esc);
         html += `<table data-testid="confusion"><tr><th>true\\pred</th>${m.confusion.map((_, i) => `<th>${names[i] || i}</th>`).join("")}</tr>` +
           m.confusion.map((row, i) => `<tr><th>${names[i] || i}</th>${row.map((v) => `<td>${v}</td>`).join("")}</tr>`).join("") + "</table>";
       }
