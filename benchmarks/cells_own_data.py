@@ -22,7 +22,7 @@ stardist) resized to other scales:
 
 CPU time is ``time.process_time`` (one torch thread).
 
-    .venv/bin/python benchmarks/cells_own_data.py              # ~3-5 CPU minutes
+    .venv/bin/python benchmarks/cells_own_data.py              # ~2-3 CPU minutes
     .venv/bin/python benchmarks/cells_own_data.py --quick      # 1 image per cell of the table, short time-lapse
     .venv/bin/python benchmarks/cells_own_data.py --model runs/mine
 """
@@ -211,6 +211,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--model", default=None, help="a segmentation run (default: the bundled U-Net)")
     ap.add_argument("--skip", default="", help="segment,track")
+    ap.add_argument("--tl-seeds", default="7,8,9", help="time-lapse seeds (7: the one the linker's merge "
+                    "splitting was developed on; 8, 9: fresh)")
     a = ap.parse_args()
 
     import torch
@@ -231,11 +233,15 @@ def main() -> None:
               f" {'D true':>7s} {'D est':>6s}")
         groups: dict[str, list] = {}
         for diam in (15, 25, 40, 60):
+            groups[f"own D={diam} px"] = []
+        for style in STYLES:
+            groups[f"own {style}"] = []
+        for diam in (15, 25, 40, 60):
             for style in STYLES:
                 for k in range(n_per):
                     img, lab = own_image(1000 * diam + 10 * STYLES.index(style) + k, diam, style)
-                    groups.setdefault(f"D={diam}", []).append((img, lab))
-                    groups.setdefault(style, []).append((img, lab))
+                    groups[f"own D={diam} px"].append((img, lab))
+                    groups[f"own {style}"].append((img, lab))
         try:
             from physnn.cells.io import dsb2018_example
             from physnn.cells.scale import rescale_image, resize_labels
@@ -264,18 +270,22 @@ def main() -> None:
     if "track" not in skip:
         from physnn.cells.track import DIVISION_DISTANCE_PER_D, MAX_DISTANCE_PER_D, link, segment_stack, track_recalls
 
-        frames, gt, tracks = own_timelapse(7, frames=12 if a.quick else 30)
-        n_div = int((tracks[:, 3] > 0).sum())
-        print(f"\ntime-lapse: {frames.shape[0]} frames of {frames.shape[1]} px, {len(tracks)} true tracks "
-              f"({n_div} daughters)")
-        labels, d = segment_stack(net, frames, train_diameter=td)
-        for name, labs, dd in (("U-Net + linker", labels, d),
-                               ("Otsu+ws + linker", np.stack([_baseline(f) for f in frames]), 22.0),
-                               ("true masks + linker", gt, d)):
-            r = link(labs, max_distance=MAX_DISTANCE_PER_D * dd, division_distance=DIVISION_DISTANCE_PER_D * dd)
-            s = track_recalls(r.labels, r.tracks, gt, tracks)
-            print(f"{name:20s} detection recall {s['detection_recall']:.3f}  precision {s['detection_precision']:.3f}"
-                  f"  link recall {s['link_recall']:.3f}  (diameter {dd:.1f} px, {r.divisions} divisions)")
+        for seed in [int(x) for x in a.tl_seeds.split(",")]:
+            frames, gt, tracks = own_timelapse(seed, frames=12 if a.quick else 30)
+            n_div = int((tracks[:, 3] > 0).sum())
+            print(f"\ntime-lapse seed {seed}: {frames.shape[0]} frames of {frames.shape[1]} px, {len(tracks)} true "
+                  f"tracks ({n_div} daughters)")
+            labels, d = segment_stack(net, frames, train_diameter=td)
+            dt = float(np.median([equivalent_diameter(g) for g in gt]))
+            for name, labs, dd in (("U-Net + linker", labels, d),
+                                   ("Otsu+ws + linker", np.stack([_baseline(f) for f in frames]), 22.0),
+                                   ("Otsu+ws size + linker", np.stack([_baseline(f, dt) for f in frames]), dt),
+                                   ("true masks + linker", gt, dt)):
+                r = link(labs, max_distance=MAX_DISTANCE_PER_D * dd, division_distance=DIVISION_DISTANCE_PER_D * dd)
+                s = track_recalls(r.labels, r.tracks, gt, tracks)
+                print(f"{name:22s} detection recall {s['detection_recall']:.3f}  precision "
+                      f"{s['detection_precision']:.3f}  link recall {s['link_recall']:.3f}  (diameter {dd:.1f} px, "
+                      f"{r.divisions} divisions)", flush=True)
     print(f"\n{time.process_time() - cpu0:.0f} CPU s")
 
 

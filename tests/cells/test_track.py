@@ -64,3 +64,39 @@ def test_errors():
         link(np.zeros((4, 4), int))
     with pytest.raises(PhysnnError, match=r"\(T, H, W\)"):
         link(np.zeros((2, 4, 4)))
+
+
+def _consistent(r) -> bool:
+    """Every label of the stack is a row of the table, present exactly over its frames B..E."""
+    rows = {int(l): (int(b), int(e)) for l, b, e, _ in r.tracks}
+    for t in range(r.labels.shape[0]):
+        for lab in set(np.unique(r.labels[t]).tolist()) - {0}:
+            if lab not in rows or not rows[lab][0] <= t <= rows[lab][1]:
+                return False
+    return True
+
+
+def test_two_nuclei_merged_in_one_frame_are_cut_apart():
+    """Two touching squares the segmenter merged in frame 2 keep their two tracks (4 frames)."""
+    lab = np.zeros((4, 40, 60), np.int32)
+    for t in range(4):
+        lab[t, 10:30, 5 + t:25 + t] = 1
+        lab[t, 10:30, 25 + t:45 + t] = 2
+    lab[2][lab[2] == 2] = 1  # merged
+    r = link(lab, drift=False, max_distance=5, division_distance=15)
+    assert r.tracks.tolist() == [[1, 0, 3, 0], [2, 0, 3, 0]] and _consistent(r)
+    assert len(np.unique(r.labels[2])) == 3 and r.labels[2, 20, 10] != r.labels[2, 20, 40]
+    r = link(lab, drift=False, max_distance=5, division_distance=15, split_merges=False)
+    assert len(r.tracks) > 2
+
+
+def test_a_nucleus_cut_in_two_for_one_frame_is_not_a_division():
+    lab = np.zeros((4, 40, 40), np.int32)
+    for t in range(4):
+        lab[t, 10:30, 10:30] = 1
+    lab[1, 10:30, 20:30] = 2  # frame 1: two touching halves
+    r = link(lab, drift=False, max_distance=8, division_distance=15)
+    assert r.tracks.tolist() == [[1, 0, 3, 0]] and r.divisions == 0 and _consistent(r)
+    assert (r.labels[1][lab[1] > 0] == 1).all()
+    r = link(lab, drift=False, max_distance=8, division_distance=15, undo_false_divisions=False)
+    assert r.divisions == 1 and _consistent(r)

@@ -12,7 +12,8 @@ For frames :math:`t` and :math:`t+1` with nucleus centroids :math:`c_i` and
 3. a **division**: a new nucleus :math:`j` left unmatched lies within
    ``division_distance`` of a nucleus :math:`i` whose own match :math:`j'`
    (or a second unmatched nucleus) is also smaller than :math:`i`, with
-   :math:`0.6 < (A_j + A_{j'}) / A_i < 1.6` — then :math:`i`'s track ends at
+   :math:`0.6 < (A_j + A_{j'}) / A_i < 1.6` and sisters of similar size,
+   :math:`\min(A_j, A_{j'}) \ge 0.5 \max(A_j, A_{j'})` — then :math:`i`'s track ends at
    :math:`t` and :math:`j, j'` start two tracks with parent :math:`i`;
 4. any other unmatched nucleus starts a new track.
 
@@ -104,7 +105,8 @@ def _split_merged(lab: np.ndarray, pred: np.ndarray, areas: np.ndarray) -> np.nd
 
 
 def link(labels: Any, *, max_distance: float = 10.0, division_distance: float = 18.0,
-         drift: bool = True, split_merges: bool = True) -> TrackResult:
+         drift: bool = True, split_merges: bool = True, min_sister_ratio: float = 0.5,
+         undo_false_divisions: bool = True) -> TrackResult:
     """Link the objects of a label stack (T, H, W) into tracks (see module docs).
 
     Args:
@@ -112,6 +114,11 @@ def link(labels: Any, *, max_distance: float = 10.0, division_distance: float = 
         max_distance: largest allowed displacement (px) after drift correction.
         division_distance: largest mother–daughter centroid distance (px).
         drift: estimate the global shift between frames by phase correlation.
+        min_sister_ratio: the smaller daughter has at least this fraction of the larger one's
+            area (a nucleus cut unevenly by the segmenter is not a division).
+        undo_false_divisions: a division whose one daughter lives a single frame and touches
+            her sister is a nucleus the segmenter cut in two for a frame: join the pieces back
+            under the mother's track, which goes on with the surviving piece.
         split_merges: cut an object into which two or more nuclei of the previous frame are
             predicted to move (two touching nuclei a segmenter merged) along its distance
             transform's watershed, seeded at their predicted centroids.
@@ -183,7 +190,8 @@ def link(labels: Any, *, max_distance: float = 10.0, division_distance: float = 
                     s for s in unmatched2 if s != j and s not in new_track and np.linalg.norm(pred[i] - cents2[s]) <= division_distance
                 ]
                 sisters = [s for s in sisters if areas2[s] < areas[i] and areas2[j] < areas[i]
-                           and 0.6 < (areas2[s] + areas2[j]) / areas[i] < 1.6]
+                           and 0.6 < (areas2[s] + areas2[j]) / areas[i] < 1.6
+                           and min(areas2[s], areas2[j]) >= min_sister_ratio * max(areas2[s], areas2[j])]
                 if sisters:
                     s = min(sisters, key=lambda s: np.linalg.norm(pred[i] - cents2[s]))
                     mothers.add(i)
@@ -218,8 +226,62 @@ def link(labels: Any, *, max_distance: float = 10.0, division_distance: float = 
         track_of = {j: new_of[j] for j in range(ids2.size)}
     for tr in track_of.values():
         end[tr] = T - 1
+    if undo_false_divisions:
+        n_div -= _undo_false_divisions(out, start, end, parent, T)
     rows = [(tr, start[tr], end.get(tr, T - 1), parent[tr]) for tr in sorted(start)]
     return TrackResult(out, np.array(rows, dtype=int).reshape(-1, 4), n_div)
+
+
+def _undo_false_divisions(out: np.ndarray, start: dict, end: dict, parent: dict, T: int) -> int:
+    """Merge back the two 'daughters' of a division when one lives a single frame and touches her sister.
+
+    A nucleus that the segmenter cut in two for one frame looks like a division whose one
+    daughter vanishes at once; the two pieces are joined again under the mother's track, which
+    continues with the surviving piece.  ``out`` and the track tables are changed in place;
+    returns the number of divisions undone.
+    """
+    from scipy import ndimage as ndi
+
+    def children() -> dict[int, list[int]]:
+        kids: dict[int, list[int]] = {}
+        for tr, p in parent.items():
+            if p:
+                kids.setdefault(p, []).append(tr)
+        return kids
+
+    undone = 0
+    tried: set[int] = set()
+    while True:
+        found = None
+        family = children()
+        for mom, kids in sorted(family.items()):
+            if mom in tried or len(kids) != 2 or start[kids[0]] != start[kids[1]]:
+                continue
+            tried.add(mom)
+            t = start[kids[0]]
+            short = [k for k in kids if end.get(k, T - 1) == t]
+            if len(short) != 1 or t >= T - 1 or family.get(short[0]):
+                continue
+            a = short[0]
+            b = kids[1] if kids[0] == a else kids[0]
+            if (ndi.binary_dilation(out[t] == a, iterations=2) & (out[t] == b)).any():
+                found = (mom, a, b, t)
+                break
+        if found is None:
+            return undone
+        mom, a, b, t = found
+        out[t][out[t] == a] = mom
+        for u in range(t, end.get(b, T - 1) + 1):
+            out[u][out[u] == b] = mom
+        end[mom] = end.get(b, T - 1)
+        for k, p in list(parent.items()):
+            if p == b:
+                parent[k] = mom
+        for k in (a, b):
+            del start[k], parent[k]
+            end.pop(k, None)
+        tried.discard(mom)  # her new daughters (if b divided later) may be looked at again
+        undone += 1
 
 
 def write_ctc(directory: str | Path, labels: np.ndarray, tracks: np.ndarray, *, kind: str = "result") -> Path:
