@@ -343,3 +343,11 @@ def test_dropout_and_an_activation_per_layer_build_that_network():
     assert kinds == ["Linear", "ReLU", "Dropout", "Linear", "Identity", "Dropout", "Linear", "Sigmoid", "Dropout",
                      "Linear"]
     assert model[-1].out_features == 3 and all(m.p == 0.2 for m in model if isinstance(m, nn.Dropout))
+
+
+@pytest.mark.parametrize("shape", ["8,8,8,8,8,8", "64,64,64,64,64,64,64,64,64,64"])
+def test_frames_stay_small_for_big_networks(tab, shape):
+    f = tab.hello(dataset="spiral", networkShape=shape, activation="relu",
+                  xSquared="true", ySquared="true", xTimesY="true", sinX="true", sinY="true")
+    assert len(json.dumps(f, separators=(",", ":"))) < 50_000
+    assert tab.params["networkShape"] == [int(n) for n in shape.split(",")]
