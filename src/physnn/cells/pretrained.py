@@ -95,16 +95,19 @@ def build(out: str | Path = DIRECTORY, *, progress: bool | None = None, command:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m physnn.cells.pretrained [--out DIR] [--seed N] [--epochs N]``: rebuild the bundled U-Net."""
+    """``python -m physnn.cells.pretrained [--out DIR] [--seed N] [--epochs N] [--training wide|domain]``."""
     ap = argparse.ArgumentParser(prog="python -m physnn.cells.pretrained",
                                  description="Rebuild the U-Net bundled with physnn (synthetic data only, fixed seed).")
     ap.add_argument("--out", default=str(DIRECTORY), help="run directory to write (default: inside the package)")
     ap.add_argument("--seed", type=int, default=SETTINGS["seed"])
     ap.add_argument("--epochs", type=int, default=SETTINGS["epochs"])
+    ap.add_argument("--training", choices=("wide", "domain"), default=SETTINGS["training"],
+                    help="synthetic training images: wide_training_set or physnn.cells.segment.training_set")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
     command = " ".join(["python -m physnn.cells.pretrained", *(argv if argv is not None else sys.argv[1:])])
-    m = build(a.out, seed=a.seed, epochs=a.epochs, progress=False if a.quiet else None, command=command)
+    m = build(a.out, seed=a.seed, epochs=a.epochs, training=a.training, progress=False if a.quiet else None,
+              command=command)
     print(f"wrote {m['directory']}: training {m['train_cpu_s']:.0f} CPU s; nucleus diameter {m['diameter']:.1f} px")
     for s in ("hard", "easy", "dsb", "dsb_x2"):
         for meth in ("unet", "unet_any_size", "otsu_watershed"):
