@@ -332,7 +332,7 @@ def test_neighbour_pairs_equal_ase_neighbor_list():
         assert set(zip(i, j, map(tuple, s.astype(int)))) == set(zip(i2, j2, map(tuple, s2)))
 
 
-def test_energies_only_file_and_wrong_kind_of_run(tmp_path):
+def test_energies_only_file_and_wrong_kind_of_run(tmp_path, emt_extxyz):
     from physnn.materials.potential import train_potential
     from physnn.materials.runs import load_potential, write_potential_run
     from physnn.rundir import create_run_dir, write_state
@@ -346,6 +346,11 @@ def test_energies_only_file_and_wrong_kind_of_run(tmp_path):
                           baselines=False, progress=False)
     assert res.metrics["trained_on"] == ["energy"] and "force_mae_meV_per_A" not in res.metrics["test"]
     run = write_potential_run(tmp_path / "run", res, data_path=p, settings=res.settings, seed=0)
+    # a file with forces, trained on energies only (w_F = 0): the forces are still measured
+    res = train_potential(read_structures(emt_extxyz), epochs=2, hidden=[4], force_weight=0.0,
+                          descriptor={"r_cut": 4.0, "n_radial": 4, "n_angular": 2}, baselines=False, progress=False)
+    assert res.metrics["trained_on"] == ["energy"] and res.history.epochs_run == 2
+    assert np.isfinite(res.metrics["test"]["force_mae_meV_per_A"]["per-atom network"])
     assert load_potential(run).species == ["Ni", "Cu", "Au"]
     # a run of another kind is refused with the command that makes the right one
     other = create_run_dir(tmp_path / "tab")

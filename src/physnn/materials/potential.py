@@ -271,9 +271,11 @@ class EnergyForceObjective(Objective):
     def batch_size_of(self, batch: Any) -> int:
         return int(batch["n"])
 
-    def _terms(self, model: nn.Module, batch: dict[str, Any], *, create_graph: bool) -> dict[str, torch.Tensor]:
-        out = model(batch["graph"], forces=self.labels.forces is not None,
-                    stress=self.use_s, create_graph=create_graph)
+    def _terms(self, model: nn.Module, batch: dict[str, Any], *, training: bool) -> dict[str, torch.Tensor]:
+        # training: only the terms of the loss (differentiable); evaluation: every force the file has
+        forces = self.use_f if training else self.labels.forces is not None
+        out = model(batch["graph"], forces=forces, stress=self.use_s,
+                    create_graph=training and (self.use_f or self.use_s))
         dtype = out["energy"].dtype
         de = (out["energy"] - batch["energy"].to(dtype)) / batch["n_atoms"].to(dtype)
         terms = {"de": de}
@@ -292,13 +294,13 @@ class EnergyForceObjective(Objective):
         return loss
 
     def loss(self, model: nn.Module, batch: dict[str, Any]) -> torch.Tensor:
-        return self._loss(self._terms(model, batch, create_graph=self.use_f or self.use_s))
+        return self._loss(self._terms(model, batch, training=True))
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         model.eval()
         de, df, loss, n = [], [], 0.0, 0
         for b in self._val_batches:
-            t = self._terms(model, b, create_graph=False)
+            t = self._terms(model, b, training=False)
             loss += float(self._loss(t).detach()) * b["n"]
             n += b["n"]
             de.append(t["de"].detach().abs())
