@@ -598,7 +598,8 @@ def load_alloys(path: str | os.PathLike) -> dict[str, Any]:
 
     from physnn.errors import check_finite, check_input_file
 
-    how = "make one with `physnn materials generate --out FILE.npz`."
+    how = ("make one with `physnn materials generate --out FILE.npz` (structures with energies, e.g. extended XYZ, "
+           "are read by `physnn materials train FILE` and physnn.materials.read_structures).")
     p = check_input_file(path, "npz", owner="load_alloys", what="alloy data set",
                          hint=f"An alloy data set is an .npz archive; {how}")
     try:
