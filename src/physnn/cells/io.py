@@ -27,7 +27,7 @@ import numpy as np
 
 from physnn.errors import PhysnnError, check_finite
 
-__all__ = ["check_image", "check_labels", "read_image", "read_pixels", "read_mask", "write_tiff", "dsb2018_example", "dsb2018_paths"]
+__all__ = ["check_image", "check_labels", "check_image_file", "read_image", "read_pixels", "read_mask", "write_tiff", "dsb2018_example", "dsb2018_paths"]
 
 
 def _pre(owner: str | None) -> str:
@@ -132,6 +132,11 @@ def _check_image_file(path: str | Path, owner: str, what: str) -> Path:
     kind = _IMAGE_KINDS.get(Path(path).suffix.lower())
     return check_input_file(path, kind or ("tiff", "png", "jpeg"), owner=owner, what=what,
                             hint="Give a TIFF, PNG or JPEG image (e.g. one written by 'physnn cells generate').")
+
+
+def check_image_file(path: str | Path, *, owner: str, what: str = "image file") -> Path:
+    """The path, if it is a non-empty TIFF/PNG/JPEG file (its bytes, not only its suffix); else a PhysnnError."""
+    return _check_image_file(path, owner, what)
 
 
 def read_pixels(path: str | Path, *, owner: str, what: str = "image file") -> np.ndarray:

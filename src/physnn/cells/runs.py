@@ -330,7 +330,7 @@ def finetune_run(
 
 def _predict(directory: Path, state: dict[str, Any], data: Path, out: Path, *, diameter: float | None = None) -> Path:
     """Instance masks (uint16 TIFF) of an image, or of every image of a folder (``OUT/<name>.tif``)."""
-    from physnn.cells.io import read_image, write_tiff
+    from physnn.cells.io import check_image_file, read_image, write_tiff
     from physnn.cells.scale import check_diameter
     from physnn.cells.segment import load_run, segment_image
 
@@ -352,8 +352,10 @@ def _predict(directory: Path, state: dict[str, Any], data: Path, out: Path, *, d
             raise PhysnnError(f"predict: segmentation runs write instance masks as TIFF; give --out MASK.tif "
                               f"(or a folder); got {str(out)!r}.")
         targets = [(data, target)]
-    images = [(read_image(f), t) for f, t in targets]  # read (and check) everything before writing anything
-    for img, t in images:
+    for f, _ in targets:  # every file's format checked before anything is written
+        check_image_file(f, owner="predict")
+    for f, t in targets:
+        img = read_image(f)
         lab = segment_image(model, img, train_diameter=st["diameter"], diameter=diameter)
         if int(lab.max()) > 65535:
             raise PhysnnError(f"predict: {int(lab.max())} nuclei do not fit a uint16 mask; split the image.")

@@ -11,18 +11,17 @@ network: the image is normalised and smoothed, thresholded by Otsu's method,
 and each connected object of the foreground is measured.  Objects that are
 *convex* (solidity :math:`\ge 0.9`), roundish (the diameter of the largest
 inscribed circle at least 0.75 times the equivalent diameter: an ellipse of
-axis ratio above 0.56, but not two touching nuclei) and do not touch the border are taken as
-single nuclei, and the median of their equivalent diameters
-:math:`2\sqrt{A/\pi}`, weighted by area (so that specks of noise count
-little), is the estimate; touching clusters (not convex) are left out.  On
-24 domain-randomised synthetic images (:func:`physnn.cells.segment.training_set`)
-its log error was 0.02 ± 0.14 (worst 0.29).  When fewer than three objects qualify, the largest inscribed
-circle of each object (twice the maximum of its distance transform, which a
-cluster of touching nuclei shares with a single one) is used instead.
-:func:`physnn.cells.segment.segment_image` then refines :math:`D` once with
-the U-Net's own objects (their median equivalent diameter at the first
-scale), which removes the bias of the threshold (the blur halo around a
-nucleus makes Otsu's objects a little larger).
+axis ratio above 0.56, but not two touching nuclei) and do not touch the
+border are taken as single nuclei, and the median of their equivalent
+diameters :math:`2\sqrt{A/\pi}`, weighted by area (so that specks of noise
+count little), is the estimate.  When fewer than three objects qualify, the
+largest inscribed circle of each object (twice the maximum of its distance
+transform, which a cluster of touching nuclei shares with a single one) is
+used instead.  :func:`physnn.cells.segment.choose_scale` then refines
+:math:`D` once with the U-Net's own objects (their median equivalent diameter
+at the first scale), which removes the bias of the threshold (the blur halo
+around a nucleus makes Otsu's objects a little larger).  Measured errors:
+``benchmarks/README.md`` (``cells_own_data.py``).
 
     >>> import numpy as np
     >>> yy, xx = np.mgrid[:128, :128]

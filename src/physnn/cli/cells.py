@@ -210,22 +210,25 @@ def segment(
     figure: Optional[Path] = typer.Option(None, "--figure", help="Write an overlay PNG (one image)."),
 ) -> None:
     """Segment the nuclei of your images into instance masks (uint16 TIFF), nuclei of any size."""
-    from physnn.cells.io import check_labels, dsb2018_example, read_image, read_mask, write_tiff
+    from physnn.cells.io import check_image_file, check_labels, dsb2018_example, read_image, read_mask, write_tiff
     from physnn.cells.runs import image_files
     from physnn.cells.scale import check_diameter
     from physnn.cells.segment import choose_scale, segment_image
     from physnn.errors import PhysnnError
 
     diameter = check_diameter(diameter, owner="cells segment")
-    inputs: list[tuple[str, object, object]] = []  # (name, image, truth)
+    inputs: list[tuple[str, object, object]] = []  # (name, image or its path (read when its turn comes), truth)
     for item in images:
         if item.lower() == "dsb" and not Path(item).exists():
             img, truth = dsb2018_example()
             inputs.append(("dsb2018", img, truth))
         elif Path(item).is_dir():
-            inputs += [(f.stem, read_image(f), None) for f in image_files(item, owner="cells segment")]
+            inputs += [(f.stem, check_image_file(f, owner="cells segment"), None)
+                       for f in image_files(item, owner="cells segment")]
         else:
-            inputs.append((Path(item).stem, read_image(item), None))
+            inputs.append((Path(item).stem, check_image_file(item, owner="cells segment"), None))
+    if len(inputs) == 1 and isinstance(inputs[0][1], Path):
+        inputs[0] = (inputs[0][0], read_image(inputs[0][1]), inputs[0][2])
     if (mask is not None or figure is not None) and len(inputs) > 1:
         raise PhysnnError(f"cells segment: --mask and --figure take one image; got {len(inputs)}.")
     names = [n for n, _, _ in inputs]
@@ -240,6 +243,8 @@ def segment(
                           "give a folder.")
     name, net, state = _segmenter(model)
     for stem, img, truth in inputs:
+        if isinstance(img, Path):
+            img = read_image(img)
         if net is None:
             d, how = diameter, "given" if diameter else "not used"
             pred = _baseline(img, diameter)
