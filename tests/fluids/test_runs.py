@@ -224,3 +224,37 @@ def test_predict_refuses_another_kind_of_run(tmp_path, capsys):
     err = bad(capsys, "predict", d, tmp_path / "x.npz", "--input", "a", "--out", tmp_path / "p.npz")
     assert "--input" in err  # the tabular kind takes no --input, said by name
     assert callable(predict) and read_state(d)["kind"] == "tabular"
+
+
+def test_01_run_predicts_and_shows(tmp_path, capsys):
+    """The physnn 0.1 fluids run (tests/data/runs-0.1/fluids) goes through predict and show like a new one."""
+    from pathlib import Path
+
+    from physnn.fluids.data import load_dataset
+
+    data = Path(__file__).parents[1] / "data" / "runs-0.1"
+    a = np.asarray(load_dataset(data / "inputs" / "burgers.npz")["a"])[:4, ::2]  # the run's resolution, 32
+    np.savez(tmp_path / "a.npz", a=a)
+    ok(capsys, "predict", data / "fluids", tmp_path / "a.npz", "--out", tmp_path / "p.npz")
+    with np.load(tmp_path / "p.npz") as z, np.load(data / "expected.npz") as e:
+        want = e["fluids"]
+        np.testing.assert_allclose(z["pred_u"], want, rtol=1e-3, atol=1e-4 * float(np.abs(want).max()))
+    text = ok(capsys, "show", data / "fluids")
+    assert "physnn-fluids-run-1" in text and "a -> u" in text
+
+
+def test_options_that_do_not_apply_are_refused_by_name(tmp_path, capsys):
+    np.savez(tmp_path / "f.npz", a=np.zeros((4, 8), np.float32), b=np.ones((4, 8), np.float32),
+             c=np.zeros((4, 8, 8), np.float32))
+    out = tmp_path / "run"
+    err = bad(capsys, "fluids", "train", tmp_path / "f.npz", "--input", "a", "--output", "b", "--n-in", "2",
+              "--out", out)
+    assert "--n-in does not apply to 1-D fields" in err
+    err = bad(capsys, "fluids", "train", tmp_path / "f.npz", "--input", "c", "--output", "c", "--out", out)
+    assert "time series (N, T, S, S)" in err
+    err = bad(capsys, "fluids", "train", tmp_path / "f.npz", "--input", "c", "--output", "c", "--s", "4", "--out", out)
+    assert "--s" in err and "1-D fields" in err
+    err = bad(capsys, "fluids", "train", tmp_path / "f.npz", "--input", "a", "--output", "b", "--model", "resnet",
+              "--out", out)
+    assert "'fno'" in err and "'mlp'" in err
+    assert not list(tmp_path.glob("run*"))

@@ -153,6 +153,8 @@ def train(
         d = load_dataset(data)
         kind = d["meta"]["kind"]
         label = kind
+        _refuse(owner, "Burgers data (1-D fields)" if kind == "burgers" else "Navier-Stokes data (a time series)",
+                **({"--n-in": n_in, "--increment": increment or None} if kind == "burgers" else {"--s": s}))
         if kind == "burgers":
             model = check_choice("model", model, ["fno", "mlp"], owner="fluids train (Burgers data)")
             r = train_burgers(d, model=model, s=_or(s, 256), epochs=_or(epochs, 60), n_train=_or(n_train, 1000),
@@ -185,6 +187,13 @@ def train(
                    f"({sp['solver_batched'] * 1e3:.2f} ms -> {sp['model_batched'] * 1e3:.3f} ms), "
                    f"{sp['speedup_single']:.0f}x one at a time")
     typer.echo(f"run written to {directory}")
+
+
+def _refuse(owner: str, what: str, **given) -> None:
+    """An option given for data it does not apply to is an error that names it (never silently ignored)."""
+    for flag, value in given.items():
+        if value is not None:
+            raise PhysnnError(f"{owner}: {flag.replace('_', '-')} does not apply to {what}; leave it out.")
 
 
 def _train_own(f, data: Path, input: Optional[str], output: Optional[str], *, model: str, epochs, n_train, n_test,
@@ -223,6 +232,7 @@ def _train_own(f, data: Path, input: Optional[str], output: Optional[str], *, mo
             raise PhysnnError(f"{owner}: {str(data)!r}: {shapes}: 1-D fields map (N, S) -> (N, S) between two "
                               "arrays of one shape.")
         model = check_choice("model", model, ["fno", "mlp"], owner=f"{owner} (1-D fields)")
+        _refuse(owner, "1-D fields", **{"--n-in": n_in, "--increment": increment or None})
         grid = x.shape[1]
         if s is not None and (check_int("s", s, low=2, owner=owner) > grid or grid % s):
             raise PhysnnError(f"{owner}: --s {s} must divide the data's {grid} points per field (e.g. {grid // 2}).")
@@ -249,6 +259,8 @@ def _train_own(f, data: Path, input: Optional[str], output: Optional[str], *, mo
                      n_test=nt, modes=_or(modes, 12), width=_or(width, 20), batch_size=_or(batch_size, 10),
                      increment=increment and model == "fno", normalize=True, **common)
         return r, {**default_task(r), "input": input, "output": output}
+    _refuse(owner, "a one-step map of 2-D fields (--n-in and --increment are for a time series given as both "
+            "--input and --output)", **{"--n-in": n_in, "--increment": increment or None})
     x4 = x[:, None] if x.ndim == 3 else x
     y4 = y[:, None] if y.ndim == 3 else y
     r = train_map2d({"x": np.ascontiguousarray(x4), "y": np.ascontiguousarray(y4), "meta": meta}, model=model,

@@ -17,6 +17,11 @@ seconds per sample, measured while generating).  The initial fields are drawn
 in the parent process from one seeded generator and solved in fixed-size
 chunks, so the result does not depend on ``workers``.
 
+A user's own data need none of this: :class:`FieldFile` lists and reads the
+numeric arrays of any HDF5 or NPZ file by name (``physnn fluids train FILE
+--input NAME --output NAME``), and :func:`write_fields` writes predictions
+back in either format.
+
 Files are ``.npz`` written atomically; :func:`save_dataset` / :func:`load_dataset`
 read and write them, and the ``*_dataset`` functions cache under
 ``cache_dir`` (default ``$PHYSNN_CACHE`` or ``~/.cache/physnn``) keyed by
