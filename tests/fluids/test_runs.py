@@ -146,6 +146,13 @@ def test_train_2d_fields_and_predict(tmp_path, capsys):
         assert z["pred_b"].shape == (10, 16, 16)  # the trained output's layout: (N, S, S)
     err = bad(capsys, "predict", tmp_path / "run", tmp_path / "f2.npz", "--input", "nope", "--out", tmp_path / "q.npz")
     assert "'nope'" in err and "a (10, 16, 16) float32" in err
+    pytest.importorskip("onnxruntime")
+    ok(capsys, "export", tmp_path / "run", "--onnx", tmp_path / "m.onnx", "--exporter", "torchscript")
+    import onnxruntime as ort
+
+    got = ort.InferenceSession(str(tmp_path / "m.onnx")).run(None, {"x": a[:, None]})[0]  # channels first
+    with np.load(tmp_path / "p.npz") as z:
+        np.testing.assert_allclose(got[:, 0], z["pred_b"], rtol=1e-4, atol=1e-4)
 
 
 def test_train_time_series_rollout_predict_and_export(tmp_path, capsys):
@@ -167,7 +174,12 @@ def test_train_time_series_rollout_predict_and_export(tmp_path, capsys):
     err = bad(capsys, "predict", tmp_path / "run", tmp_path / "short.npz", "--out", tmp_path / "q.npz")
     assert "T >= 2" in err
     pytest.importorskip("onnxruntime")
-    ok(capsys, "export", tmp_path / "run", "--onnx", tmp_path / "s.onnx")
+    ok(capsys, "export", tmp_path / "run", "--onnx", tmp_path / "s.onnx", "--exporter", "torchscript")  # the quicker one
+    import onnxruntime as ort
+
+    got = ort.InferenceSession(str(tmp_path / "s.onnx")).run(None, {"x": w[:, :2]})[0]
+    with h5py.File(tmp_path / "p.h5", "r") as f:
+        np.testing.assert_allclose(got, f["pred_w"][()], rtol=1e-4, atol=1e-4)  # the rollout, as predict gives it
 
 
 def test_generator_files_keep_working_and_predict(tmp_path, capsys):

@@ -20,7 +20,10 @@ ONNX cannot hold the FFTs of a Fourier layer (``torch.onnx`` fails on
 exports an equivalent network in which each truncated real FFT is a product
 with a cosine and a sine matrix at the run's training resolution (the ONNX
 file takes that resolution and any batch size); it gives what ``predict``
-gives at that resolution.
+gives at that resolution.  Its input ``x`` is (batch, S) for 1-D runs and
+channels first, (batch, C_in, S, S), for 2-D runs (a (N, S, S) field is
+C_in = 1); a time-series run takes the first ``n_in`` frames and gives the
+``n_out`` rolled-out frames, (batch, n_out, S, S).
 """
 
 from __future__ import annotations
