@@ -357,3 +357,23 @@ def test_energies_only_file_and_wrong_kind_of_run(tmp_path, emt_extxyz):
     write_state(other, "tabular", {"model": {"kind": "mlp"}})
     with pytest.raises(PhysnnError, match="is a tabular run .* made by .physnn materials train"):
         load_potential(other)
+
+
+def test_predict_with_an_alloy_surrogate_run(cuau_data, tmp_path, capsys):
+    from physnn.materials.generate import to_atoms
+    from physnn.materials.train import load_materials_model, train_materials
+
+    res = train_materials(cuau_data, epochs=3, patience=3, hidden=[4], out=tmp_path / "alloy", progress=False)
+    state = json.loads((res.directory / "state.json").read_text())
+    assert state["kind"] == "materials" and state["model"]["kind"] == "peratom"
+    structures = to_atoms(cuau_data, [0, 1, 2])
+    src = tmp_path / "cuau.extxyz"
+    write_structures(src, structures)
+    out = tmp_path / "p.csv"
+    code, _, err = cli(capsys, "predict", res.directory, src, "--out", out)
+    assert code == 0, err
+    rows = read_rows(out)
+    want = load_materials_model(res.directory).predict(read_structures(src, need_energy=False).atoms)[:, 0]
+    np.testing.assert_allclose([float(r["pred_e_mix_relaxed"]) for r in rows], want, rtol=1e-6)
+    code, out_text, _ = cli(capsys, "show", res.directory)
+    assert code == 0 and "PerAtomNet" in out_text
