@@ -90,6 +90,8 @@ MODEL_BUILDERS: dict[str, str] = {
     "fno1d": "physnn.nn.spectral:build_operator",
     "fno2d": "physnn.nn.spectral:build_operator",
     "unet": "physnn.nn.conv:build_unet",
+    "resnet2d": "physnn.fluids.train:build_surrogate",
+    "increment": "physnn.fluids.train:build_surrogate",
     "pinn": "physnn.pinn.runs:build_pinn_model",
 }
 
