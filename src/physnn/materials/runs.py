@@ -146,7 +146,7 @@ def write_alloy_run(directory: str | os.PathLike, result: Any, meta: dict[str, A
                     settings: dict[str, Any] | None = None, seed: int | None = None, unique: bool = True) -> Path:
     """Write an alloy-surrogate run (:func:`~physnn.materials.train.train_materials`'s result)."""
     from physnn.files import write_text
-    from physnn.materials.train import _curve_figure, _parity_figure as alloy_parity
+    from physnn.materials.train import learning_curve_figure, parity_figure as alloy_parity
     from physnn.train.checkpoint import save_weights
     from physnn.viz.plots import plot_history, save_figure
 
@@ -174,7 +174,7 @@ def write_alloy_run(directory: str | os.PathLike, result: Any, meta: dict[str, A
     plot_history(result.history, path=d / "figures" / "loss.png")
     save_figure(alloy_parity(result), d / "figures" / "parity.png")
     if result.learning_curve:
-        save_figure(_curve_figure(result), d / "figures" / "learning_curve.png")
+        save_figure(learning_curve_figure(result), d / "figures" / "learning_curve.png")
     return d
 
 

@@ -40,7 +40,7 @@ import numpy as np
 from physnn.errors import PhysnnError, check_choice, check_int, check_range
 
 __all__ = ["TARGETS", "UNITS", "MaterialsModel", "MaterialsResult", "split_indices", "train_materials",
-           "load_materials_model"]
+           "load_materials_model", "parity_figure", "learning_curve_figure"]
 
 #: task -> predicted labels
 TARGETS = {"A": ["e_mix_relaxed", "a_relaxed", "bulk_modulus"], "B": ["e_mix_relaxed"]}
@@ -406,7 +406,8 @@ def train_materials(
 
 # ------------------------------------------------------------------ run on disk
 
-def _parity_figure(result: MaterialsResult):
+def parity_figure(result: MaterialsResult):
+    """Predicted vs true values of every target on the held-out structures (a matplotlib figure)."""
     from physnn.viz.plots import pyplot
 
     plt = pyplot()
@@ -432,7 +433,8 @@ def _parity_figure(result: MaterialsResult):
     return fig
 
 
-def _curve_figure(result: MaterialsResult):
+def learning_curve_figure(result: MaterialsResult):
+    """Test MAE against training-set size for the network and its baselines (a matplotlib figure)."""
     from physnn.viz.plots import pyplot
 
     plt = pyplot()
