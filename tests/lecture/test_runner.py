@@ -24,8 +24,8 @@ def test_every_section_module_declares_number_and_title():
         assert m.NUMBER == n and isinstance(m.TITLE, str) and callable(m.run)
 
 
-#: the sections written in the shape experiment -> figures -> write_up (the applications' sections 11-15 are not yet)
-SHAPED = range(1, 11)
+#: every section is written in the shape experiment -> figures -> write_up
+SHAPED = range(1, 16)
 
 
 def test_sections_have_one_shape_experiment_figures_write_up():
@@ -37,6 +37,7 @@ def test_sections_have_one_shape_experiment_figures_write_up():
         assert list(inspect.signature(m.experiment).parameters) == ["quick", "seed"], n
         assert list(inspect.signature(m.figures).parameters) == ["m"], n
         assert list(inspect.signature(m.write_up).parameters) == ["m", "figs", "started"], n
+        assert "SectionResult(" not in inspect.getsource(m), f"section {n} builds its result by hand, not with result_block"
 
 
 def test_run_is_experiment_then_figures_then_write_up():

@@ -12,10 +12,19 @@ the true lineage (TRA of the Cell Tracking Challenge, py-ctcmetrics).
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
-from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, timed
+from physnn.lecture.base import (
+    Check,
+    Figure,
+    SectionResult,
+    figure_from_matplotlib,
+    markdown_table,
+    result_block,
+    timed,
+)
 
 NUMBER = 15
 TITLE = "Computational biology: CNNs and cells"
@@ -48,20 +57,26 @@ def _settings(quick: bool) -> dict:
 
 
 def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
+    """Weight sharing, segmentation against Otsu + watershed, phenotypes, and tracking on synthetic microscopy."""
+    started = time.perf_counter()
+    m = experiment(quick=quick, seed=seed)
+    return write_up(m, figures(m), started=started)
+
+
+def experiment(*, quick: bool = False, seed: int = 0) -> dict[str, Any]:
+    """The measured numbers of section 15 (segmentation, phenotypes, tracking), with what the figures draw."""
     import torch
 
     from physnn.cells.classify import (
-        confusion_matrix, feature_baseline, phenotype_crops, predict_classes, train_classifier,
+        feature_baseline, phenotype_crops, predict_classes, train_classifier,
     )
-    from physnn.cells.figures import ap_curve_figure, confusion_figure, overlay_figure, tracks_figure
     from physnn.cells.metrics import THRESHOLDS, matching, matching_dataset
     from physnn.cells.segment import otsu_watershed, segment, train_unet, training_set
-    from physnn.cells.synth import PHENOTYPES, generate, generate_timelapse
+    from physnn.cells.synth import generate, generate_timelapse
     from physnn.cells.track import ctc_scores, link, write_ctc
     from physnn.nn.conv import ConvNet, UNet
     from physnn.nn.summary import summary
 
-    t0 = time.perf_counter()
     cpu0 = time.process_time()
     st = _settings(quick)
 
@@ -119,6 +134,54 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         write_ctc(Path(d) / "RES", res.labels, res.tracks)
         tra = ctc_scores(Path(d) / "RES", Path(d) / "GT").get("TRA", float("nan"))
 
+    names = ("st", "counts", "formula", "unet_small", "train_cpu", "test", "truths", "pred_u", "pred_o", "mu", "mo",
+             "ap_u", "ap_o", "ap_o_easy", "merged_ap", "yt", "pc", "pb", "acc_c", "acc_b", "cls_cpu", "tl", "res",
+             "tra", "hist")
+    m = {k: v for k, v in locals().items() if k in names}
+    m.update(quick=quick, cpu_s=time.process_time() - cpu0, torch_threads=torch.get_num_threads())
+    return m
+
+
+def figures(m: dict[str, Any]) -> list[Figure]:
+    """A held-out image with outlines, AP against IoU, the phenotype confusion matrices, and the tracks."""
+    from physnn.cells.figures import ap_curve_figure, confusion_figure, overlay_figure, tracks_figure
+    from physnn.cells.synth import PHENOTYPES
+    from physnn.cells.classify import confusion_matrix
+
+    test, truths, pred_u, pred_o, mu, mo = (m[k] for k in ("test", "truths", "pred_u", "pred_o", "mu", "mo"))
+    ap_u, ap_o, acc_c, acc_b, yt, pc, pb = (m[k] for k in ("ap_u", "ap_o", "acc_c", "acc_b", "yt", "pc", "pb"))
+    tl, res, tra = m["tl"], m["res"], m["tra"]
+
+    k = int(np.argmax([len(np.unique(tt)) for tt in truths]))
+    return [
+        figure_from_matplotlib(
+            overlay_figure(test[k].image, truths[k], {"U-Net": pred_u[k], "Otsu + watershed": pred_o[k]},
+                           title=f"hard preset: U-Net AP@0.5 {ap_u:.2f}, Otsu + watershed {ap_o:.2f}"),
+            "cells_overlay.png", "A held-out hard image with the true outlines (green) and each method's (orange)."),
+        figure_from_matplotlib(
+            ap_curve_figure({"U-Net": {t_: m.ap for t_, m in mu.items()},
+                             "Otsu + watershed": {t_: m.ap for t_, m in mo.items()}},
+                            title="AP vs IoU threshold (hard preset)"),
+            "cells_ap_curve.png", "AP = TP/(TP+FP+FN) at IoU thresholds 0.5..0.9."),
+        figure_from_matplotlib(
+            confusion_figure({f"ConvNet ({acc_c:.2f})": confusion_matrix(yt, pc),
+                              f"features + LR ({acc_b:.2f})": confusion_matrix(yt, pb)}, PHENOTYPES),
+            "cells_confusion.png", "Phenotype confusion matrices on held-out crops."),
+        figure_from_matplotlib(
+            tracks_figure(tl.frames, res.labels, res.tracks, title=f"tracks (TRA {tra:.3f}); dashed: daughters"),
+            "cells_tracks.png", "Linked tracks drawn over the last frame of the synthetic time-lapse."),
+    ]
+
+
+def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> SectionResult:
+    """The result block of section 15: the five checks, the AP table and the confusion matrix."""
+    from physnn.cells.classify import confusion_matrix
+    from physnn.cells.synth import PHENOTYPES
+
+    quick, st, counts, formula, unet_small = (m[k] for k in ("quick", "st", "counts", "formula", "unet_small"))
+    mu, mo, ap_u, ap_o, ap_o_easy, merged_ap = (m[k] for k in ("mu", "mo", "ap_u", "ap_o", "ap_o_easy", "merged_ap"))
+    train_cpu, cls_cpu, acc_c, acc_b, yt, pc = (m[k] for k in ("train_cpu", "cls_cpu", "acc_c", "acc_b", "yt", "pc"))
+    tl, res, tra = m["tl"], m["res"], m["tra"]
     checks = [
         Check("a convolution shares its filters: the parameter count is the same for 32² and 128² images "
               "and equals Σ k²·C_in·C_out + norm + head",
@@ -164,30 +227,10 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         f"**Tracking.** {len(tl.tracks)} true tracks over {st['frames']} frames with drift, Brownian motion, "
         f"growth and division; linking the true masks gives TRA = {tra:.4f}."
     )
-    k = int(np.argmax([len(np.unique(tt)) for tt in truths]))
-    figs = [
-        figure_from_matplotlib(
-            overlay_figure(test[k].image, truths[k], {"U-Net": pred_u[k], "Otsu + watershed": pred_o[k]},
-                           title=f"hard preset: U-Net AP@0.5 {ap_u:.2f}, Otsu + watershed {ap_o:.2f}"),
-            "cells_overlay.png", "A held-out hard image with the true outlines (green) and each method's (orange)."),
-        figure_from_matplotlib(
-            ap_curve_figure({"U-Net": {t_: m.ap for t_, m in mu.items()},
-                             "Otsu + watershed": {t_: m.ap for t_, m in mo.items()}},
-                            title="AP vs IoU threshold (hard preset)"),
-            "cells_ap_curve.png", "AP = TP/(TP+FP+FN) at IoU thresholds 0.5..0.9."),
-        figure_from_matplotlib(
-            confusion_figure({f"ConvNet ({acc_c:.2f})": confusion_matrix(yt, pc),
-                              f"features + LR ({acc_b:.2f})": confusion_matrix(yt, pb)}, PHENOTYPES),
-            "cells_confusion.png", "Phenotype confusion matrices on held-out crops."),
-        figure_from_matplotlib(
-            tracks_figure(tl.frames, res.labels, res.tracks, title=f"tracks (TRA {tra:.3f}); dashed: daughters"),
-            "cells_tracks.png", "Linked tracks drawn over the last frame of the synthetic time-lapse."),
-    ]
-    return SectionResult(
-        number=NUMBER, title=TITLE, claim=CLAIM, text=text, figures=figs, tables=[table, cm_table], checks=checks,
-        code=CODE, seconds=time.perf_counter() - t0,
+    return result_block(
+        __name__, started=started, text=text, figures=figs, tables=[table, cm_table], checks=checks,
         data={"ap_unet": ap_u, "ap_otsu": ap_o, "ap_otsu_easy": ap_o_easy, "merged_ap": merged_ap,
               "acc_convnet": acc_c, "acc_features": acc_b, "tra": tra, "params": counts,
-              "train_cpu_s": train_cpu, "cpu_s": time.process_time() - cpu0,
-              "history_epochs": hist.epochs_run, "torch_threads": torch.get_num_threads()},
+              "train_cpu_s": train_cpu, "cpu_s": m["cpu_s"],
+              "history_epochs": m["hist"].epochs_run, "torch_threads": m["torch_threads"]},
     )

@@ -10,10 +10,19 @@ not trained at, and its speed is measured against the solver's.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
-from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, timed
+from physnn.lecture.base import (
+    Check,
+    Figure,
+    SectionResult,
+    figure_from_matplotlib,
+    markdown_table,
+    result_block,
+    timed,
+)
 
 NUMBER = 13
 TITLE = "Fluid dynamics: neural surrogates of simulations"
@@ -74,9 +83,16 @@ def simulations(*, quick: bool, seed: int) -> list[tuple[str, dict]]:
 
 
 def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
-    from physnn.fluids.train import fields_figure, measure_speed, resolution_errors, resolution_figure, train_burgers
+    """Simulate Burgers pairs, train an FNO and an MLP on them, and measure error, resolution and speed."""
+    started = time.perf_counter()
+    m = experiment(quick=quick, seed=seed)
+    return write_up(m, figures(m), started=started)
 
-    t0 = time.perf_counter()
+
+def experiment(*, quick: bool = False, seed: int = 0) -> dict[str, Any]:
+    """The measured numbers of section 13: solver checks, the two trained surrogates, resolutions, speed."""
+    from physnn.fluids.train import measure_speed, resolution_errors, train_burgers
+
     e_b, e_ns = _exact_checks()
     n, grid, s, n_train, n_test, epochs, width = _sizes(quick)
     data = simulate(n, grid, seed)
@@ -88,6 +104,27 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     res = [r for r in (s // 2, s, 2 * s) if grid % r == 0]
     errs = resolution_errors(fno.model, data, res, n_test=n_test)
     speed = measure_speed(fno, n=min(50, n_test), repeats=2)
+    return {"quick": quick, "e_b": e_b, "e_ns": e_ns, "n": n, "grid": grid, "s": s, "n_train": n_train,
+            "n_test": n_test, "epochs": epochs, "data_meta": data["meta"], "fno": fno, "mlp": mlp,
+            "errs": errs, "speed": speed}
+
+
+def figures(m: dict[str, Any]) -> list[Figure]:
+    """A held-out sample (initial field, solver, FNO, error) and the FNO's error at other resolutions."""
+    from physnn.fluids.train import fields_figure, resolution_figure
+
+    return [
+        figure_from_matplotlib(fields_figure(m["fno"]), "fluids_burgers_fields.png",
+                               "A held-out Burgers sample: initial field, solver and FNO at T = 1, and the error."),
+        figure_from_matplotlib(resolution_figure(m["errs"], trained_at=m["s"]), "fluids_resolution.png",
+                               "Error of the same FNO evaluated at other grid resolutions."),
+    ]
+
+
+def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> SectionResult:
+    """The result block of section 13: accuracy against baselines, resolution invariance, speed-up."""
+    quick, e_b, e_ns, fno, mlp, errs, speed = (m[k] for k in ("quick", "e_b", "e_ns", "fno", "mlp", "errs", "speed"))
+    n, grid, s, n_train, n_test, epochs = (m[k] for k in ("n", "grid", "s", "n_train", "n_test", "epochs"))
     heat = fno.baselines["heat (no nonlinearity)"]
     goal = 0.05 if quick else 0.02
     checks = [
@@ -124,17 +161,11 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         ["", "solver (CPU s/sample)", "FNO (CPU s/sample)", "speed-up"],
         [["batched", f"{speed['solver_batched']:.2e}", f"{speed['model_batched']:.2e}", f"{speed['speedup_batched']:.0f}×"],
          ["one at a time", f"{speed['solver_single']:.2e}", f"{speed['model_single']:.2e}", f"{speed['speedup_single']:.0f}×"]])
-    figs = [
-        figure_from_matplotlib(fields_figure(fno), "fluids_burgers_fields.png",
-                               "A held-out Burgers sample: initial field, solver and FNO at T = 1, and the error."),
-        figure_from_matplotlib(resolution_figure(errs, trained_at=s), "fluids_resolution.png",
-                               "Error of the same FNO evaluated at other grid resolutions."),
-    ]
     text = (
         f"**Data.** {n} initial fields u₀ ~ N(0, 625(−Δ+25I)⁻²) on [0, 1) (periodic), solved to T = 1 "
         f"with ν = 0.01 by a pseudo-spectral integrating-factor RK4 solver (2/3 de-aliasing, CFL step) on "
         f"{grid} points, learned at s = {s}: {n_train} training pairs, {n_test} held out. "
-        f"The solver took {data['meta']['solver_cpu_s_per_sample'] * 1e3:.1f} CPU ms per sample.\n\n"
+        f"The solver took {m['data_meta']['solver_cpu_s_per_sample'] * 1e3:.1f} CPU ms per sample.\n\n"
         "**Models.** A Fourier neural operator (4 spectral layers, 16 modes) and an MLP of the grid "
         "values, both trained on the common loop with the relative-L2 loss. Baselines need no training: "
         "the linear heat-equation solution (Burgers without u u_x) and u = 0.\n\n"
@@ -142,9 +173,8 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         "the MLP is tied to its s inputs. The FNO paper (Li et al. 2021) reports 0.0149 at s = 256 "
         "with 1000 training pairs and 500 epochs; `benchmarks/fluids_surrogate.py` trains the full setting."
     )
-    return SectionResult(
-        number=NUMBER, title=TITLE, claim=CLAIM, text=text, figures=figs, tables=[table, table2],
-        checks=checks, code=CODE, seconds=time.perf_counter() - t0,
+    return result_block(
+        __name__, started=started, text=text, figures=figs, tables=[table, table2], checks=checks,
         data={"fno_rel_l2": fno.test_rel_l2, "mlp_rel_l2": mlp.test_rel_l2, "heat_rel_l2": heat,
               "resolution": errs, "speed": speed, "exact_burgers": e_b, "exact_ns": e_ns},
     )

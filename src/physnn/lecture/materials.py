@@ -10,10 +10,21 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import numpy as np
 
-from physnn.lecture.base import Check, SectionResult, figure_from_matplotlib, markdown_table, progress, subplots, timed
+from physnn.lecture.base import (
+    Check,
+    Figure,
+    SectionResult,
+    figure_from_matplotlib,
+    markdown_table,
+    progress,
+    result_block,
+    subplots,
+    timed,
+)
 
 NUMBER = 14
 TITLE = "Materials science: alloy properties from simulation data"
@@ -99,6 +110,14 @@ def simulations(*, quick: bool, seed: int) -> list[tuple[str, dict]]:
 
 
 def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
+    """Check the simulator and the descriptor, then learn structure → energy and measure error and speed."""
+    started = time.perf_counter()
+    m = experiment(quick=quick, seed=seed)
+    return write_up(m, figures(m), started=started)
+
+
+def experiment(*, quick: bool = False, seed: int = 0) -> dict[str, Any]:
+    """The measured numbers of section 14: reference states, E–V fit, SOAP averaging, the trained network."""
     import torch
 
     torch.set_num_threads(1)
@@ -108,14 +127,8 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     from physnn.materials.generate import ELEMENTS, eos_fit, fcc_alloy, mixing_energy, reference, sample_symbols
     from physnn.materials.train import train_materials
 
-    t0 = time.perf_counter()
-    checks: list[Check] = []
-
     # 1. the reference states: pure elements have zero mixing energy at their own lattice constant
     worst = max(abs(mixing_energy(fcc_alloy([el] * 32, a=reference(el).a))) for el in ELEMENTS)
-    checks.append(Check("mixing energy of each pure element at its EMT lattice constant is zero",
-                        "|E_mix| < 1e-12 eV/atom", f"max {worst:.1e} eV/atom over {len(ELEMENTS)} elements",
-                        worst < 1e-12, worst))
 
     # 2. the Birch–Murnaghan fit against an independent curvature
     a0, b_bm, _ = eos_fit(fcc_alloy(["Cu"] * 32))
@@ -129,9 +142,6 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         return mixing_energy(at) * len(at)
 
     b_fd = v0 * (e_at(v0 + h) - 2 * e_at(v0) + e_at(v0 - h)) / h**2 / GPa
-    checks.append(Check("the E–V fit gives Cu's bulk modulus B = V d²E/dV² (finite differences at the minimum)",
-                        "within 2 %", f"B = {b_bm:.1f} GPa (fit) vs {b_fd:.1f} GPa (FD), a = {a0:.4f} Å",
-                        abs(b_bm - b_fd) <= 0.02 * b_fd, b_bm))
 
     # 3. the descriptor: inner-averaged SOAP cannot tell orderings apart, outer can
     s1, s2 = (fcc_alloy(sample_symbols("B", i, seed)) for i in (0, 1))
@@ -139,9 +149,6 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
     outer = soap([s1, s2], ["Cu", "Au"], average="outer")
     d_in = float(np.linalg.norm(inner[0] - inner[1]) / np.linalg.norm(inner[0]))
     d_out = float(np.linalg.norm(outer[0] - outer[1]) / np.linalg.norm(outer[0]))
-    checks.append(Check("at fixed composition SOAP average='inner' is identical for every ordering; 'outer' is not",
-                        "inner < 1e-9 and outer > 1e-3 (relative difference)",
-                        f"inner {d_in:.1e}, outer {d_out:.1e}", d_in < 1e-9 and d_out > 1e-3, d_out))
 
     # 4. learn: task B, structure -> energy
     if quick:
@@ -158,7 +165,31 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         kw = dict(epochs=400, patience=60, learning_curve=(0.125, 0.25, 0.5, 1.0))
     with timed(f"training the per-atom network on {n} structures (SOAP descriptors, ridge baselines)"):
         res = train_materials(data, targets=[target], seed=seed, progress=False, **kw)
-    rep = res.reports[target]
+    return {"quick": quick, "n_elements": len(ELEMENTS), "worst": worst, "a0": a0, "b_bm": b_bm, "b_fd": b_fd,
+            "d_in": d_in, "d_out": d_out, "n": n, "target": target, "what": what, "res": res}
+
+
+def figures(m: dict[str, Any]) -> list[Figure]:
+    """Prediction against EMT on the held-out structures, and the error against training-set size."""
+    return [_parity(m["res"], m["target"]), _curve(m["res"])]
+
+
+def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> SectionResult:
+    """The result block of section 14: the simulator's checks, the network against baselines, speed-up."""
+    worst, a0, b_bm, b_fd, d_in, d_out = (m[k] for k in ("worst", "a0", "b_bm", "b_fd", "d_in", "d_out"))
+    n, what, res = m["n"], m["what"], m["res"]
+    checks = [
+        Check("mixing energy of each pure element at its EMT lattice constant is zero",
+              "|E_mix| < 1e-12 eV/atom", f"max {worst:.1e} eV/atom over {m['n_elements']} elements",
+              worst < 1e-12, worst),
+        Check("the E–V fit gives Cu's bulk modulus B = V d²E/dV² (finite differences at the minimum)",
+              "within 2 %", f"B = {b_bm:.1f} GPa (fit) vs {b_fd:.1f} GPa (FD), a = {a0:.4f} Å",
+              abs(b_bm - b_fd) <= 0.02 * b_fd, b_bm),
+        Check("at fixed composition SOAP average='inner' is identical for every ordering; 'outer' is not",
+              "inner < 1e-9 and outer > 1e-3 (relative difference)",
+              f"inner {d_in:.1e}, outer {d_out:.1e}", d_in < 1e-9 and d_out > 1e-3, d_out),
+    ]
+    rep = res.reports[m["target"]]
     b = rep["baselines"]
     f = 1000.0
     beats = rep["mae"] < min(v["mae"] for v in b.values())
@@ -196,11 +227,11 @@ def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
         f"`benchmarks/materials_surrogate.py` run both tasks (A: mixed compositions → energy, lattice "
         f"constant, bulk modulus) at full size."
     )
-    figs = [_parity(res, target), _curve(res)]
-    return SectionResult(number=NUMBER, title=TITLE, claim=CLAIM, text=text, figures=figs, tables=[table],
-                         checks=checks, code=CODE, seconds=time.perf_counter() - t0,
-                         data={"mae_meV": rep["mae"] * f, "baselines_meV": {k: v["mae"] * f for k, v in b.items()},
-                               "speedup": tm["speedup_vs_relax"], "n": n, "bulk_modulus_cu": b_bm})
+    return result_block(
+        __name__, started=started, text=text, figures=figs, tables=[table], checks=checks,
+        data={"mae_meV": rep["mae"] * f, "baselines_meV": {k: v["mae"] * f for k, v in b.items()},
+              "speedup": tm["speedup_vs_relax"], "n": n, "bulk_modulus_cu": b_bm},
+    )
 
 
 def _parity(res, target):
