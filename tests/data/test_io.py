@@ -331,8 +331,29 @@ def test_root_without_ttree(tmp_path):
     path = tmp_path / "nt.root"
     with uproot.recreate(path) as f:
         f["hist"] = np.histogram([1.0, 2.0])
-    with pytest.raises(PhysnnError, match="holds no TTree"):
+    with pytest.raises(PhysnnError, match="holds no TTree or RNTuple"):
         read_root(path)
+
+
+def test_root_rntuple_reads_like_a_ttree(tmp_path):
+    """An RNTuple (ROOT's successor of TTree; what uproot >= 5.7 writes for file[key] = {...}) reads the same."""
+    path = tmp_path / "events.root"
+    cols = {"met": np.array([10.0, 20.0, 30.0]), "nj": np.array([1, 0, 2], np.int32),
+            "w": np.array([0.5, 1.0, 1.5], np.float32), "label": np.array([1, 0, 1], np.int64)}
+    with uproot.recreate(path) as f:
+        f.mkrntuple("Events", {**cols, "Jet_pt": ak.Array([[50.0], [], [40.0, 30.0]]),
+                               "pos": np.ones((3, 3))})
+    with uproot.open(path) as f:
+        assert f.classnames()["Events;1"] == "ROOT::RNTuple"  # the condition under test
+    d = read_root(path, target="label")  # the only table: no tree= needed; jagged and array fields skipped
+    assert d.feature_names == ["met", "nj", "w"] and d.target_names == ["label"]
+    np.testing.assert_allclose(d.X, np.stack([cols["met"], cols["nj"], cols["w"]], 1))
+    np.testing.assert_array_equal(d.y.ravel(), [1, 0, 1])
+    assert read_data(path, features=["w"], target="label", tree="Events").X.ravel().tolist() == [0.5, 1.0, 1.5]
+    with pytest.raises(PhysnnError, match="'Jet_pt' is jagged .*'std::vector<double>'.*physnn.hep"):
+        read_root(path, features=["met", "Jet_pt"], target="label")
+    with pytest.raises(PhysnnError, match="'pos' has type 'std::array<double,3>', not one number per entry"):
+        read_root(path, features=["pos"], target="label")
 
 
 # ------------------------------------------------------------- other columns

@@ -57,6 +57,20 @@ def test_root_jagged_branches(tmp_path, n):
         load_jets(path, features=["pt"], tree="events")
 
 
+def test_root_rntuple_with_jagged_fields(tmp_path):
+    """Jets in an RNTuple (file[key] = {...} in uproot >= 5.7) load like jets in a TTree."""
+    uproot = pytest.importorskip("uproot")
+    c = _columns()
+    path = tmp_path / "jets.root"
+    with uproot.recreate(path) as f:
+        f.mkrntuple("jets", {k: ak.Array(v) if k.startswith("part") else v for k, v in c.items()})
+    with uproot.open(path) as f:
+        assert f.classnames()["jets;1"] == "ROOT::RNTuple"
+    jets = load_jets(path, features=["pt", "mass"], particles=["part_pt", "part_deta"], n_particles=3)
+    _check(jets, 3)
+    np.testing.assert_array_equal(jets.mass, c["mass"])
+
+
 def test_parquet_list_columns(tmp_path):
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq

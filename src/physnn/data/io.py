@@ -16,7 +16,7 @@ format       suffixes                     what a "column" is
 ``npz``      ``.npz``                     a 1-D array per name, or ``X``/``y`` arrays
 ``parquet``  ``.parquet``, ``.pq``        a flat numeric column (pyarrow)
 ``hdf5``     ``.h5``, ``.hdf5``, ``.hdf``  a 1-D dataset in a group, or ``X``/``y``
-``root``     ``.root``                    a flat numeric branch of a TTree (uproot)
+``root``     ``.root``                    a flat numeric branch of a TTree or RNTuple (uproot)
 ===========  ===========================  ==========================================
 
 Column selection, the same for every format:
@@ -124,7 +124,7 @@ _HOW_TO_WRITE = {
     "npz": "Write it with numpy.savez (one array per column) or physnn.data.write_data",
     "parquet": "Write it with pyarrow / pandas .to_parquet() or physnn.data.write_data",
     "hdf5": "Write it with h5py (one 1-D dataset per column) or physnn.data.write_data",
-    "root": "Write it with ROOT or uproot (a flat TTree)",
+    "root": "Write it with ROOT or uproot (a TTree or RNTuple of flat branches)",
 }
 
 
@@ -598,13 +598,48 @@ def read_hdf5(
 
 
 # --------------------------------------------------------------------- root
+#: the ROOT classes read as tables: TTrees (and ntuples) and RNTuples (what uproot >= 5.7 writes for file[key] = {...})
+ROOT_TABLE_CLASSES = ("TTree", "TNtuple", "TNtupleD", "ROOT::RNTuple")
+
+#: RNTuple field types that hold one number per entry
+_RNTUPLE_SCALARS = {"bool", "char", "float", "double", "std::byte",
+                    *(f"std::{s}int{b}_t" for s in ("", "u") for b in (8, 16, 32, 64))}
+
+
 def root_trees(f: Any) -> list[str]:
+    """The names of the tables in an open ROOT file: its TTrees and RNTuples, in file order.
+
+    Both read the same way through uproot: ``f[name].keys()`` lists the branches
+    (fields), ``f[name][branch].array(library=...)`` reads one.
+    """
     names: list[str] = []
     for k, cls in f.classnames().items():
         base = k.rsplit(";", 1)[0]
-        if cls in ("TTree", "TNtuple", "TNtupleD") and base not in names:
+        if cls in ROOT_TABLE_CLASSES and base not in names:
             names.append(base)
     return names
+
+
+def root_branch_problem(t: Any, branch: str, uproot: Any) -> str | None:
+    """Why a TTree branch or RNTuple field is not one number per entry (``None`` when it is)."""
+    try:
+        typename = t[branch].typename
+        interp = getattr(t[branch], "interpretation", None)
+    except Exception:  # uproot cannot interpret it at all
+        return "has a type uproot cannot read as numbers."
+    if interp is None:  # an RNTuple field: judged by its C++ type
+        if typename in _RNTUPLE_SCALARS:
+            return None
+        jagged = typename.startswith(("std::vector<", "ROOT::RVec<", "ROOT::VecOps::RVec<"))
+    else:
+        if isinstance(interp, uproot.AsDtype) and interp.to_dtype.shape == ():
+            return None
+        jagged = isinstance(interp, uproot.AsJagged)
+    if jagged:
+        return (f"is jagged (a variable-length list per entry, type {typename!r}), not "
+                "flat; physnn.data reads flat branches (one number per entry) only — read "
+                "jagged collections with the HEP readers (physnn.hep), or pick flat branches.")
+    return f"has type {typename!r}, not one number per entry; physnn.data reads flat numeric branches only."
 
 
 def read_root(
@@ -614,9 +649,9 @@ def read_root(
     target: str | Sequence[str] | None = None,
     tree: str | None = None,
 ) -> ArrayData:
-    """Read flat numeric branches of a ROOT ``TTree`` with uproot (no ROOT install needed).
+    """Read flat numeric branches of a ROOT ``TTree`` or ``RNTuple`` with uproot (no ROOT install needed).
 
-    ``tree=None`` takes the file's only TTree (or refuses, listing them).  One
+    ``tree=None`` takes the file's only TTree or RNTuple (or refuses, listing them).  One
     number per entry per branch: jagged branches (``double[]``, e.g. the jets
     of an event) and fixed-size arrays are skipped when ``features=None`` and
     refused when named — read such collections with the HEP readers
@@ -641,8 +676,8 @@ def read_root(
         if not trees:
             kinds = sorted(set(f.classnames().values()))
             raise PhysnnError(
-                f"{owner}: the file holds no TTree (it holds: {', '.join(kinds) or 'nothing'}); "
-                "physnn.data reads flat TTrees (an RNTuple is not supported yet)."
+                f"{owner}: the file holds no TTree or RNTuple (it holds: {', '.join(kinds) or 'nothing'}); "
+                "write the table with ROOT or uproot (file['events'] = {'x': array, ...})."
             )
         if tree is None and len(trees) > 1:
             check_choice("tree", None, trees, owner=owner)
@@ -650,25 +685,9 @@ def read_root(
         t = f[name]
         problems: dict[str, tuple[str, bool]] = {}
         for b in t.keys():
-            try:
-                interp = t[b].interpretation
-                typename = t[b].typename
-            except Exception:  # uproot cannot interpret it at all
-                problems[b] = ("has a type uproot cannot read as numbers.", True)
-                continue
-            if isinstance(interp, uproot.AsJagged):
-                problems[b] = (
-                    f"is jagged (a variable-length list per entry, type {typename!r}), not "
-                    "flat; physnn.data reads flat branches (one number per entry) only — read "
-                    "jagged collections with the HEP readers (physnn.hep), or pick flat branches.",
-                    True,
-                )
-            elif not isinstance(interp, uproot.AsDtype) or interp.to_dtype.shape != ():
-                problems[b] = (
-                    f"has type {typename!r}, not one number per entry; physnn.data reads flat "
-                    "numeric branches only.",
-                    True,
-                )
+            why = root_branch_problem(t, b, uproot)
+            if why is not None:
+                problems[b] = (why, True)
         table = _Table(list(t.keys()), lambda names: {n: t[n].array(library="np") for n in names},
                        problems)
         return _assemble(table, features, target, owner=owner, name=p.stem)

@@ -206,7 +206,6 @@ class ExportFNO:
                 # along x, wave numbers K (2m): X = sum_a e^{-i th} A
                 fr = torch.einsum("ka,bcay->bcky", self.cx, ar) + torch.einsum("ka,bcay->bcky", self.sx, ai)
                 fi = torch.einsum("ka,bcay->bcky", self.cx, ai) - torch.einsum("ka,bcay->bcky", self.sx, ar)
-                m = self.m
                 w1, w2 = self.conv.weight1, self.conv.weight2
                 wr = torch.cat([w1[..., 0], w2[..., 0]], dim=2)  # (i, o, 2m, m)
                 wi = torch.cat([w1[..., 1], w2[..., 1]], dim=2)

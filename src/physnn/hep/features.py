@@ -165,8 +165,8 @@ def _root_source(p: Path, tree: str | None) -> tuple[list[str], Callable[[list[s
         kinds = sorted(set(f.classnames().values()))
         f.close()
         raise PhysnnError(
-            f"load_jets({str(p)!r}): the file holds no TTree (it holds: {', '.join(kinds) or 'nothing'}); "
-            "write jets with uproot's mktree (a TTree), not file[key] = data (an RNTuple)."
+            f"load_jets({str(p)!r}): the file holds no TTree or RNTuple (it holds: {', '.join(kinds) or 'nothing'}); "
+            "write the jets with ROOT or uproot (file['jets'] = {'mass': array, ...})."
         )
     if tree is None and len(trees) > 1:
         f.close()

@@ -30,12 +30,10 @@ volume, and a kernel ridge on the SOAP power spectrum averaged over atoms
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from pathlib import Path
 from typing import Any
 
 import numpy as np
