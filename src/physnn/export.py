@@ -28,8 +28,9 @@ self-contained ``.onnx`` (no external-data side files).
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,30 @@ def run_onnx(path: str | Path, inputs: Sequence[Any], names: Sequence[str] | Non
     for n, t in zip(names, inputs):
         feed[n] = t.detach().cpu().numpy() if hasattr(t, "detach") else np.asarray(t)
     return sess.run(None, feed)
+
+
+@contextlib.contextmanager
+def _quiet_exporter() -> Iterator[None]:
+    """torch.onnx's own chatter (skipped torchvision ops, tracer and deprecation warnings) kept off the user's screen.
+
+    What is exported is checked against onnxruntime right after, so these notes tell the user nothing;
+    a failure still raises.
+    """
+    import logging
+    import warnings
+
+    log = logging.getLogger("torch.onnx")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.")
+            warnings.filterwarnings("ignore", message=r"Converting a tensor to a Python")
+            yield
+    finally:
+        log.setLevel(level)
 
 
 def export_onnx(
@@ -152,17 +177,18 @@ def export_onnx(
             if opset is not None:
                 kw["opset_version"] = int(opset)
             try:
-                if exporter == "dynamo":
-                    from torch.export import Dim
+                with _quiet_exporter():
+                    if exporter == "dynamo":
+                        from torch.export import Dim
 
-                    dims: dict[str, Any] = {}
-                    shapes = tuple({ax: dims.setdefault(nm, Dim(nm)) for ax, nm in axes.get(n, {}).items()} or None
-                                   for n in input_names)
-                    torch.onnx.export(model, tuple(inputs), str(raw), dynamo=True, dynamic_shapes=shapes,
-                                      external_data=False, verbose=False, **kw)
-                else:
-                    all_axes = {**axes, **{o: {0: "batch"} for o in output_names}}
-                    torch.onnx.export(model, tuple(inputs), str(raw), dynamo=False, dynamic_axes=all_axes, **kw)
+                        dims: dict[str, Any] = {}
+                        shapes = tuple({ax: dims.setdefault(nm, Dim(nm)) for ax, nm in axes.get(n, {}).items()}
+                                       or None for n in input_names)
+                        torch.onnx.export(model, tuple(inputs), str(raw), dynamo=True, dynamic_shapes=shapes,
+                                          external_data=False, verbose=False, **kw)
+                    else:
+                        all_axes = {**axes, **{o: {0: "batch"} for o in output_names}}
+                        torch.onnx.export(model, tuple(inputs), str(raw), dynamo=False, dynamic_axes=all_axes, **kw)
             except PhysnnError:
                 raise
             except Exception as exc:
