@@ -39,3 +39,47 @@ def test_two_ranks_agree_and_match_single_process(tmp_path):
         assert torch.allclose(v, w0[k], atol=1e-5), k
     ddp_loss = eval((tmp_path / "loss.txt").read_text())
     assert ddp_loss == pytest.approx(h["loss"], rel=1e-4)
+
+
+def _torchrun(script: Path, *args: str) -> None:
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script), *args]
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+
+
+@pytest.mark.parametrize("app", ["tagger", "set_tagger", "anomaly", "fluids", "cells_classify"])
+def test_each_application_objective_shards_its_batches(app, tmp_path):
+    """Every objective that draws its own batches does it through physnn.train.batching: under torchrun
+    each rank takes its half of each global batch, so the ranks agree and equal one process."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    try:
+        import ddp_apps
+    finally:
+        sys.path.pop(0)
+
+    _torchrun(Path(__file__).with_name("ddp_apps.py"), app, str(tmp_path))
+    w0 = load_file(tmp_path / "rank0.safetensors")
+    w1 = load_file(tmp_path / "rank1.safetensors")
+    assert w0.keys() == w1.keys()
+    for k in w0:
+        assert torch.equal(w0[k], w1[k]), k
+    model, h = ddp_apps.train(app)
+    moved = 0.0
+    for k, v in model.state_dict().items():
+        if k in w0:
+            assert torch.allclose(v, w0[k], atol=1e-5, rtol=1e-4), (app, k)
+    init, _ = ddp_apps.build(app)
+    for k, v in init.state_dict().items():
+        if v.is_floating_point():
+            moved = max(moved, float((model.state_dict()[k] - v).abs().max()))
+    assert moved > 1e-4, f"{app}: training did not move the weights; the comparison would prove nothing"
+    assert eval((tmp_path / "loss.txt").read_text()) == pytest.approx(h["loss"], rel=1e-4)
+
+    # and the ranks share the work: each sees half of every epoch's rows, none twice
+    rows = []
+    for rank, world in ((0, 1), (0, 2), (1, 2)):
+        model, objective = ddp_apps.build(app)
+        objective.setup(model, torch.device("cpu"), rank, world)
+        rows.append(sum(objective.batch_size_of(b) for b in objective.batches(torch.Generator().manual_seed(0))))
+    assert rows[1] + rows[2] == rows[0] and abs(rows[1] - rows[2]) <= 1, (app, rows)

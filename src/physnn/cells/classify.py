@@ -169,11 +169,13 @@ class CropObjective(Objective):
         return ["val_loss", "val_accuracy"] if self.val is not None else []
 
     def batches(self, generator: torch.Generator):
-        perm = torch.randperm(self.X.shape[0], generator=generator)
-        for s in range(0, len(perm), self.batch_size):
-            idx = perm[s:s + self.batch_size]
+        from physnn.train.batching import index_batches, shard
+
+        # the global batch is augmented whole (the same draws on every rank, as in one process), then sharded
+        for idx in index_batches(self.X.shape[0], self.batch_size, generator, min_size=self.world):
             xb, _ = dihedral(self.X[idx], None, generator)
-            yield xb, self.y[idx]
+            keep = shard(torch.arange(len(idx)), self.rank, self.world)
+            yield xb[keep], self.y[idx][keep]
 
     def loss(self, model: torch.nn.Module, batch: Any) -> torch.Tensor:
         xb, yb = batch

@@ -105,6 +105,7 @@ class RelativeL2(Objective):
         return [] if self.val is None else ["val_loss"]
 
     def setup(self, model: nn.Module, device: torch.device, rank: int = 0, world: int = 1) -> None:
+        super().setup(model, device, rank, world)
         self.X, self.Y = self.X.to(device), self.Y.to(device)
         if self.val is not None:
             self.val = tuple(a.to(device) for a in self.val)
@@ -122,10 +123,10 @@ class RelativeL2(Objective):
         return model(x) if self.steps is None else rollout(model, x, self.steps)
 
     def batches(self, generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        n = self.X.shape[0]
-        perm = torch.randperm(n, generator=generator).to(self.X.device)
-        for i in range(0, n, self.batch_size):
-            idx = perm[i : i + self.batch_size]
+        from physnn.train.batching import index_batches
+
+        for idx in index_batches(self.X.shape[0], self.batch_size, generator, rank=self.rank, world=self.world,
+                                 device=self.X.device):
             yield self.X[idx], self.Y[idx]
 
     def loss(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:

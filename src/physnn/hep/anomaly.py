@@ -107,11 +107,11 @@ class AutoencoderObjective(Objective):
         return ["val_loss", "val_mse"] if self.val is not None else []
 
     def batches(self, generator: torch.Generator):
-        perm = torch.randperm(self.X.shape[0], generator=generator)
-        for s in range(0, len(perm), self.batch_size):
-            i = perm[s : s + self.batch_size]
-            if len(i) < 2:
-                continue
+        from physnn.train.batching import index_batches
+
+        # min_size=2: the distance correlation (and a mean over the batch) needs two jets per rank
+        for i in index_batches(self.X.shape[0], self.batch_size, generator, rank=self.rank, world=self.world,
+                               min_size=2):
             yield (self.X[i], None if self.mass is None else self.mass[i])
 
     def batch_size_of(self, batch: Any) -> int:

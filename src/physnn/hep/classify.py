@@ -116,10 +116,9 @@ class JetObjective(Objective):
         return ["val_loss", "val_auc"] if self.val is not None else []
 
     def batches(self, generator: torch.Generator):
-        n = self.y.shape[0]
-        perm = torch.randperm(n, generator=generator)
-        for s in range(0, n, self.batch_size):
-            i = perm[s : s + self.batch_size]
+        from physnn.train.batching import index_batches
+
+        for i in index_batches(self.y.shape[0], self.batch_size, generator, rank=self.rank, world=self.world):
             yield (tuple(t[i] for t in self.inputs), self.y[i], None if self.w is None else self.w[i])
 
     def batch_size_of(self, batch: Any) -> int:

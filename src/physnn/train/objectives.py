@@ -44,12 +44,18 @@ __all__ = ["Objective", "Supervised", "as_tensors"]
 class Objective:
     """Interface of what :func:`physnn.train.fit` minimises (see module docs)."""
 
+    #: this process's rank and the number of processes (DDP), set by :meth:`setup`; draw batches with
+    #: :func:`physnn.train.batching.index_batches` and they are sharded by them
+    rank: int = 0
+    world: int = 1
+
     #: the log keys :meth:`evaluate` returns (validated against monitors at fit start)
     def log_keys(self) -> list[str]:
         return []
 
     def setup(self, model: nn.Module, device: torch.device, rank: int = 0, world: int = 1) -> None:
-        """Prepare for training ``model`` on ``device`` (called once per fit)."""
+        """Prepare for training ``model`` on ``device`` (called once per fit); remember ``rank`` and ``world``."""
+        self.rank, self.world = rank, world
 
     def batches(self, generator: torch.Generator) -> Iterable[Any]:  # pragma: no cover - interface
         raise NotImplementedError
@@ -265,25 +271,26 @@ class Supervised(Objective):
             )
 
     def batches(self, generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        from physnn.train.batching import index_batches
+
         n, bs = self.n_train, self.batch_size
-        if bs is None or bs >= n:
-            if self.world > 1:
-                idx = torch.arange(n, device=self.X.device)[self.rank :: self.world]
-                yield self.X[idx], self.y[idx]
-            else:
-                yield self.X, self.y
+        full = bs is None or bs >= n
+        if full and self.world == 1:
+            yield self.X, self.y
+            return
+        idx = list(index_batches(n, bs, generator, shuffle=not full, rank=self.rank, world=self.world,
+                                 device=self.X.device))
+        if self.world > 1:
+            for i in idx:
+                yield self.X[i], self.y[i]
             return
         # One gather per epoch, then contiguous slices: cheaper than a gather per batch.
-        perm = torch.randperm(n, generator=generator).to(self.X.device)
-        if self.world > 1:
-            # each global batch of bs rows is split rank::world
-            for start in range(0, n, bs):
-                idx = perm[start : start + bs][self.rank :: self.world]
-                yield self.X[idx], self.y[idx]
-            return
+        perm = torch.cat(idx)
         Xp, yp = self.X[perm], self.y[perm]
-        for start in range(0, n, bs):
-            yield Xp[start : start + bs], yp[start : start + bs]
+        start = 0
+        for i in idx:
+            yield Xp[start : start + len(i)], yp[start : start + len(i)]
+            start += len(i)
 
     def loss(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         xb, yb = batch

@@ -1,0 +1,90 @@
+"""Each application's objective, small and seeded, trained by ``fit`` — under torchrun or in one process.
+
+``python -m torch.distributed.run --standalone --nproc_per_node=2 tests/train/ddp_apps.py APP OUT``
+trains APP on every rank and writes ``OUT/rank<r>.safetensors`` and (rank 0) ``OUT/loss.txt``;
+tests/train/test_distributed.py compares the ranks with each other and with :func:`train` in one
+process (the same global batch of 32, split 16/16 over the ranks).
+
+Plain SGD and models without batch statistics: DDP averages the ranks' gradients, so a step on two
+shards of a global batch is the step on the whole batch (BatchNorm would normalise each shard with its
+own statistics; SyncBatchNorm needs CUDA).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import torch
+from torch import nn
+
+#: the applications whose objectives draw their own batches
+APPS = ("tagger", "set_tagger", "anomaly", "fluids", "cells_classify")
+
+
+def build(app: str) -> tuple[nn.Module, object]:
+    """The model and the objective of ``app``, from seeded data (the same on every rank)."""
+    g = torch.Generator().manual_seed(1)
+    torch.manual_seed(0)
+    if app == "tagger":
+        from physnn.hep.classify import JetObjective
+
+        X = torch.randn(200, 5, generator=g)
+        y = (X[:, 0] + 0.5 * X[:, 1] > 0).float()
+        model = nn.Sequential(nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 1))
+        return model, JetObjective((X,), y, val=((X[:50],), y[:50], None), batch_size=32)
+    if app == "set_tagger":
+        from physnn.hep.classify import JetObjective
+        from physnn.nn.sets import ParticleFlowNetwork
+
+        x = torch.randn(120, 6, 3, generator=g)
+        mask = torch.rand(120, 6, generator=g) > 0.3
+        mask[:, 0] = True
+        y = (x[..., 0].sum(1) > 0).float()
+        model = ParticleFlowNetwork(3, phi=[16, 8], f=[16], seed=0)
+        return model, JetObjective((x, mask), y, batch_size=32)
+    if app == "anomaly":
+        from physnn.hep.anomaly import AutoencoderObjective
+        from physnn.nn.autoencoder import DenseAutoencoder
+
+        X = torch.randn(200, 6, generator=g)
+        return DenseAutoencoder(6, hidden=(8,), latent=2, seed=0), AutoencoderObjective(X, batch_size=32)
+    if app == "fluids":
+        from physnn.fluids.train import RelativeL2
+        from physnn.nn.spectral import FNO1d
+
+        X = torch.randn(96, 32, generator=g)
+        Y = torch.roll(X, 3, dims=1) + 0.1 * X**2
+        return FNO1d(modes=6, width=8, layers=2), RelativeL2((X, Y), (X[:16], Y[:16]), batch_size=32)
+    if app == "cells_classify":
+        from physnn.cells.classify import CropObjective
+        from physnn.nn.conv import ConvNet
+
+        X = torch.rand(96, 16, 16, generator=g)
+        y = torch.randint(0, 3, (96,), generator=g)
+        return ConvNet(1, [4, 8], 3, norm="none"), CropObjective(X.numpy(), y.numpy(), batch_size=32)
+    raise ValueError(f"unknown app {app!r}; one of {APPS}")
+
+
+def train(app: str):
+    """Train ``app`` for 3 epochs of SGD; returns ``(model, history)``."""
+    from physnn.train import fit
+
+    model, objective = build(app)
+    history = fit(model, objective=objective, optimizer="sgd", lr=0.05, epochs=3, seed=0, progress=False,
+                  threads=1)
+    return model, history
+
+
+if __name__ == "__main__":
+    from physnn.train.checkpoint import save_weights
+    from physnn.train.distributed import dist_info
+
+    app, out = sys.argv[1], sys.argv[2]
+    model, history = train(app)
+    save_weights(model, f"{out}/rank{dist_info().rank}.safetensors")
+    if dist_info().is_main:
+        with open(f"{out}/loss.txt", "w") as fh:
+            fh.write(repr(history["loss"]))
+    # both ranks finish writing before either tears gloo down
+    torch.distributed.barrier()
+    torch.distributed.destroy_process_group()
