@@ -9,6 +9,7 @@ leaves nothing there (see :func:`physnn.files.removed_on_error`).
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -43,8 +44,31 @@ def command_group(name: str, help: str) -> typer.Typer:
     )
 
 
+def is_secondary_rank() -> bool:
+    """True in the processes of rank > 0 of a ``torchrun`` launch (they train, rank 0 writes)."""
+    try:
+        return int(os.environ.get("RANK", "0")) > 0
+    except ValueError:
+        return False
+
+
+def _as_secondary_rank(fn: Callable[..., Any], outputs: dict[str, str], args: tuple, kwargs: dict) -> Any:
+    """Run a writing command on a rank > 0: it trains in step with rank 0, but its outputs go to a
+    temporary folder that is removed afterwards, so the user's ``--out`` holds rank 0's run alone."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix=f"physnn-rank{os.environ.get('RANK')}-") as tmp:
+        for name in outputs:
+            if kwargs.get(name) is not None:
+                kwargs[name] = Path(tmp) / Path(kwargs[name]).name
+        return fn(*args, **kwargs)
+
+
 def writes(**outputs: str) -> Callable[[F], F]:
     """Declare a command's output parameters; if the command fails, what it created there is removed.
+
+    Under ``torchrun`` only rank 0 writes them: the other ranks run the command with its outputs in a
+    temporary folder (they take part in training, then their copies are dropped).
 
     Parameters
     ----------
@@ -75,6 +99,8 @@ def writes(**outputs: str) -> Callable[[F], F]:
         def command(*args: Any, **kwargs: Any) -> Any:
             from physnn.files import removed_on_error
 
+            if is_secondary_rank():
+                return _as_secondary_rank(fn, outputs, args, kwargs)
             paths = []
             for name, kind in outputs.items():
                 value = kwargs.get(name)

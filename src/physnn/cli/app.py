@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 import typer
 
-from physnn.cli._typer import writes
+from physnn.cli._typer import is_secondary_rank, writes
 from physnn.errors import PhysnnError
 
 app = typer.Typer(
@@ -394,6 +394,8 @@ def main(argv: list[str] | None = None) -> int:
         interrupted.
     """
     command = typer.main.get_command(app)
+    if is_secondary_rank():  # under torchrun, rank 0 speaks for the job; the others report only errors
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
     try:
         rv = command.main(args=argv, prog_name="physnn", standalone_mode=False)
         return int(rv) if isinstance(rv, int) else 0
