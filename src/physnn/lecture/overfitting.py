@@ -27,7 +27,6 @@ import time
 from typing import Any
 
 import numpy as np
-import torch
 
 from physnn.data import polynomial, polynomial_truth
 from physnn.data.arrays import Split
@@ -43,12 +42,11 @@ from physnn.lecture.base import (
 )
 from physnn.lecture.stacking import fit_stack, member_mse, predict_curve
 from physnn.nn import MLP
-from physnn.train.callbacks import Callback
 
 TITLE = "Overfitting and the bias–variance trade-off"
 NUMBER = 9
 
-__all__ = ["TITLE", "NUMBER", "CODE", "run", "small_noisy_data", "KeepBest", "NOISE", "HIDDEN", "LR"]
+__all__ = ["TITLE", "NUMBER", "CODE", "run", "small_noisy_data", "NOISE", "HIDDEN", "LR"]
 
 CLAIM = (
     "> *\"Deep neural networks with thousands or millions of parameters possess enormous capacity to "
@@ -75,23 +73,6 @@ def small_noisy_data(seed: int = 0) -> Split:
     """
     d = polynomial(n=60, degree=3, noise=NOISE, seed=seed)
     return d.split(val=0.75, seed=seed)
-
-
-class KeepBest(Callback):
-    """Keep the loop's record of the best epoch and its weights, without restoring them.
-
-    After :func:`~physnn.train.fit`, ``best_epoch`` is the epoch with the lowest
-    monitored value (``val_loss``) and ``best_state`` its weights, while the
-    model itself keeps the weights of the last epoch — so both can be shown.
-    """
-
-    def __init__(self) -> None:
-        self.best_epoch: int | None = None
-        self.best_state: dict[str, torch.Tensor] | None = None
-
-    def on_fit_end(self, state: Any) -> None:
-        self.best_epoch = state.best_epoch
-        self.best_state = state.best_state
 
 
 def _settings(quick: bool) -> dict[str, Any]:
@@ -134,11 +115,11 @@ def experiment(*, quick: bool = False, seed: int = 0) -> dict[str, Any]:
 
     # ---- 1. the turn: an over-parameterised net trained long
     model = MLP(1, HIDDEN, 1, activation="tanh", seed=seed)
-    keep = KeepBest()
+    # no early stopping: the model keeps the last epoch's weights, the result the best epoch's, so both show
     h = fit(model, data.train, val=data.val, optimizer="adam", lr=LR, epochs=s["epochs"], batch_size=None,
-            seed=seed, metrics=[], callbacks=[keep], progress=False)
+            seed=seed, metrics=[], progress=False)
     turn_net = MLP(1, HIDDEN, 1, activation="tanh", seed=seed)
-    turn_net.load_state_dict(keep.best_state)
+    turn_net.load_state_dict(h.best_weights)
 
     # ---- 2. the U: validation error against capacity
     widths, seeds = s["widths"], [seed * 1000 + i for i in range(s["seeds"])]

@@ -173,7 +173,6 @@ def solve(
         obj.causal_active = False  # L-BFGS's line search needs a fixed objective (see PINNObjective)
         k = max(1, min(lbfgs_iters_per_epoch, lbfgs_steps))
 
-        keep = _KeepOptimizer()
         slow = _SlowDecrease(lbfgs_min_decrease, lbfgs_window, k)
 
         def lbfgs_stage(name: str, iterations: int) -> Any:
@@ -183,7 +182,7 @@ def solve(
             sol.histories[name] = fit(
                 model, objective=obj, optimizer=quasi_newton, lr=1.0, epochs=max(1, iterations // k), seed=seed,
                 optimizer_options=options,
-                callbacks=[stall, slow, keep, *callbacks], log_every=log_every, progress=False, monitor="pinn_loss",
+                callbacks=[stall, slow, *callbacks], log_every=log_every, progress=False, monitor="pinn_loss",
             )
             sol.seconds[name] = time.perf_counter() - t0
             return sol.histories[name]
@@ -199,7 +198,7 @@ def solve(
             model.to(torch.float64)
             obj.to_dtype(torch.float64)
             if quasi_newton != "lbfgs":  # carry the dense H (kept in float64) into the float64 stage
-                H = keep.take_hessian()
+                H = _dense_hessian(h)
                 if H is not None:
                     options["initial_inverse_hessian"] = H
             name64 = f"{quasi_newton}_float64"
@@ -207,30 +206,23 @@ def solve(
                           f"in float64 from the same weights{' and H' if 'initial_inverse_hessian' in options else ''}"
                           f" as stage '{name64}' ({left} iterations).")
             lbfgs_stage(name64, left)
+    for stage in sol.histories.values():  # let go of the optimizers: a dense H holds n_params² numbers
+        stage.optimizer = None
     if obj.ref_u is not None:
         sol.errors = obj.errors(model)
     sol.coefficients = model.coefficients.values()
     return sol
 
 
-class _KeepOptimizer(Callback):
-    """Remembers the stage's optimizer, so a promoted float64 stage can start from its H."""
-
-    def __init__(self) -> None:
-        self.optimizer: Any = None
-
-    def on_fit_end(self, state: Any) -> None:
-        self.optimizer = state.optimizer
-
-    def take_hessian(self) -> torch.Tensor | None:
-        """The optimizer's dense H (None for L-BFGS), and let go of the optimizer (H can be large)."""
-        opt, self.optimizer = self.optimizer, None
-        if opt is None:
-            return None
-        for st in opt.state.values():
-            if isinstance(st, dict) and st.get("H") is not None:
-                return st["H"]
+def _dense_hessian(result: Any) -> torch.Tensor | None:
+    """The dense inverse Hessian H of a finished quasi-Newton stage (None for L-BFGS)."""
+    opt = result.optimizer
+    if opt is None:
         return None
+    for st in opt.state.values():
+        if isinstance(st, dict) and st.get("H") is not None:
+            return st["H"]
+    return None
 
 
 class _SlowDecrease(Callback):

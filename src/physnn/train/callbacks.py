@@ -13,16 +13,15 @@ Built in: :class:`EarlyStopping`, :class:`Checkpoint`, :class:`PrintLogger`
 
 from __future__ import annotations
 
-import copy
-import math
 import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import torch
 
 from physnn.errors import PhysnnError, check_choice, check_int, check_range
+from physnn.train.best import BestTracker
+from physnn.train.history import StopReason
 
 if TYPE_CHECKING:  # pragma: no cover
     from physnn.train.loop import TrainState
@@ -124,26 +123,27 @@ class EarlyStopping(Callback):
         self.reset()
 
     def reset(self) -> None:
-        self.best: float | None = None
-        self.best_epoch: int | None = None
+        self._tracker = BestTracker(self.monitor, self.mode, self.min_delta)
         self.wait = 0
         self.stopped_epoch: int | None = None
         self._n = 0
-        self._best_weights: dict[str, torch.Tensor] | None = None
+        self._shared = False
 
-    def _improves(self, v: float) -> bool:
-        if self.best is None:
-            return True
-        if self.mode == "min":
-            return v < self.best - self.min_delta
-        return v > self.best + self.min_delta
+    @property
+    def best(self) -> float | None:
+        """The best value by this callback's rule (an improvement is a change of more than ``min_delta``)."""
+        return self._tracker.value
+
+    @property
+    def best_epoch(self) -> int | None:
+        return self._tracker.epoch
 
     def update(self, value: float, epoch: int | None = None) -> bool:
         """Feed one epoch's value; return True when training should stop."""
         epoch = self._n if epoch is None else epoch
         self._n += 1
-        if math.isfinite(value) and self._improves(value):
-            self.best, self.best_epoch, self.wait = float(value), int(epoch), 0
+        if self._tracker.update(value, epoch):
+            self.wait = 0
             return False
         self.wait += 1
         if self.wait >= self.patience:
@@ -153,40 +153,45 @@ class EarlyStopping(Callback):
 
     def on_fit_start(self, state: "TrainState") -> None:
         check_monitor(self.monitor, state.log_keys, owner="EarlyStopping")
+        # the loop already keeps the best weights by its monitor: share them rather than copy them twice
+        self._shared = (self.monitor, self.mode) == (state.monitor, state.mode)
+
+    def _best_of(self, state: "TrainState") -> BestTracker:
+        return state.best if self._shared else self._tracker
 
     def on_epoch_end(self, state: "TrainState", logs: dict[str, float]) -> None:
-        value = float(logs[self.monitor])
-        stop = self.update(value, state.epoch)
-        if self.best_epoch == state.epoch and self.restore_best:
-            self._best_weights = copy.deepcopy(state.raw_model.state_dict())
+        stop = self.update(float(logs[self.monitor]), state.epoch)
+        if not self._shared and self.restore_best and self._tracker.epoch == state.epoch:
+            self._tracker.weights = {k: v.detach().clone() for k, v in state.raw_model.state_dict().items()}
         if stop:
+            best = self._best_of(state)
             state.request_stop(
-                "early_stopping",
+                StopReason.EARLY_STOPPING,
                 f"Early stopping at epoch {state.epoch}: {self.monitor} has not improved by more "
-                f"than {self.min_delta:g} for {self.patience} epochs (best {self.best:.6g} at "
-                f"epoch {self.best_epoch}).",
+                f"than {self.min_delta:g} for {self.patience} epochs (best {best.value:.6g} at "
+                f"epoch {best.epoch}).",
             )
 
     def on_fit_end(self, state: "TrainState") -> None:
-        if self.restore_best and self._best_weights is not None and state.stop_reason != "nan_loss":
-            state.raw_model.load_state_dict(self._best_weights)
-            state.restored_epoch = self.best_epoch
+        best = self._best_of(state)
+        if self.restore_best and best.weights is not None and state.stop_reason != StopReason.NAN_LOSS:
+            state.raw_model.load_state_dict(best.weights)
+            state.restored_epoch = best.epoch
 
     def state_dict(self) -> dict[str, Any]:
         return {
-            "best": self.best,
-            "best_epoch": self.best_epoch,
+            "best": self._tracker.value,
+            "best_epoch": self._tracker.epoch,
             "wait": self.wait,
             "n": self._n,
-            "best_weights": self._best_weights,
+            "best_weights": self._tracker.weights,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.best = state.get("best")
-        self.best_epoch = state.get("best_epoch")
+        self._tracker.load_state_dict({"value": state.get("best"), "epoch": state.get("best_epoch"),
+                                       "weights": state.get("best_weights")})
         self.wait = int(state.get("wait", 0))
         self._n = int(state.get("n", 0))
-        self._best_weights = state.get("best_weights")
 
 
 class Checkpoint(Callback):
@@ -209,7 +214,7 @@ class Checkpoint(Callback):
         self.every = check_int("every", every, low=1, owner="Checkpoint")
         self.monitor = monitor
         self.mode = check_choice("mode", mode, ["min", "max"], owner="Checkpoint")
-        self.best: float | None = None
+        self._tracker: BestTracker | None = None
 
     @property
     def path(self) -> Path:
@@ -220,16 +225,17 @@ class Checkpoint(Callback):
             self.monitor = state.monitor
             self.mode = state.mode
         check_monitor(self.monitor, state.log_keys, owner="Checkpoint")
+        best = None if self._tracker is None else self._tracker.value
+        self._tracker = BestTracker(self.monitor, self.mode, value=best)
+
+    @property
+    def best(self) -> float | None:
+        return None if self._tracker is None else self._tracker.value
 
     def on_epoch_end(self, state: "TrainState", logs: dict[str, float]) -> None:
         from physnn.train.checkpoint import save_state, save_weights
 
-        v = float(logs.get(self.monitor, float("nan")))
-        better = math.isfinite(v) and (
-            self.best is None or (v < self.best if self.mode == "min" else v > self.best)
-        )
-        if better:
-            self.best = v
+        better = self._tracker.update(float(logs.get(self.monitor, float("nan"))), state.epoch)
         if not state.is_main:
             return
         if better:
@@ -241,7 +247,7 @@ class Checkpoint(Callback):
         return {"best": self.best}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.best = state.get("best")
+        self._tracker = BestTracker(self.monitor or "loss", self.mode, value=state.get("best"))
 
 
 def _fmt_logs(logs: dict[str, float], keys: list[str]) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 from physnn.errors import PhysnnError, check_choice
 from physnn.files import write_text
 
-__all__ = ["History", "StopReason"]
+__all__ = ["History", "StopReason", "FitResult"]
 
 
 class StopReason(str, Enum):
@@ -180,3 +180,32 @@ class History:
             f"History(epochs_run={self.epochs_run}, stop_reason={self.stop_reason.value!r}"
             f"{best}, monitor={self.monitor!r})"
         )
+
+
+@dataclass(repr=False, eq=False)
+class FitResult(History):
+    """What :func:`physnn.train.fit` returns: the :class:`History`, plus what a caller may need next.
+
+    Everything a ``History`` has (records, ``stop_reason``, ``best_epoch``, ``final``, ``plot``, ...),
+    and:
+
+    Attributes
+    ----------
+    best_weights : dict of str to Tensor, or None
+        A copy of the model's ``state_dict`` at ``best_epoch`` (the model itself ends with them when
+        early stopping restored them, or with the last epoch's otherwise).
+    optimizer : torch.optim.Optimizer or None
+        The optimizer, with its state (moments, a quasi-Newton matrix), to continue from.
+    """
+
+    best_weights: dict[str, Any] | None = None
+    optimizer: Any = None
+
+    @classmethod
+    def of(cls, history: History, *, best_weights: dict[str, Any] | None, optimizer: Any) -> "FitResult":
+        """The result of a fit that left ``history``."""
+        out = cls(monitor=history.monitor, mode=history.mode, records=history.records,
+                  stop_reason=history.stop_reason, message=history.message, wall_time=history.wall_time,
+                  final=history.final)
+        out.best_weights, out.optimizer = best_weights, optimizer
+        return out

@@ -21,15 +21,17 @@ import copy
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 
 from physnn.errors import PhysnnError, check_choice, check_int, check_range
+from physnn.train.best import BestTracker
 from physnn.train.callbacks import Callback, PrintLogger, ProgressBar, check_monitor
 from physnn.train.distributed import DistInfo, all_reduce_sum, init_distributed
-from physnn.train.history import History, StopReason
+from physnn.train.history import FitResult, History, StopReason
 from physnn.train.objectives import Objective, Supervised
 
 __all__ = ["fit", "TrainState", "resolve_device"]
@@ -52,50 +54,68 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     return dev
 
 
+@dataclass
 class TrainState:
-    """What callbacks see: the model, optimizer, history, and how to stop."""
+    """What callbacks see: the model, optimizer, history, the best epoch, and how to stop.
 
-    def __init__(self, **kw: Any) -> None:
-        self.model: nn.Module = kw["model"]  # possibly DDP-wrapped
-        self.raw_model: nn.Module = kw["raw_model"]
-        self.optimizer: torch.optim.Optimizer = kw["optimizer"]
-        self.schedule = kw["schedule"]
-        self.objective: Objective = kw["objective"]
-        self.history: History = kw["history"]
-        self.generator: torch.Generator = kw["generator"]
-        self.callbacks: list[Callback] = kw["callbacks"]
-        self.epochs: int = kw["epochs"]
-        self.dist: DistInfo = kw["dist"]
-        self.log_keys: list[str] = kw["log_keys"]
-        self.monitor: str = kw["monitor"]
-        self.mode: str = kw["mode"]
-        self.seed: int = kw["seed"]
-        self.epoch_start = 0
-        self.epoch = -1
-        self.should_stop = False
-        self.stop_reason = "completed"
-        self.message = ""
-        self.best_value: float | None = None
-        self.best_epoch: int | None = None
-        self.best_state: dict[str, torch.Tensor] | None = None
-        self.restored_epoch: int | None = None
+    ``model`` is what the loop trains (wrapped in DDP under ``torchrun``), ``raw_model`` the user's
+    module; ``best`` is the loop's :class:`~physnn.train.best.BestTracker` of ``monitor`` (its value,
+    epoch and weights); ``stop_reason`` a :class:`~physnn.train.history.StopReason`.
+    """
+
+    model: nn.Module
+    raw_model: nn.Module
+    optimizer: torch.optim.Optimizer
+    schedule: Any
+    objective: Objective
+    history: History
+    generator: torch.Generator
+    callbacks: list[Callback]
+    epochs: int
+    dist: DistInfo
+    log_keys: list[str]
+    monitor: str
+    mode: str
+    seed: int
+    best: BestTracker = field(init=False)
+    epoch_start: int = 0
+    epoch: int = -1
+    should_stop: bool = False
+    stop_reason: StopReason = StopReason.COMPLETED
+    message: str = ""
+    restored_epoch: int | None = None
+
+    def __post_init__(self) -> None:
+        self.best = BestTracker(self.monitor, self.mode)
+
+    # the best epoch, by the names callbacks of earlier versions used
+    @property
+    def best_value(self) -> float | None:
+        return self.best.value
+
+    @property
+    def best_epoch(self) -> int | None:
+        return self.best.epoch
+
+    @property
+    def best_state(self) -> dict[str, torch.Tensor] | None:
+        return self.best.weights
 
     @property
     def is_main(self) -> bool:
         return self.dist.is_main
 
-    def request_stop(self, reason: str, message: str) -> None:
-        """Ask the loop to stop after this epoch (``reason`` is a StopReason value)."""
+    def request_stop(self, reason: StopReason | str, message: str) -> None:
+        """Ask the loop to stop after this epoch (``reason``: a :class:`StopReason` or its value)."""
         self.should_stop = True
-        self.stop_reason = reason
+        try:
+            self.stop_reason = StopReason(reason)
+        except ValueError:  # a user callback's own reason
+            self.stop_reason = StopReason.CALLBACK
         self.message = message
 
     def improves(self, value: float) -> bool:
-        if not math.isfinite(value):
-            return False
-        if self.best_value is None:
-            return True
-        return value < self.best_value if self.mode == "min" else value > self.best_value
+        return self.best.improves(value)
 
     def training_state(self) -> dict[str, Any]:
         """Everything a resumed run needs, as tensors and plain values."""
@@ -111,9 +131,9 @@ class TrainState:
             "callbacks": [
                 {"type": type(cb).__name__, "state": cb.state_dict()} for cb in self.callbacks
             ],
-            "best_value": self.best_value,
-            "best_epoch": self.best_epoch,
-            "best_state": self.best_state,
+            "best_value": self.best.value,
+            "best_epoch": self.best.epoch,
+            "best_state": self.best.weights,
         }
 
     def load_training_state(self, st: dict[str, Any]) -> None:
@@ -132,9 +152,8 @@ class TrainState:
                     cb.load_state_dict(entry["state"])
                     saved = [e for e in saved if e is not entry]
                     break
-        self.best_value = st.get("best_value")
-        self.best_epoch = st.get("best_epoch")
-        self.best_state = st.get("best_state")
+        self.best.load_state_dict({"value": st.get("best_value"), "epoch": st.get("best_epoch"),
+                                   "weights": st.get("best_state")})
         self.epoch_start = int(st["epoch"]) + 1
         self.epoch = int(st["epoch"])
 
@@ -180,8 +199,8 @@ def fit(
     device: str | torch.device = "cpu",
     threads: int | str | None = "auto",
     resume: Any = None,
-) -> History:
-    """Train ``model`` and return its :class:`~physnn.train.history.History`.
+) -> FitResult:
+    """Train ``model``; return its :class:`~physnn.train.history.FitResult` (a History, the best weights, the optimizer).
 
     Parameters
     ----------
@@ -241,9 +260,11 @@ def fit(
 
     Returns
     -------
-    History
-        Per-epoch ``loss``, ``val_loss``, ``val_<metric>``, ``lr``, ``time``;
-        ``stop_reason``, ``message``, ``best_epoch``, ``final`` metrics.
+    FitResult
+        A :class:`~physnn.train.history.History` — per-epoch ``loss``, ``val_loss``,
+        ``val_<metric>``, ``lr``, ``time``; ``stop_reason``, ``message``, ``best_epoch``,
+        ``final`` metrics — with ``best_weights`` (a copy of the weights at ``best_epoch``)
+        and ``optimizer`` (with its state, to continue from).
 
     Example
     -------
@@ -298,7 +319,7 @@ def fit(
 
 def _run(model, objective, dev, t0, *, optimizer, lr, weight_decay, momentum, nesterov,
          optimizer_options, params, epochs, schedule, schedule_options, grad_clip, callbacks,
-         monitor, mode, seed, log_every, progress, resume) -> History:
+         monitor, mode, seed, log_every, progress, resume) -> FitResult:
     from physnn.train.optimizers import fast_stepper, make_optimizer, needs_closure
     from physnn.train.schedules import make_schedule
 
@@ -352,10 +373,10 @@ def _run(model, objective, dev, t0, *, optimizer, lr, weight_decay, momentum, ne
         cb.on_fit_start(state)
 
     def restore_best(why: str) -> str:
-        if state.best_state is not None:
-            model.load_state_dict(state.best_state)
-            state.restored_epoch = state.best_epoch
-            return f"restored the weights of epoch {state.best_epoch} (best {monitor} {state.best_value:.6g})"
+        if state.best.weights is not None:
+            model.load_state_dict(state.best.weights)
+            state.restored_epoch = state.best.epoch
+            return f"restored the weights of epoch {state.best.epoch} (best {monitor} {state.best.value:.6g})"
         model.load_state_dict(initial_state)
         return "no epoch had finished, so the weights were reset to their values before this fit"
 
@@ -409,7 +430,7 @@ def _run(model, objective, dev, t0, *, optimizer, lr, weight_decay, momentum, ne
                 where = "after the last step" if bad_batch < 0 else f"batch {bad_batch}"
                 lr_now = opt.param_groups[0]["lr"]
                 state.request_stop(
-                    StopReason.NAN_LOSS.value,
+                    StopReason.NAN_LOSS,
                     f"Training diverged: the loss became NaN/Inf at epoch {epoch}, {where}; "
                     f"{restore_best('nan')}. Lower the learning rate (lr={lr_now:g}) or set grad_clip.",
                 )
@@ -420,24 +441,22 @@ def _run(model, objective, dev, t0, *, optimizer, lr, weight_decay, momentum, ne
             logs["lr"] = float(opt.param_groups[0]["lr"])
             logs["time"] = time.perf_counter() - t0
             value = float(logs.get(monitor, float("nan")))
-            if state.improves(value):
-                state.best_value, state.best_epoch = value, epoch
-                state.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            state.best.update(value, epoch, model)
             sched.step(value if math.isfinite(value) else None)
             state.history.append(logs)
             for cb in cbs:
                 cb.on_epoch_end(state, logs)
     except KeyboardInterrupt:
-        state.request_stop(StopReason.INTERRUPTED.value, f"Interrupted at epoch {state.epoch}; {restore_best('interrupt')}.")
+        state.request_stop(StopReason.INTERRUPTED, f"Interrupted at epoch {state.epoch}; {restore_best('interrupt')}.")
 
     if not state.message:
         state.message = f"Finished {epochs} epoch{'s' if epochs != 1 else ''}" + (
-            f"; best {monitor} {state.best_value:.6g} at epoch {state.best_epoch}." if state.best_epoch is not None else "."
+            f"; best {monitor} {state.best.value:.6g} at epoch {state.best.epoch}." if state.best.epoch is not None else "."
         )
     for cb in cbs:
         cb.on_fit_end(state)
     h = state.history
-    h.stop_reason = StopReason(state.stop_reason) if state.stop_reason in StopReason._value2member_map_ else StopReason.CALLBACK
+    h.stop_reason = state.stop_reason
     h.message = state.message
     last_epoch = h.records[-1]["epoch"] if h.records else None
     if state.restored_epoch is not None and state.restored_epoch != last_epoch and "restored" not in h.message:
@@ -451,4 +470,4 @@ def _run(model, objective, dev, t0, *, optimizer, lr, weight_decay, momentum, ne
         except PhysnnError:
             h.final = {}
     h.wall_time = time.perf_counter() - t0
-    return h
+    return FitResult.of(h, best_weights=state.best.weights, optimizer=opt)
