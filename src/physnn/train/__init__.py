@@ -31,6 +31,8 @@ _LAZY = {
     "get_loss": "physnn.train.losses",
     "LOSSES": "physnn.train.losses",
     "make_optimizer": "physnn.train.optimizers",
+    "OptimizerSpec": "physnn.train.optimizers",
+    "ScheduleSpec": "physnn.train.schedules",
     "OPTIMIZERS": "physnn.train.optimizers",
     "make_schedule": "physnn.train.schedules",
     "SCHEDULES": "physnn.train.schedules",

@@ -177,7 +177,7 @@ def fit(
     val: Any = None,
     objective: Objective | None = None,
     loss: str | nn.Module = "mse",
-    optimizer: str = "adam",
+    optimizer: Any = "adam",
     lr: float = 1e-3,
     weight_decay: float = 0.0,
     momentum: float = 0.0,
@@ -187,7 +187,7 @@ def fit(
     epochs: int = 100,
     batch_size: int | None = 32,
     metrics: Sequence[str] | None = None,
-    schedule: str = "none",
+    schedule: Any = "none",
     schedule_options: dict[str, Any] | None = None,
     grad_clip: float | None = None,
     callbacks: Sequence[Callback] = (),
@@ -215,10 +215,13 @@ def fit(
     loss : str
         ``mse``, ``mae``, ``huber``, ``bce`` (model outputs probabilities),
         ``bce_with_logits`` or ``cross_entropy`` (model outputs logits).
-    optimizer : str
+    optimizer : str, OptimizerSpec or callable
         ``sgd`` (with ``momentum``, ``nesterov``), ``adam`` (fused where the
         build has it), ``adamw``, ``rmsprop`` or ``lbfgs`` (the loop supplies
-        the closure; use ``batch_size=None``).
+        the closure; use ``batch_size=None``); or the whole setting in one value,
+        :class:`~physnn.train.optimizers.OptimizerSpec` (then ``lr``,
+        ``weight_decay``, ``momentum``, ``nesterov``, ``optimizer_options`` stay
+        unset); or a factory ``params -> torch.optim.Optimizer``.
     lr : float > 0
         The learning rate η of ``w ← w − η ∂L/∂w``.
     weight_decay : float >= 0
@@ -229,9 +232,10 @@ def fit(
     epochs : int >= 1
     batch_size : int or None
         Mini-batch size; ``None`` = full batch (the lecture's loops).
-    schedule : str
+    schedule : str or ScheduleSpec
         ``none``, ``step``, ``cosine`` or ``plateau`` (reduce on plateau of
-        ``monitor``), with ``schedule_options`` passed on.
+        ``monitor``), with ``schedule_options`` passed on; or a
+        :class:`~physnn.train.schedules.ScheduleSpec` holding both.
     grad_clip : float, optional
         Clip the global gradient norm to this value.
     callbacks : list of Callback
@@ -303,26 +307,86 @@ def fit(
     if n_threads is not None and n_threads != old_threads:
         torch.set_num_threads(n_threads)
 
+    opt_spec = _optimizer_spec(optimizer, lr=lr, weight_decay=weight_decay, momentum=momentum,
+                               nesterov=nesterov, options=optimizer_options)
+    sched_spec = _schedule_spec(schedule, schedule_options)
+    run = _RunSettings(epochs=epochs, params=params, grad_clip=grad_clip, callbacks=list(callbacks),
+                       monitor=monitor, mode=mode, seed=seed, log_every=log_every, progress=progress, resume=resume)
     try:
-        return _run(
-            model, objective, dev, t0,
-            optimizer=optimizer, lr=lr, weight_decay=weight_decay, momentum=momentum,
-            nesterov=nesterov, optimizer_options=optimizer_options or {}, params=params, epochs=epochs,
-            schedule=schedule, schedule_options=schedule_options or {}, grad_clip=grad_clip,
-            callbacks=list(callbacks), monitor=monitor, mode=mode, seed=seed,
-            log_every=log_every, progress=progress, resume=resume,
-        )
+        return _run(model, objective, dev, t0, opt_spec, sched_spec, run)
     finally:
         if torch.get_num_threads() != old_threads:
             torch.set_num_threads(old_threads)
 
 
-def _run(model, objective, dev, t0, *, optimizer, lr, weight_decay, momentum, nesterov,
-         optimizer_options, params, epochs, schedule, schedule_options, grad_clip, callbacks,
-         monitor, mode, seed, log_every, progress, resume) -> FitResult:
-    from physnn.train.optimizers import fast_stepper, make_optimizer, needs_closure
-    from physnn.train.schedules import make_schedule
+@dataclass
+class _RunSettings:
+    """fit's loop settings, checked, in one value."""
 
+    epochs: int
+    params: Any
+    grad_clip: float | None
+    callbacks: list[Callback]
+    monitor: str | None
+    mode: str
+    seed: int
+    log_every: int | None
+    progress: bool | None
+    resume: Any
+
+
+def _optimizer_spec(optimizer: Any, *, lr: float, weight_decay: float, momentum: float, nesterov: bool,
+                    options: dict[str, Any] | None) -> Any:
+    """``optimizer`` as something with ``build(params)``: an OptimizerSpec, or the user's factory."""
+    from physnn.train.optimizers import OptimizerSpec
+
+    if isinstance(optimizer, str):
+        return OptimizerSpec(optimizer, lr=lr, weight_decay=weight_decay, momentum=momentum, nesterov=nesterov,
+                             options=dict(options or {}))
+    flat = {"lr": (lr, 1e-3), "weight_decay": (weight_decay, 0.0), "momentum": (momentum, 0.0),
+            "nesterov": (nesterov, False), "optimizer_options": (options or None, None)}
+    given = [k for k, (v, default) in flat.items() if v != default]
+    if given:
+        raise PhysnnError(f"fit: {', '.join(given)} given beside optimizer={optimizer!r}; set them in the "
+                          "OptimizerSpec (or the factory) instead, in one place.")
+    if isinstance(optimizer, OptimizerSpec):
+        return optimizer
+    if callable(optimizer):  # a factory: params -> torch.optim.Optimizer
+        return _Factory(optimizer)
+    raise PhysnnError(f"fit: 'optimizer' must be a name such as 'adam', an OptimizerSpec or a function "
+                      f"params -> torch.optim.Optimizer; got {type(optimizer).__name__}.")
+
+
+@dataclass(frozen=True)
+class _Factory:
+    make: Any
+
+    def build(self, params: Any) -> torch.optim.Optimizer:
+        opt = self.make(params)
+        if not isinstance(opt, torch.optim.Optimizer):
+            raise PhysnnError(f"fit: the optimizer factory returned {type(opt).__name__}, not a torch.optim.Optimizer.")
+        return opt
+
+
+def _schedule_spec(schedule: Any, options: dict[str, Any] | None) -> Any:
+    from physnn.train.schedules import ScheduleSpec
+
+    if isinstance(schedule, ScheduleSpec):
+        if options:
+            raise PhysnnError("fit: schedule_options given beside a ScheduleSpec; put them in the spec.")
+        return schedule
+    if isinstance(schedule, str):
+        return ScheduleSpec(schedule, dict(options or {}))
+    raise PhysnnError(f"fit: 'schedule' must be a name such as 'cosine' or a ScheduleSpec; got "
+                      f"{type(schedule).__name__}.")
+
+
+def _run(model: nn.Module, objective: Objective, dev: torch.device, t0: float, opt_spec: Any, sched_spec: Any,
+         run: _RunSettings) -> FitResult:
+    from physnn.train.optimizers import fast_stepper, needs_closure
+
+    epochs, grad_clip, cbs, monitor, mode, seed = run.epochs, run.grad_clip, run.callbacks, run.monitor, run.mode, \
+        run.seed
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     dist = init_distributed(dev)
@@ -335,38 +399,33 @@ def _run(model, objective, dev, t0, *, optimizer, lr, weight_decay, momentum, ne
 
         train_model = DDP(model, device_ids=[dev.index] if dev.type == "cuda" else None)
 
-    if params is None:
-        params = [p for p in model.parameters() if p.requires_grad]
-    opt = make_optimizer(
-        optimizer, params, lr=lr,
-        weight_decay=weight_decay, momentum=momentum, nesterov=nesterov, **optimizer_options,
-    )
+    params = run.params if run.params is not None else [p for p in model.parameters() if p.requires_grad]
+    opt = opt_spec.build(params)
     closure_needed = needs_closure(opt)
     fast = None if (closure_needed or dist.enabled) else fast_stepper(opt)
-    sched = make_schedule(schedule, opt, epochs=epochs, **schedule_options)
+    sched = sched_spec.build(opt, epochs=epochs)
 
     log_keys = ["loss", *objective.log_keys()]
     if monitor is None:
         monitor = "val_loss" if "val_loss" in log_keys else "loss"
     check_monitor(monitor, log_keys, owner="fit")
 
-    cbs = list(callbacks)
-    if log_every is not None and not any(isinstance(c, PrintLogger) for c in cbs):
-        cbs.append(PrintLogger(log_every))
-    if progress is not False and not any(isinstance(c, ProgressBar) for c in cbs):
-        cbs.append(ProgressBar(enabled=progress))
+    if run.log_every is not None and not any(isinstance(c, PrintLogger) for c in cbs):
+        cbs.append(PrintLogger(run.log_every))
+    if run.progress is not False and not any(isinstance(c, ProgressBar) for c in cbs):
+        cbs.append(ProgressBar(enabled=run.progress))
 
     state = TrainState(
         model=train_model, raw_model=model, optimizer=opt, schedule=sched, objective=objective,
         history=History(monitor=monitor, mode=mode), generator=generator, callbacks=cbs,
         epochs=epochs, dist=dist, log_keys=log_keys, monitor=monitor, mode=mode, seed=seed,
     )
-    if resume is not None:
+    if run.resume is not None:
         from physnn.train.checkpoint import load_state
 
-        state.load_training_state(load_state(resume))
+        state.load_training_state(load_state(run.resume))
         if state.epoch_start >= epochs:
-            state.request_stop("completed", f"Nothing to resume: the checkpoint already has {state.epoch_start} of {epochs} epochs.")
+            state.request_stop(StopReason.COMPLETED, f"Nothing to resume: the checkpoint already has {state.epoch_start} of {epochs} epochs.")
     initial_state = copy.deepcopy(model.state_dict())
 
     for cb in cbs:

@@ -33,6 +33,8 @@ name            update
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import inspect
 from collections.abc import Iterable
 from typing import Any
@@ -43,7 +45,7 @@ from torch import nn
 from physnn.errors import PhysnnError, check_choice, check_range
 from physnn.train.bfgs import BFGS, SSBFGS
 
-__all__ = ["OPTIMIZERS", "make_optimizer", "needs_closure", "FusedAdamStepper", "fast_stepper"]
+__all__ = ["OPTIMIZERS", "OptimizerSpec", "make_optimizer", "needs_closure", "FusedAdamStepper", "fast_stepper"]
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "lbfgs", "bfgs", "ssbfgs")
 """The optimizer names :func:`make_optimizer` knows."""
@@ -225,6 +227,33 @@ def make_optimizer(
         return cls(groups, **args)
     except (RuntimeError, ValueError, TypeError) as exc:
         raise PhysnnError(f"{_OWNER}: cannot build {key!r}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """Which optimizer :func:`physnn.train.fit` builds, and with what settings — one value to pass around.
+
+    ``fit(model, data, optimizer=OptimizerSpec("sgd", lr=0.1, momentum=0.9))`` is
+    ``fit(model, data, optimizer="sgd", lr=0.1, momentum=0.9)``; ``options`` go to
+    :func:`make_optimizer` (``betas``, ``history_size``, ...).
+
+        >>> import torch
+        >>> OptimizerSpec("sgd", lr=0.1, momentum=0.9).build(torch.nn.Linear(2, 1).parameters())
+        ... # doctest: +ELLIPSIS
+        SGD (...
+    """
+
+    name: str = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    momentum: float = 0.0
+    nesterov: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def build(self, params: Any) -> torch.optim.Optimizer:
+        """The optimizer over ``params`` (parameters or parameter groups)."""
+        return make_optimizer(self.name, params, lr=self.lr, weight_decay=self.weight_decay,
+                              momentum=self.momentum, nesterov=self.nesterov, **self.options)
 
 
 def needs_closure(optimizer: torch.optim.Optimizer | str) -> bool:

@@ -31,6 +31,8 @@ uses it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import math
 from typing import Any
 
@@ -39,7 +41,7 @@ from torch.optim import lr_scheduler
 
 from physnn.errors import PhysnnError, check_choice, check_int, check_range
 
-__all__ = ["SCHEDULES", "Schedule", "make_schedule", "closed_form_lr"]
+__all__ = ["SCHEDULES", "Schedule", "ScheduleSpec", "make_schedule", "closed_form_lr"]
 
 SCHEDULES = ("none", "step", "cosine", "plateau")
 """The schedule names :func:`make_schedule` knows."""
@@ -196,6 +198,21 @@ def make_schedule(
         optimizer,
         lr_scheduler.ReduceLROnPlateau(optimizer, mode=mode, factor=factor, patience=patience, min_lr=min_lr),
     )
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """Which learning-rate schedule :func:`physnn.train.fit` builds: a name and its options.
+
+    ``fit(..., schedule=ScheduleSpec("step", {"step_size": 30}))`` is
+    ``fit(..., schedule="step", schedule_options={"step_size": 30})``.
+    """
+
+    name: str = "none"
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def build(self, optimizer: torch.optim.Optimizer, *, epochs: int) -> Schedule:
+        return make_schedule(self.name, optimizer, epochs=epochs, **self.options)
 
 
 def closed_form_lr(
