@@ -192,11 +192,10 @@ def _train_into(cfg: ExperimentConfig, directory: Path, data: Any, split: Any, s
     )
     from physnn.train.objectives import Supervised
 
-    final = dict(history.final)
-    if split.test is not None:
+    if split.test is not None:  # train, validation and test in one evaluation
         obj = Supervised(split.train, split.val, loss=loss, metrics=t.metrics or None)
-        final = obj.final_metrics(model.cpu(), test=split.test)
-    history.final = final
+        history.final = obj.final_metrics(model.cpu(), test=split.test)
+    final = dict(history.final)
 
     state = {
         "model": model_config(model),

@@ -90,3 +90,22 @@ def test_early_stopping_restores_the_loops_best_and_stops_by_its_own_min_delta()
     # patience counted improvements of more than min_delta: the last such one was 3 epochs before the end
     assert es.stopped_epoch - es.best_epoch == 3
     assert f"at epoch {best})" in res.message
+
+
+def test_final_metrics_are_computed_when_read_with_the_weights_fit_ended_with():
+    from physnn.train import LazyMetrics  # noqa: F401 - public name
+    from physnn.train.history import LazyMetrics as LM
+
+    train, val = _data()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+    res = fit(model, train, val=val, epochs=5, batch_size=8, seed=0, progress=False)
+    assert isinstance(res.final, LM) and repr(res.final) == "LazyMetrics(<not computed yet>)"
+    expected = float(nn.functional.mse_loss(model(val[0]), val[1]))
+    ended = {k: v.clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():  # change the model after the fit: final still describes the fit's end
+        for p in model.parameters():
+            p.add_(1.0)
+    assert res.final["val_loss"] == pytest.approx(expected, rel=1e-6)
+    assert set(res.final) >= {"train_loss", "val_loss"}
+    assert not all(torch.equal(v, ended[k]) for k, v in model.state_dict().items())  # the change is kept

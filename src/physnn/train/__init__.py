@@ -14,6 +14,7 @@ _LAZY = {
     "History": "physnn.train.history",
     "StopReason": "physnn.train.history",
     "FitResult": "physnn.train.history",
+    "LazyMetrics": "physnn.train.history",
     "BestTracker": "physnn.train.best",
     "index_batches": "physnn.train.batching",
     "Objective": "physnn.train.objectives",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any
 from physnn.errors import PhysnnError, check_choice
 from physnn.files import write_text
 
-__all__ = ["History", "StopReason", "FitResult"]
+__all__ = ["History", "StopReason", "FitResult", "LazyMetrics"]
 
 
 class StopReason(str, Enum):
@@ -36,6 +37,44 @@ class StopReason(str, Enum):
     NAN_LOSS = "nan_loss"  #: the loss became NaN or Inf; best weights restored
     INTERRUPTED = "interrupted"  #: KeyboardInterrupt; best weights restored
     CALLBACK = "callback"  #: a user callback asked to stop
+
+
+class LazyMetrics(Mapping):
+    """A read-only mapping of metrics computed on first use, then kept (and the means to compute them dropped).
+
+    :func:`physnn.train.fit` ends with the loss and metrics on the whole training and validation sets
+    (``History.final``); for a wide network that evaluation costs about a third of an epoch, and most
+    callers never read it — so it runs when first read, with the weights the fit ended with.
+
+        >>> calls = []
+        >>> m = LazyMetrics(lambda: calls.append(1) or {"train_loss": 0.5})
+        >>> len(calls)
+        0
+        >>> m["train_loss"], dict(m), len(calls)   # computed once, on first read
+        (0.5, {'train_loss': 0.5}, 1)
+    """
+
+    def __init__(self, compute: Callable[[], Mapping[str, float]]) -> None:
+        self._compute: Callable[[], Mapping[str, float]] | None = compute
+        self._values: dict[str, float] | None = None
+
+    def _get(self) -> dict[str, float]:
+        if self._values is None:
+            compute, self._compute = self._compute, None
+            self._values = dict(compute()) if compute is not None else {}
+        return self._values
+
+    def __getitem__(self, key: str) -> float:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __repr__(self) -> str:
+        return repr(self._get()) if self._values is not None else "LazyMetrics(<not computed yet>)"
 
 
 @dataclass
@@ -59,8 +98,9 @@ class History:
         when ``restore_best`` is on, or after a NaN).
     wall_time : float
         Seconds spent in :func:`fit`.
-    final : dict
-        Metrics computed once at the end (e.g. on train/val/test).
+    final : Mapping
+        Metrics at the end (e.g. on train/val/test); after :func:`~physnn.train.fit` a
+        :class:`LazyMetrics`, computed when first read.
     """
 
     monitor: str = "loss"
@@ -69,7 +109,7 @@ class History:
     stop_reason: StopReason = StopReason.COMPLETED
     message: str = ""
     wall_time: float = 0.0
-    final: dict[str, float] = field(default_factory=dict)
+    final: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.mode = check_choice("mode", self.mode, ["min", "max"], owner="History")

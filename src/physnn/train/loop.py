@@ -31,7 +31,7 @@ from physnn.errors import PhysnnError, check_choice, check_int, check_range
 from physnn.train.best import BestTracker
 from physnn.train.callbacks import Callback, PrintLogger, ProgressBar, check_monitor
 from physnn.train.distributed import DistInfo, all_reduce_sum, init_distributed
-from physnn.train.history import FitResult, History, StopReason
+from physnn.train.history import FitResult, History, LazyMetrics, StopReason
 from physnn.train.objectives import Objective, Supervised
 
 __all__ = ["fit", "TrainState", "resolve_device"]
@@ -524,9 +524,27 @@ def _run(model: nn.Module, objective: Objective, dev: torch.device, t0: float, o
         if isinstance(cb, PrintLogger):
             cb.print_message(state, h.message)
     if isinstance(objective, Supervised):
-        try:
-            h.final = objective.final_metrics(model)
-        except PhysnnError:
-            h.final = {}
+        h.final = LazyMetrics(_final_metrics(objective, model))
     h.wall_time = time.perf_counter() - t0
     return FitResult.of(h, best_weights=state.best.weights, optimizer=opt)
+
+
+def _final_metrics(objective: Supervised, model: nn.Module) -> Any:
+    """The end-of-fit metrics on train and validation data, to be computed when first read — with the
+    weights the fit ended with, even if the model has been changed since."""
+    ended = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    def compute() -> dict[str, float]:
+        now = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        where = next((p.device for p in model.parameters()), objective.X.device)
+        model.to(objective.X.device)  # the model may have been moved since (e.g. .cpu() to save it)
+        model.load_state_dict(ended)
+        try:
+            return objective.final_metrics(model)
+        except PhysnnError:
+            return {}
+        finally:
+            model.load_state_dict(now)
+            model.to(where)
+
+    return compute
