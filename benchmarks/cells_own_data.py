@@ -211,6 +211,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--model", default=None, help="a segmentation run (default: the bundled U-Net)")
     ap.add_argument("--skip", default="", help="segment,track")
+    ap.add_argument("--no-tta", action="store_true", help="the U-Net without its 8-fold test-time augmentation")
+    ap.add_argument("--plain", action="store_true", help="the inference path before the TTA and the split "
+                    "(no TTA, h=0.5, no split of large objects): the 'before' figures")
     ap.add_argument("--tl-seeds", default="7,8,9", help="time-lapse seeds (7: the one the linker's merge "
                     "splitting was developed on; 8, 9: fresh)")
     a = ap.parse_args()
@@ -224,6 +227,9 @@ def main() -> None:
 
     net, state = load_run(a.model)
     td = state["diameter"]
+    post = dict(tta=not (a.no_tta or a.plain))
+    if a.plain:
+        post.update(h=0.5, split_ratio=None)
     cpu0 = time.process_time()
     skip = set(a.skip.split(","))
     if "segment" not in skip:
@@ -257,8 +263,8 @@ def main() -> None:
             masks = [m for _, m in items]
             dtrue = [equivalent_diameter(m) for m in masks]
             res = {
-                "unet": [segment_image(net, i, train_diameter=td) for i in imgs],
-                "unet_d": [segment_image(net, i, train_diameter=td, diameter=d) for i, d in zip(imgs, dtrue)],
+                "unet": [segment_image(net, i, train_diameter=td, **post) for i in imgs],
+                "unet_d": [segment_image(net, i, train_diameter=td, diameter=d, **post) for i, d in zip(imgs, dtrue)],
                 "otsu": [_baseline(i) for i in imgs],
                 "otsu_d": [_baseline(i, d) for i, d in zip(imgs, dtrue)],
             }
@@ -275,7 +281,13 @@ def main() -> None:
             n_div = int((tracks[:, 3] > 0).sum())
             print(f"\ntime-lapse seed {seed}: {frames.shape[0]} frames of {frames.shape[1]} px, {len(tracks)} true "
                   f"tracks ({n_div} daughters)")
-            labels, d = segment_stack(net, frames, train_diameter=td)
+            if a.plain:
+                from physnn.cells.segment import choose_scale
+
+                f, d = choose_scale(net, frames[frames.shape[0] // 2], train_diameter=td)
+                labels = np.stack([segment_image(net, fr, train_diameter=td, factor=f, **post) for fr in frames])
+            else:
+                labels, d = segment_stack(net, frames, train_diameter=td, tta=post["tta"])
             dt = float(np.median([equivalent_diameter(g) for g in gt]))
             for name, labs, dd in (("U-Net + linker", labels, d),
                                    ("Otsu+ws + linker", np.stack([_baseline(f) for f in frames]), 22.0),
