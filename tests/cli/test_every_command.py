@@ -132,6 +132,7 @@ COVERAGE: dict[str, dict[str, str]] = {
         "batch_size": "test_hep_train_options",
         "seed": "test_hep_train_options",
         "out": "test_hep_train_options",
+        "device": "tests/hep/test_device.py::test_cli_device_option",
         "quiet": QUIET,
     },
     "hep anomaly": {
@@ -145,6 +146,7 @@ COVERAGE: dict[str, dict[str, str]] = {
         "epochs": "test_hep_anomaly_options",
         "seed": "test_hep_anomaly_options",
         "out": "test_hep_anomaly_options",
+        "device": "tests/hep/test_device.py::test_cli_device_option",
     },
     "cells generate": {
         "out": "tests/cells/test_cli.py::test_generate_segment_track",

@@ -64,13 +64,16 @@ def train(
     batch_size: int = typer.Option(256, "--batch-size", help="Mini-batch size."),
     seed: int = typer.Option(0, "--seed", help="Seed for split, initialisation and batches."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (default runs/hep-<model>; never overwritten)."),
+    device: str = typer.Option("cpu", "--device", help="Where the network trains: cpu, cuda, cuda:N or auto (a GPU when there is one)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Train a jet tagger and write a run directory with HEP diagnostics."""
     from physnn.errors import check_choice, check_int
     from physnn.hep.classify import MODELS, train_tagger, write_tagger_run
     from physnn.hep.features import JET_FEATURES, PARTICLE_FEATURES, load_jets
+    from physnn.train.loop import resolve_device
 
+    resolve_device(device, owner="hep train")
     model = check_choice("--model", model, MODELS, owner="hep train")
     if n_particles is not None:
         check_int("--n-particles", n_particles, low=1, owner="hep train")
@@ -82,7 +85,8 @@ def train(
     jets = load_jets(data if len(data) > 1 else data[0], features=feats, particles=parts, n_particles=n_particles,
                      label=label, weights=weights, tree=tree)
     tagger = train_tagger(jets, model=model, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
-                          jet_features=set_model and bool(feats), progress=False if quiet else None)
+                          jet_features=set_model and bool(feats), progress=False if quiet else None,
+                          device=device)
     d = write_tagger_run(tagger, out or Path("runs") / f"hep-{model}", data=",".join(str(p) for p in data),
                          label=label)
     m = tagger.metrics
@@ -117,17 +121,21 @@ def anomaly(
     epochs: int = typer.Option(200, "--epochs", help="Maximum epochs (early stopping, patience 15)."),
     seed: int = typer.Option(0, "--seed"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (default runs/hep-anomaly)."),
+    device: str = typer.Option("cpu", "--device", help="Where the autoencoder trains: cpu, cuda, cuda:N or auto."),
 ) -> None:
     """Train an autoencoder on background jets; report the anomaly AUC and the score-mass correlation."""
     from physnn.errors import check_int, check_range
     from physnn.hep.anomaly import ANOMALY_FEATURES, train_anomaly, write_anomaly_run
     from physnn.hep.features import load_jets
+    from physnn.train.loop import resolve_device
 
+    resolve_device(device, owner="hep anomaly")
     check_int("--seed", seed, low=0, owner="hep anomaly")
     check_range("--lam", lam, low=0.0, owner="hep anomaly")
     jets = load_jets(data if len(data) > 1 else data[0], features=_names(features, ANOMALY_FEATURES),
                      label=label, tree=tree)
-    res = train_anomaly(jets, latent=latent, decorrelate=decorrelate, lam=lam, epochs=epochs, seed=seed)
+    res = train_anomaly(jets, latent=latent, decorrelate=decorrelate, lam=lam, epochs=epochs, seed=seed,
+                        device=device)
     d = write_anomaly_run(res, out or Path("runs") / "hep-anomaly", data=",".join(str(p) for p in data))
     m = res.metrics
     typer.echo(f"trained on {m['n_train_background']} background jets; test: {m['n_test']} jets "

@@ -106,6 +106,13 @@ class AutoencoderObjective(Objective):
     def log_keys(self) -> list[str]:
         return ["val_loss", "val_mse"] if self.val is not None else []
 
+    def setup(self, model: nn.Module, device: torch.device, rank: int = 0, world: int = 1) -> None:
+        super().setup(model, device, rank, world)
+        self.X = self.X.to(device)
+        self.mass = None if self.mass is None else self.mass.to(device)
+        if self.val is not None:
+            self.val = tuple(None if t is None else torch.as_tensor(t).to(device) for t in self.val)
+
     def batches(self, generator: torch.Generator):
         from physnn.train.batching import index_batches
 
@@ -207,6 +214,7 @@ def train_anomaly(
     val: float = 0.2,
     seed: int = 0,
     progress: bool | None = False,
+    device: str = "cpu",
 ) -> AnomalyResult:
     """Train the autoencoder on background jets only and measure the anomaly score on held-out jets.
 
@@ -216,6 +224,7 @@ def train_anomaly(
         decorrelate: ``"none"`` or ``"disco"`` (loss + ``lam`` · dCor²(score, mass)).
         test, val: fractions of jets held out (stratified); the autoencoder
             trains on the *background* of the remaining training part.
+        device: where it trains (``cpu``, ``cuda``, ``auto``); the result's model is on the CPU.
 
     Returns an :class:`AnomalyResult` whose ``metrics`` hold ``auc`` (signal
     vs background on the test set), ``pearson_mass_score_background``,
@@ -253,7 +262,8 @@ def train_anomaly(
                                lam=lam_eff, batch_size=batch_size)
     cbs = [EarlyStopping(monitor="val_loss", patience=patience, restore_best=True)] if len(va) > 1 else []
     hist = fit(ae, objective=obj, optimizer="adam", lr=lr, epochs=epochs, callbacks=cbs, seed=seed,
-               progress=progress, threads="auto")
+               progress=progress, threads="auto", device=device)
+    ae.cpu()
     s_te = ae.reconstruction_error(torch.as_tensor(Z[te])).numpy()
     y_te = y[te]
     m_te = None if mass is None else mass[te]

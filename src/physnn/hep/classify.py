@@ -115,6 +115,12 @@ class JetObjective(Objective):
     def log_keys(self) -> list[str]:
         return ["val_loss", "val_auc"] if self.val is not None else []
 
+    def setup(self, model: nn.Module, device: torch.device, rank: int = 0, world: int = 1) -> None:
+        super().setup(model, device, rank, world)
+        self.inputs = [t.to(device) for t in self.inputs]
+        self.y = self.y.to(device)
+        self.w = None if self.w is None else self.w.to(device)
+
     def batches(self, generator: torch.Generator):
         from physnn.train.batching import index_batches
 
@@ -151,12 +157,13 @@ class JetObjective(Objective):
 
 @torch.no_grad()
 def predict_logits(model: nn.Module, inputs: Sequence[Any], chunk: int = 4096) -> torch.Tensor:
-    """``model(*inputs)`` in eval mode, in chunks of jets; ``(N, 1)`` logits."""
+    """``model(*inputs)`` in eval mode, in chunks of jets, on the model's device; ``(N, 1)`` logits on the CPU."""
     was = model.training
     model.eval()
     try:
         ts = [torch.as_tensor(t) for t in inputs]
-        out = [model(*(t[s : s + chunk] for t in ts)) for s in range(0, ts[0].shape[0], chunk)]
+        dev = next((p.device for p in model.parameters()), torch.device("cpu"))
+        out = [model(*(t[s : s + chunk].to(dev) for t in ts)).cpu() for s in range(0, ts[0].shape[0], chunk)]
     finally:
         model.train(was)
     return torch.cat(out)
@@ -339,6 +346,7 @@ def train_tagger(
     ranking: bool = True,
     progress: bool | None = False,
     split: dict[str, np.ndarray] | None = None,
+    device: str = "cpu",
 ) -> Tagger:
     """Split, train on :func:`physnn.train.fit`, score all splits and diagnose on the test set.
 
@@ -359,6 +367,8 @@ def train_tagger(
             orientation first (:func:`align_constituents`).
         jet_features: set networks: also feed the jet features ``X`` (standardised)
             to the network after pooling — a hybrid tagger (``n_global``).
+        device: where the network trains and scores (``cpu``, ``cuda``, ``auto``); the
+            returned tagger's network is on the CPU.
     """
     from physnn.data.arrays import Standardizer
     from physnn.hep.diagnostics import check_labels, diagnose, permutation_ranking
@@ -417,8 +427,9 @@ def train_tagger(
     cbs = ([EarlyStopping(monitor="val_loss", patience=patience, restore_best=True)]
            if has_val and early_stopping else [])
     hist = fit(net, objective=obj, optimizer="adam", lr=lr, weight_decay=weight_decay, epochs=epochs,
-               callbacks=cbs, seed=seed, progress=progress, threads="auto")
+               callbacks=cbs, seed=seed, progress=progress, threads="auto", device=device)
     scores = {k: torch.sigmoid(predict_logits(net, t_in[k])).numpy().ravel() for k in sp if len(sp[k])}
+    net.cpu()
     labels = {k: y[sp[k]] for k in scores}
     mass = {k: (jets.mass[sp[k]] if jets.mass is not None else None) for k in scores}
     cfg = {"model": kind, "hidden": list(hidden), "phi": list(phi), "f": list(f), "dropout": float(dropout),

@@ -37,20 +37,28 @@ from physnn.train.objectives import Objective, Supervised
 __all__ = ["fit", "TrainState", "resolve_device"]
 
 
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"`` or ``"auto"`` → a usable device."""
+def resolve_device(device: str | torch.device | None, *, owner: str = "fit") -> torch.device:
+    """``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"`` or ``"auto"`` → a usable device (a clear error otherwise).
+
+        >>> resolve_device("auto").type in ("cpu", "cuda")
+        True
+    """
     if device is None or (isinstance(device, str) and device.strip().lower() == "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError):
         raise PhysnnError(
-            f"fit: 'device' must be 'cpu', 'cuda', 'cuda:N', 'mps' or 'auto'; got {device!r}."
+            f"{owner}: 'device' must be 'cpu', 'cuda', 'cuda:N', 'mps' or 'auto'; got {device!r}."
         ) from None
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise PhysnnError("fit: device 'cuda' was asked for but CUDA is not available here; use device='cpu'.")
+        raise PhysnnError(f"{owner}: device {str(device)!r} was asked for but CUDA is not available here; "
+                          "use --device cpu (or auto).")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise PhysnnError(f"{owner}: device {str(device)!r} does not exist: this machine has "
+                          f"{torch.cuda.device_count()} CUDA device(s).")
     if dev.type == "mps" and not torch.backends.mps.is_available():
-        raise PhysnnError("fit: device 'mps' was asked for but is not available here; use device='cpu'.")
+        raise PhysnnError(f"{owner}: device 'mps' was asked for but is not available here; use device='cpu'.")
     return dev
 
 
