@@ -15,6 +15,17 @@ from physnn.train import fit
 pytestmark = pytest.mark.distributed
 
 
+def _worker_in_one_process():
+    """What ddp_worker.py trains, in this process: the reference a DDP run must equal."""
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(256, 3, generator=g)
+    y = X.sum(1, keepdim=True) ** 2
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 1))
+    h = fit(model, (X, y), val=(X, y), optimizer="sgd", lr=0.01, epochs=3, batch_size=32, seed=0, progress=False)
+    return model, h
+
+
 def test_two_ranks_agree_and_match_single_process(tmp_path):
     worker = Path(__file__).with_name("ddp_worker.py")
     env = dict(os.environ, OMP_NUM_THREADS="1")
@@ -29,12 +40,7 @@ def test_two_ranks_agree_and_match_single_process(tmp_path):
 
     # the same training in one process: each global batch of 32 is split 16/16
     # over the ranks and DDP averages the gradients, so the result is the same
-    g = torch.Generator().manual_seed(0)
-    X = torch.randn(256, 3, generator=g)
-    y = X.sum(1, keepdim=True) ** 2
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 1))
-    h = fit(model, (X, y), val=(X, y), optimizer="sgd", lr=0.01, epochs=3, batch_size=32, seed=0, progress=False)
+    model, h = _worker_in_one_process()
     for k, v in model.state_dict().items():
         assert torch.allclose(v, w0[k], atol=1e-5), k
     ddp_loss = eval((tmp_path / "loss.txt").read_text())
@@ -111,12 +117,7 @@ def test_two_nodes_over_c10d_rendezvous(tmp_path):
     w1 = load_file(tmp_path / "rank1.safetensors")
     for k in w0:
         assert torch.equal(w0[k], w1[k]), k
-    g = torch.Generator().manual_seed(0)
-    X = torch.randn(256, 3, generator=g)
-    y = X.sum(1, keepdim=True) ** 2
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 1))
-    fit(model, (X, y), val=(X, y), optimizer="sgd", lr=0.01, epochs=3, batch_size=32, seed=0, progress=False)
+    model, _ = _worker_in_one_process()
     for k, v in model.state_dict().items():
         assert torch.allclose(v, w0[k], atol=1e-5), k
 
