@@ -630,13 +630,14 @@ def load_model(directory: str | Path | None = None) -> Any:
 
 
 def choose_scale(model: Any, image: Any, *, train_diameter: float, diameter: float | None = None,
-                 refine: bool = True) -> tuple[float, float]:
+                 refine: bool = True, **kw: Any) -> tuple[float, float]:
     r"""The resize factor :math:`f = D_{train}/D` for ``image``, and the diameter :math:`D` it stands for.
 
     ``diameter`` given: it is used as is.  Otherwise :math:`D` is estimated from the image
     (:func:`physnn.cells.scale.estimate_diameter`) and, with ``refine``, corrected once by the
     U-Net: the median equivalent diameter :math:`d_1` of the U-Net's objects at the first
     scale gives :math:`D \leftarrow D\,d_1/D_{train}` when it is off by more than 20 %.
+    ``kw`` go to :func:`instances_from_probabilities` for that segmentation (no TTA there).
     """
     from physnn.cells.scale import equivalent_diameter, estimate_diameter, rescale_image
 
@@ -645,7 +646,7 @@ def choose_scale(model: Any, image: Any, *, train_diameter: float, diameter: flo
     est = estimate_diameter(image)
     if refine:
         f = train_diameter / est
-        lab = segment(model, rescale_image(normalize(image), f))
+        lab = segment(model, rescale_image(normalize(image), f), **kw)
         d1 = equivalent_diameter(lab)
         if d1 is not None and abs(math.log(d1 / train_diameter)) > math.log(1.2):
             est = float(np.clip(est * d1 / train_diameter, 4.0, 400.0))
@@ -666,7 +667,7 @@ def segment_image(model: Any, image: Any, *, train_diameter: float = SYNTH_DIAME
 
     a = check_image("image", image, owner="segment_image")
     if factor is None:
-        factor, _ = choose_scale(model, a, train_diameter=train_diameter, diameter=diameter)
+        factor, _ = choose_scale(model, a, train_diameter=train_diameter, diameter=diameter, **kw)
     small = rescale_image(normalize(a), factor)
     if min(small.shape) < 8:
         raise PhysnnError(f"segment_image: the image {a.shape} becomes {small.shape} at the training scale "
