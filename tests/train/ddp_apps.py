@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 #: the applications whose objectives draw their own batches
-APPS = ("tagger", "set_tagger", "anomaly", "fluids", "cells_classify")
+APPS = ("tagger", "set_tagger", "anomaly", "fluids", "cells_classify", "cells_segment")
 
 
 def build(app: str) -> tuple[nn.Module, object]:
@@ -62,6 +62,15 @@ def build(app: str) -> tuple[nn.Module, object]:
         X = torch.rand(96, 16, 16, generator=g)
         y = torch.randint(0, 3, (96,), generator=g)
         return ConvNet(1, [4, 8], 3, norm="none"), CropObjective(X.numpy(), y.numpy(), batch_size=32)
+    if app == "cells_segment":
+        from physnn.cells.segment import SegmentationObjective
+        from physnn.nn.conv import UNet
+
+        images = torch.rand(4, 32, 32, generator=g).numpy()
+        masks = (torch.rand(4, 32, 32, generator=g) > 0.7).long().numpy()  # any instance labels
+        # no Dice term (a ratio over the whole batch, not a mean over crops) and no BatchNorm
+        return UNet(1, 3, depth=1, base=4, norm="none"), SegmentationObjective(
+            images, masks, crop=16, batch_size=8, steps=3, dice_weight=0.0)
     raise ValueError(f"unknown app {app!r}; one of {APPS}")
 
 

@@ -54,7 +54,7 @@ def _torchrun(script: Path, *args: str) -> None:
     assert r.returncode == 0, r.stderr[-3000:]
 
 
-@pytest.mark.parametrize("app", ["tagger", "set_tagger", "anomaly", "fluids", "cells_classify"])
+@pytest.mark.parametrize("app", ["tagger", "set_tagger", "anomaly", "fluids", "cells_classify", "cells_segment"])
 def test_each_application_objective_shards_its_batches(app, tmp_path):
     """Every objective that draws its own batches does it through physnn.train.batching: under torchrun
     each rank takes its half of each global batch, so the ranks agree and equal one process."""

@@ -175,14 +175,21 @@ class SegmentationObjective(Objective):
         return ["val_loss", "val_ap50"] if self.val is not None else []
 
     def setup(self, model, device, rank=0, world=1):
+        super().setup(model, device, rank, world)
+        if self.batch_size < world:
+            raise PhysnnError(f"SegmentationObjective: batch_size={self.batch_size} crops cannot be shared by "
+                              f"{world} processes; use batch_size >= {world}.")
         self.device = device
 
     def batches(self, generator):
-        n = self.X.shape[0]
-        for _ in range(self.steps):
-            idx = torch.randint(0, n, (self.batch_size,), generator=generator)
+        from physnn.train.batching import sampled_batches, shard
+
+        # the global batch's crops are drawn and augmented whole (the same draws on every rank, as in one
+        # process), then each rank keeps its share
+        for idx in sampled_batches(self.X.shape[0], self.batch_size, self.steps, generator):
             xb, yb = self.aug(self.X[idx], self.Y[idx], generator)
-            yield xb.to(self.device), yb.to(self.device)
+            keep = shard(torch.arange(len(idx)), self.rank, self.world)
+            yield xb[keep].to(self.device), yb[keep].to(self.device)
 
     def loss(self, model, batch):
         xb, yb = batch
