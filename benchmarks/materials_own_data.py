@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", type=Path, default=Path("/tmp/physnn-materials-own"))
     p.add_argument("--epochs", type=int, default=400)
     p.add_argument("--patience", type=int, default=60)
-    p.add_argument("--hidden", default="64,64")
+    p.add_argument("--hidden", default=None, help="default: the command's")
     p.add_argument("--force-weight", type=float, default=None, help="w_F (default: the command's)")
     p.add_argument("--extra", default="", help="more options for 'physnn materials train', space-separated")
     args = p.parse_args(argv)
@@ -110,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     data = make_set(args.data / f"emt_alloys_n{args.n}_s{args.seed}.extxyz", args.n, args.seed)
     run = args.data / f"run_n{args.n}_s{args.seed}_split{args.split_seed}"
     cmd = ["materials", "train", str(data), "--out", str(run), "--seed", str(args.split_seed),
-           "--epochs", str(args.epochs), "--patience", str(args.patience), "--hidden", args.hidden, "-q"]
+           "--epochs", str(args.epochs), "--patience", str(args.patience), "-q"]
+    if args.hidden is not None:
+        cmd += ["--hidden", args.hidden]
     if args.force_weight is not None:
         cmd += ["--force-weight", str(args.force_weight)]
     cmd += [a for a in args.extra.split() if a]

@@ -106,7 +106,7 @@ _TRAIN_EPILOG = (
 )
 
 #: defaults that differ between the two kinds of training data
-_DEFAULTS = {"potential": {"epochs": 400, "lr": 3e-3, "hidden": "64,64", "batch_size": 16, "patience": 60},
+_DEFAULTS = {"potential": {"epochs": 400, "lr": None, "hidden": None, "batch_size": 16, "patience": 60},
              "alloys": {"epochs": 800, "lr": 1e-3, "hidden": "64,64", "batch_size": 32, "patience": 100}}
 
 
@@ -119,8 +119,9 @@ def train(
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Most epochs (early stopping usually ends sooner); "
                                          "default 400 (structures), 800 (.npz)."),
     lr: Optional[float] = typer.Option(None, "--lr", help="Adam learning rate (halved on a validation plateau); "
-                                       "default 3e-3 (structures), 1e-3 (.npz)."),
-    hidden: Optional[str] = typer.Option(None, "--hidden", help="Hidden sizes of the per-atom MLP (default 64,64)."),
+                                       "default 3e-3 (structures with forces), 1e-3 (energies only, .npz)."),
+    hidden: Optional[str] = typer.Option(None, "--hidden", help="Hidden sizes of the per-atom MLP (default 64,64; "
+                                         "structures without a force term: 32,32)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Structures per mini-batch; default 16 "
                                              "(structures), 32 (.npz)."),
     patience: Optional[int] = typer.Option(None, "--patience", help="Early-stopping patience in epochs (validation "
@@ -141,7 +142,8 @@ def train(
                                           "the task's)."),
     ensemble: Optional[int] = typer.Option(
         None, "--ensemble",
-        help=".npz: networks averaged (the benchmark uses 5 with --patience 200: task B 0.22-0.25 meV/atom)."),
+        help="Networks averaged: structures default 1 with forces, 4 on energies only; .npz default 1 (the "
+             "benchmark uses 5 with --patience 200: task B 0.22-0.25 meV/atom)."),
     curve: Optional[bool] = typer.Option(None, "--curve/--no-curve", help=".npz: also refit at 1/8, 1/4, 1/2 of "
                                          "the training set (error vs size; default on)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -151,7 +153,7 @@ def train(
 
     path = check_file(data, owner="materials train", what="training data")
     mode = "alloys" if sniff_file(path) == "npz" else "potential"
-    only = {"potential": {"--targets": targets, "--ensemble": ensemble, "--curve/--no-curve": curve},
+    only = {"potential": {"--targets": targets, "--curve/--no-curve": curve},
             "alloys": {"--energy-weight": energy_weight, "--force-weight": force_weight,
                        "--stress-weight": stress_weight, "--r-cut": r_cut, "--n-radial": n_radial,
                        "--n-angular": n_angular}}[mode]
@@ -163,12 +165,15 @@ def train(
                           f"when DATA is {what}; leave {'it' if len(given) == 1 else 'them'} out.")
     dflt = _DEFAULTS[mode]
     hidden = dflt["hidden"] if hidden is None else hidden
-    try:
-        sizes = [int(h) for h in hidden.split(",") if h.strip()]
-    except ValueError:
-        raise PhysnnError(f"materials train: --hidden must be comma-separated integers like 64,64; got {hidden!r}.") from None
-    if not sizes:
-        raise PhysnnError("materials train: --hidden needs at least one layer size, e.g. 64,64.")
+    sizes = None
+    if hidden is not None:  # None: train_potential's default (64,64 with forces, 32,32 on energies only)
+        try:
+            sizes = [int(h) for h in hidden.split(",") if h.strip()]
+        except ValueError:
+            raise PhysnnError(f"materials train: --hidden must be comma-separated integers like 64,64; "
+                              f"got {hidden!r}.") from None
+        if not sizes:
+            raise PhysnnError("materials train: --hidden needs at least one layer size, e.g. 64,64.")
     epochs = dflt["epochs"] if epochs is None else epochs
     lr = dflt["lr"] if lr is None else lr
     batch_size = dflt["batch_size"] if batch_size is None else batch_size
@@ -182,7 +187,7 @@ def train(
                          stress_weight=0.0 if stress_weight is None else stress_weight,
                          descriptor={k: v for k, v in (("r_cut", r_cut), ("n_radial", n_radial),
                                                        ("n_angular", n_angular)) if v is not None},
-                         progress=progress)
+                         ensemble=ensemble, progress=progress)
         return
 
     from physnn.materials.generate import load_alloys

@@ -123,6 +123,8 @@ class Graph:
     cache: tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None] | None = None
     #: optional precomputed :meth:`LocalDescriptor.pair_basis` of the pairs
     basis: dict[str, torch.Tensor] | None = None
+    #: optional precomputed per-atom energy (A,) of a model's fixed (not trained) terms
+    fixed: torch.Tensor | None = None
 
     @property
     def n_atoms(self) -> int:
@@ -174,6 +176,7 @@ def collate(graphs: Sequence[Graph]) -> Graph:
             for k in range(3)),
         basis=None if any(g.basis is None for g in graphs) else {
             k: torch.cat([g.basis[k] for g in graphs]) for k in graphs[0].basis},
+        fixed=None if any(g.fixed is None for g in graphs) else torch.cat([g.fixed for g in graphs]),
     )
 
 
