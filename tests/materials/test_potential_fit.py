@@ -126,9 +126,9 @@ def test_energies_only_ensemble_trains_and_reloads(emt_extxyz, tmp_path):
     m = res.metrics
     assert m["ensemble"] == 2 and len(m["members"]) == 2 and m["trained_on"] == ["energy"]
     assert res.settings["ensemble"] == 2 and res.settings["linear"] is True
-    # energies only: the sparse-kernel term by default, its points training atoms (here fewer than 1000)
+    # energies only: the sparse-kernel term by default, its points training atoms (here fewer than 2000)
     n_train_atoms = int(data.n_atoms[res.split["train"]].sum())
-    assert res.model.n_sparse == min(1000, n_train_atoms) and m["linear_term"]["n_sparse"] == res.model.n_sparse
+    assert res.model.n_sparse == min(2000, n_train_atoms) and m["linear_term"]["n_sparse"] == res.model.n_sparse
     a, b = res.model.net.members
     assert not torch.equal(a[0].weight, b[0].weight)  # members from different initial weights
     run = write_potential_run(tmp_path / "run", res, data_path=emt_extxyz, settings=res.settings, seed=0)

@@ -142,8 +142,8 @@ def train(
                                           "the task's)."),
     ensemble: Optional[int] = typer.Option(
         None, "--ensemble",
-        help="Networks averaged: structures default 1 with forces, 4 on energies only; .npz default 1 (the "
-             "benchmark uses 5 with --patience 200: task B 0.22-0.25 meV/atom)."),
+        help="Networks trained independently and averaged (default 1; the .npz benchmark uses 5 with "
+             "--patience 200: task B 0.22-0.25 meV/atom)."),
     curve: Optional[bool] = typer.Option(None, "--curve/--no-curve", help=".npz: also refit at 1/8, 1/4, 1/2 of "
                                          "the training set (error vs size; default on)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
