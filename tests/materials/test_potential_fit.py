@@ -102,7 +102,7 @@ def test_linear_term_fits_energies_of_a_linear_atomic_model_exactly(tmp_path):
     with torch.no_grad():
         for p in truth.net.parameters():
             p.zero_()  # the network part is 0: E = sum_i e_ref[Z_i] + x̃_i·w
-    energy = np.array([float(truth(truth.graph(a))["energy"][0]) for a in atoms])
+    energy = np.array([float(truth(truth.graph(a))["energy"][0].detach()) for a in atoms])
     n_atoms = np.array([len(a) for a in atoms])
     data = StructureSet(atoms=atoms, energy=energy, forces=None, stress=None, path=tmp_path / "linear.extxyz")
     desc = {**DESC, "n_radial": 4, "n_angular": 1}  # 3·4 + 2·6·1 + 3 = 27 features, 42 training structures
