@@ -332,9 +332,12 @@ class EnergyForceObjective(Objective):
         return b
 
     def batches(self, generator: torch.Generator) -> Iterator[dict[str, Any]]:
-        perm = self.train[torch.randperm(len(self.train), generator=generator).numpy()]
-        for k in range(0, len(perm), self.batch_size):
-            yield self._batch(perm[k:k + self.batch_size])
+        from physnn.train.batching import index_batches
+
+        # under DDP each rank takes its share of every global batch of structures (the force term's mean
+        # over atoms then weights the shards by their atom counts: close to, not exactly, one process)
+        for idx in index_batches(len(self.train), self.batch_size, generator, rank=self.rank, world=self.world):
+            yield self._batch(self.train[idx.numpy()])
 
     def batch_size_of(self, batch: Any) -> int:
         return int(batch["n"])
