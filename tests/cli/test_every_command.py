@@ -116,6 +116,7 @@ COVERAGE: dict[str, dict[str, str]] = {
         "pythia": "test_hep_generate_options_reach_pythia_and_the_cuts",
         "chunk_size": "test_hep_generate_options_reach_pythia_and_the_cuts",
         "keep_cache": "test_hep_generate_options_reach_pythia_and_the_cuts",
+        "shard": "tests/hep/test_generate.py::test_cli_shard_then_merge",
         "quiet": QUIET,
     },
     "hep train": {

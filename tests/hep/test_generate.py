@@ -11,7 +11,7 @@ pytest.importorskip("pythia8mc")
 fastjet = pytest.importorskip("fastjet")
 
 from physnn.errors import PhysnnError  # noqa: E402
-from physnn.hep.generate import JetConfig, chunk_seed, generate_jets, pythia_settings  # noqa: E402
+from physnn.hep.generate import JetConfig, check_shard, chunk_seed, generate_jets, pythia_settings  # noqa: E402
 from physnn.hep.jetio import JET_COLUMNS, read_jet_metadata, read_jets  # noqa: E402
 
 SMALL = dict(n_constituents=30, progress=False)
@@ -295,3 +295,50 @@ def test_generator_keeps_pythia_and_fastjet_banners_off_stdout():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "jets 1", out.stdout[:500]
+
+
+def test_shards_on_a_shared_folder_merge_into_the_one_machine_sample(tmp_path, qcd6):
+    """A cluster job array: each task generates its chunks (--shard K/N) into OUT.chunks/; the same call
+    without shard then writes OUT from them — the jets of one machine, nothing generated again."""
+    jets1, _ = qcd6
+    out = tmp_path / "qcd.parquet"
+    for k in (2, 1):  # the order tasks finish in does not matter
+        part, st = generate_jets("qcd", n=6, seed=11, chunk_size=3, out=out, shard=(k, 2), return_stats=True,
+                                 **SMALL)
+        assert st["shard_chunks"] == [k - 1] and not out.exists() and len(part["pt"]) == 3
+        for c in jets1:
+            assert np.array_equal(part[c], jets1[c][3 * (k - 1):3 * k]), c
+    merged, st = generate_jets("qcd", n=6, seed=11, chunk_size=3, out=out, return_stats=True, **SMALL)
+    assert st["chunks_reused"] == 2 and st["jets_generated_now"] == 0
+    for c in jets1:
+        assert np.array_equal(merged[c], jets1[c]), c
+    on_disk = read_jets(out)
+    for c in JET_COLUMNS:
+        assert np.array_equal(on_disk[c], merged[c]), c
+
+
+def test_bad_shards_are_refused(tmp_path):
+    with pytest.raises(PhysnnError, match=r"shard 3/2 is out of range: K must be 1..N"):
+        generate_jets("qcd", n=4, out=tmp_path / "a.npz", shard=(3, 2), **SMALL)
+    with pytest.raises(PhysnnError, match=r"shard must be K/N, e.g. 3/10"):
+        check_shard("3 of 10")
+    with pytest.raises(PhysnnError, match=r"shard 3/3 has no chunks: 4 jets make 2 chunk\(s\) of 2"):
+        generate_jets("qcd", n=4, chunk_size=2, out=tmp_path / "a.npz", shard=(3, 3), **SMALL)
+    with pytest.raises(PhysnnError, match=r"writes chunks into the cache; give out="):
+        generate_jets("qcd", n=4, shard=(1, 2), **SMALL)
+
+
+def test_cli_shard_then_merge(tmp_path, capsys):
+    from physnn.cli.app import main
+
+    out = tmp_path / "qcd.npz"
+    base = ["hep", "generate", "--signal", "qcd", "--n", "4", "--chunk-size", "2", "--constituents", "10",
+            "--seed", "5", "--out", str(out), "-q"]
+    assert main([*base, "--shard", "0/2"]) == 2
+    assert "K must be 1..N" in capsys.readouterr().err
+    for k in ("1/2", "2/2"):
+        assert main([*base, "--shard", k]) == 0
+        assert f"shard {k}: 2 qcd jets in chunks" in capsys.readouterr().out and not out.exists()
+    assert main(base) == 0
+    assert "2 chunk(s) reused" in capsys.readouterr().out
+    assert len(read_jets(out)["pt"]) == 4 and not (tmp_path / "qcd.npz.chunks").exists()

@@ -44,8 +44,12 @@ _GENERATE_EPILOG = (
     "  physnn hep generate --signal qcd --n 1000 --seed 2 --workers 2 --out jets_qcd.root\n\n"
     "  physnn hep generate --signal w --n 200 --sqrt-s 14000 --no-mpi --out w.npz\n\n"
     "The output is identical for any --workers. An interrupted run keeps its finished chunks in "
-    "OUT.chunks/ and the same command resumes. Measured: about 14 QCD or 10 top jets per CPU second "
-    "and core (benchmarks/hep_generate.py)."
+    "OUT.chunks/ and the same command resumes.\n\n"
+    "On a cluster: N array tasks each run the command with --shard K/N (K = 1..N) on a shared folder, "
+    "then one run without --shard writes OUT from their chunks: the jets of a one-machine run.\n\n"
+    "  sbatch --array=0-9 --wrap 'physnn hep generate --signal qcd --n 100000 --out /shared/qcd.parquet "
+    "--shard $((SLURM_ARRAY_TASK_ID+1))/10 -q'\n\n"
+    "  physnn hep generate --signal qcd --n 100000 --out /shared/qcd.parquet"
 )
 
 
@@ -69,11 +73,12 @@ def generate(
     pythia: Optional[list[str]] = typer.Option(None, "--pythia", help="Extra Pythia setting, e.g. --pythia 'Tune:pp = 21' (repeatable; applied last)."),
     chunk_size: int = typer.Option(200, "--chunk-size", help="Jets per reproducible chunk (the unit of parallel work and of resuming)."),
     keep_cache: bool = typer.Option(False, "--keep-cache", help="Keep OUT.chunks/ after writing OUT."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="K/N: one task of a cluster job array; generates chunks K-1, K-1+N, ... into OUT.chunks/ (a folder every task sees) and writes no OUT. Then the same command without --shard writes OUT from the chunks."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Generate labelled jets with Pythia 8 + FastJet and write them to a file."""
     from physnn.errors import PhysnnError
-    from physnn.hep.generate import generate_jets
+    from physnn.hep.generate import check_shard, generate_jets
 
     pthat = None
     if pthat_min is not None or pthat_max is not None:
@@ -84,7 +89,12 @@ def generate(
         signal, n, seed, workers=workers, sqrt_s=sqrt_s, mpi=mpi, n_constituents=constituents,
         pt_range=(pt_min, pt_max), eta_max=eta_max, pthat_range=pthat, prefilter=prefilter, settings=tuple(pythia or ()),
         chunk_size=chunk_size, out=out, keep_cache=keep_cache, progress=not quiet, return_stats=True,
+        shard=None if shard is None else check_shard(shard),
     )
+    if shard is not None:
+        typer.echo(f"shard {shard}: {stats['jets']} {signal} jets in chunks {stats['shard_chunks']} written to "
+                   f"{stats['cache']}; once every shard is done, run the same command without --shard to write {out}")
+        return
     reused = f", {stats['chunks_reused']} chunk(s) reused" if stats["chunks_reused"] else ""
     typer.echo(
         f"wrote {n} {signal} jets to {out}: {stats['events']} events, acceptance "

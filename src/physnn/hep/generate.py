@@ -101,6 +101,7 @@ __all__ = [
     "open_pythia",
     "generate_chunk",
     "generate_jets",
+    "check_shard",
     "jet_kinematics",
 ]
 
@@ -402,6 +403,7 @@ def generate_jets(
     keep_cache: bool = False,
     progress: bool | Callable[[int, int], None] = True,
     return_stats: bool = False,
+    shard: tuple[int, int] | None = None,
 ) -> dict[str, np.ndarray] | tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Generate ``n`` labelled jets (Pythia 8 + FastJet anti-kt R=0.8); optionally write them to ``out``.
 
@@ -419,6 +421,13 @@ def generate_jets(
     ``cache_dir`` (default ``<out>.chunks``) so an interrupted run resumes.
     ``progress`` shows a progress bar on stderr; a callable instead is called
     as ``progress(jets_done, n)`` after each accepted jet (no bar).
+
+    **On a cluster**, ``shard=(k, N)`` (1 <= k <= N) generates only the chunks
+    ``i`` with ``i % N == k - 1`` into the chunk cache (a folder all tasks
+    share) and writes no output file; once the ``N`` tasks (a SLURM array,
+    HTCondor ``queue N``) are done, the same call without ``shard`` finds every
+    chunk in the cache and writes ``out`` — the jets a one-machine run gives
+    (chunk ``i``'s seed depends only on ``(seed, i)``).  Returns the shard's jets.
 
         >>> jets = generate_jets("qcd", n=2, seed=1, n_constituents=10, progress=False)
         >>> jets["part_pt"].shape, bool(((jets["pt"] > 550) & (jets["pt"] < 650)).all())
@@ -439,6 +448,16 @@ def generate_jets(
     t0 = time.perf_counter()
     n_chunks = math.ceil(n / config.chunk_size)
     counts = [min(config.chunk_size, n - i * config.chunk_size) for i in range(n_chunks)]
+    mine = list(range(n_chunks))
+    if shard is not None:
+        k, n_shards = check_shard(shard)
+        if out_path is None and cache_dir is None:
+            raise PhysnnError(f"{_OWNER}: shard={shard} writes chunks into the cache; give out= (the cache is "
+                              "OUT.chunks/, on a folder every task sees) or cache_dir=.")
+        mine = [i for i in range(n_chunks) if i % n_shards == k - 1]
+        if not mine:
+            raise PhysnnError(f"{_OWNER}: shard {k}/{n_shards} has no chunks: {n} jets make {n_chunks} chunk(s) of "
+                              f"{config.chunk_size}; use at most {n_chunks} shards (or a smaller chunk_size).")
 
     cache: Path | None = None
     if cache_dir is not None or out_path is not None:
@@ -451,13 +470,15 @@ def generate_jets(
 
     results: dict[int, tuple[dict[str, np.ndarray], dict[str, Any]]] = {}
     if cache is not None:
-        for i, c in enumerate(counts):
-            got = _load_chunk(_chunk_path(cache, i), c)
+        for i in mine:
+            got = _load_chunk(_chunk_path(cache, i), counts[i])
             if got is not None:
                 results[i] = got
-    todo = [i for i in range(n_chunks) if i not in results]
+    todo = [i for i in mine if i not in results]
     cached_jets = sum(counts[i] for i in results)
-    bar = _Progress(progress, n, cached_jets, f"{config.signal} jets")
+    n_mine = sum(counts[i] for i in mine)
+    bar = _Progress(progress, n_mine, cached_jets, f"{config.signal} jets"
+                    + (f" (shard {shard[0]}/{shard[1]})" if shard is not None else ""))
     try:
         if workers == 1 or len(todo) <= 1:
             for i in todo:
@@ -469,11 +490,14 @@ def generate_jets(
         bar.close()
     wall = time.perf_counter() - t0
 
-    parts = [results[i][0] for i in range(n_chunks)]
+    parts = [results[i][0] for i in mine]
     jets = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k != "_pthat"}
     pthat = np.concatenate([p["_pthat"] for p in parts])
-    stats = _summarise([results[i][1] for i in range(n_chunks)], [results[i][1] for i in todo],
-                       pthat, wall, n, len(results) - len(todo), config)
+    stats = _summarise([results[i][1] for i in mine], [results[i][1] for i in todo],
+                       pthat, wall, n_mine, len(results) - len(todo), config)
+    if shard is not None:
+        stats.update(shard=list(shard), shard_chunks=mine, cache=str(cache))
+        return (jets, stats) if return_stats else jets
     if out_path is not None:
         from physnn.hep.jetio import write_jets
 
@@ -486,6 +510,24 @@ def generate_jets(
             with contextlib.suppress(OSError):
                 cache.parent.rmdir()  # only if empty
     return (jets, stats) if return_stats else jets
+
+
+def check_shard(shard: Any) -> tuple[int, int]:
+    """``(k, N)`` with 1 <= k <= N, from a pair or the CLI's ``"K/N"``."""
+    if isinstance(shard, str):
+        try:
+            k_s, n_s = shard.split("/")
+            shard = (int(k_s), int(n_s))
+        except ValueError:
+            raise PhysnnError(f"{_OWNER}: shard must be K/N, e.g. 3/10 (task 3 of 10); got {shard!r}.") from None
+    try:
+        k, n_shards = (int(v) for v in shard)
+    except (TypeError, ValueError):
+        raise PhysnnError(f"{_OWNER}: shard must be (k, N) with 1 <= k <= N; got {shard!r}.") from None
+    if not (n_shards >= 1 and 1 <= k <= n_shards):
+        raise PhysnnError(f"{_OWNER}: shard {k}/{n_shards} is out of range: K must be 1..N (SLURM: "
+                          "--shard $((SLURM_ARRAY_TASK_ID+1))/N with --array=0-(N-1)).")
+    return k, n_shards
 
 
 def _run_chunk_local(config: JetConfig, seed: int, index: int, count: int, cache: Path | None,
