@@ -18,7 +18,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-__all__ = ["THREAD_VARS", "set_one_thread", "restore_env", "one_thread_env"]
+__all__ = ["THREAD_VARS", "set_one_thread", "restore_env", "one_thread_env", "check_shard", "shard_items"]
 
 #: the variables that cap BLAS / OpenMP / numexpr threads
 THREAD_VARS: tuple[str, ...] = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -48,3 +48,42 @@ def one_thread_env() -> Iterator[None]:
         yield
     finally:
         restore_env(old)
+
+
+def check_shard(shard: object, *, owner: str = "shard") -> tuple[int, int]:
+    """``(K, N)`` with ``1 <= K <= N``, from a pair or the command line's ``"K/N"`` (task K of N).
+
+    A generator cut into chunks whose seeds depend only on ``(seed, chunk)`` runs on a cluster as
+    ``N`` job-array tasks, task ``K`` making the chunks ``K-1, K-1+N, ...`` (:func:`shard_items`).
+
+        >>> check_shard("3/10")
+        (3, 10)
+    """
+    from physnn.errors import PhysnnError
+
+    if isinstance(shard, str):
+        try:
+            k_s, n_s = shard.split("/")
+            shard = (int(k_s), int(n_s))
+        except ValueError:
+            raise PhysnnError(f"{owner}: shard must be K/N, e.g. 3/10 (task 3 of 10); got {shard!r}.") from None
+    try:
+        k, n_shards = (int(v) for v in shard)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        raise PhysnnError(f"{owner}: shard must be (k, N) with 1 <= k <= N; got {shard!r}.") from None
+    if not (n_shards >= 1 and 1 <= k <= n_shards):
+        raise PhysnnError(f"{owner}: shard {k}/{n_shards} is out of range: K must be 1..N (SLURM: "
+                          "--shard $((SLURM_ARRAY_TASK_ID+1))/N with --array=0-(N-1)).")
+    return k, n_shards
+
+
+def shard_items(items: list, shard: tuple[int, int] | None) -> list:
+    """The items task ``K`` of ``N`` makes: every N-th from the (K-1)-th (all of them without a shard).
+
+        >>> shard_items(list(range(7)), (2, 3))
+        [1, 4]
+    """
+    if shard is None:
+        return list(items)
+    k, n_shards = shard
+    return [x for i, x in enumerate(items) if i % n_shards == k - 1]

@@ -238,6 +238,7 @@ COVERAGE: dict[str, dict[str, str]] = {
         "fmax": "test_materials_generate_options",
         "steps": "test_materials_generate_options",
         "chunk": "test_materials_generate_options",
+        "shard": "tests/materials/test_generate.py::test_shards_merge_into_the_one_machine_data_set",
         "quiet": QUIET,
     },
     "materials train": {

@@ -11,7 +11,8 @@ pytest.importorskip("pythia8mc")
 fastjet = pytest.importorskip("fastjet")
 
 from physnn.errors import PhysnnError  # noqa: E402
-from physnn.hep.generate import JetConfig, check_shard, chunk_seed, generate_jets, pythia_settings  # noqa: E402
+from physnn.hep.generate import JetConfig, chunk_seed, generate_jets, pythia_settings  # noqa: E402
+from physnn.workers import check_shard  # noqa: E402
 from physnn.hep.jetio import JET_COLUMNS, read_jet_metadata, read_jets  # noqa: E402
 
 SMALL = dict(n_constituents=30, progress=False)

@@ -166,3 +166,26 @@ def test_bit_identical_whatever_the_number_of_workers():
     two = G.generate("A", 2, seed=7, workers=2, chunk=1, fmax=0.05, progress=False)
     for k in ("numbers", "positions", "ok", *G.LABELS):
         np.testing.assert_array_equal(one[k], two[k])
+
+
+def test_shards_merge_into_the_one_machine_data_set(tmp_path, capsys):
+    """A cluster job array: `--shard K/N` tasks fill OUT.cache/, then the same command without it writes OUT."""
+    from physnn.cli.app import main
+
+    one = G.generate("B", 3, seed=4, chunk=1, fmax=0.05, progress=False)
+    out = tmp_path / "b.npz"
+    base = ["materials", "generate", "--task", "B", "--n", "3", "--seed", "4", "--chunk", "1", "--fmax", "0.05",
+            "--out", str(out), "-q"]
+    assert main([*base, "--shard", "2/2"]) == 0 and not out.exists()
+    assert "shard 2/2: 1 structures written to" in capsys.readouterr().out
+    part = G.generate("B", 3, seed=4, chunk=1, fmax=0.05, out=out, shard=(1, 2), progress=False)
+    np.testing.assert_array_equal(part["e_mix_relaxed"], one["e_mix_relaxed"][[0, 2]])  # chunks 0 and 2
+    assert main(base) == 0
+    merged = G.load_alloys(out)
+    for k in ("numbers", "positions", "ok", *G.LABELS):
+        np.testing.assert_array_equal(merged[k], one[k])
+    assert merged["meta"]["n"] == 3 and "shard" not in merged["meta"]
+    with pytest.raises(PhysnnError, match="shard 3/3 has no chunks: 2 structures make 1 chunk"):
+        G.generate("B", 2, seed=4, chunk=8, out=tmp_path / "c.npz", shard="3/3", progress=False)
+    with pytest.raises(PhysnnError, match="writes chunks into the cache; give out="):
+        G.generate("B", 2, shard=(1, 2), progress=False)

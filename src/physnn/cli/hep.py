@@ -78,7 +78,8 @@ def generate(
 ) -> None:
     """Generate labelled jets with Pythia 8 + FastJet and write them to a file."""
     from physnn.errors import PhysnnError
-    from physnn.hep.generate import check_shard, generate_jets
+    from physnn.hep.generate import generate_jets
+    from physnn.workers import check_shard
 
     pthat = None
     if pthat_min is not None or pthat_max is not None:
@@ -89,7 +90,7 @@ def generate(
         signal, n, seed, workers=workers, sqrt_s=sqrt_s, mpi=mpi, n_constituents=constituents,
         pt_range=(pt_min, pt_max), eta_max=eta_max, pthat_range=pthat, prefilter=prefilter, settings=tuple(pythia or ()),
         chunk_size=chunk_size, out=out, keep_cache=keep_cache, progress=not quiet, return_stats=True,
-        shard=None if shard is None else check_shard(shard),
+        shard=None if shard is None else check_shard(shard, owner="hep generate"),
     )
     if shard is not None:
         typer.echo(f"shard {shard}: {stats['jets']} {signal} jets in chunks {stats['shard_chunks']} written to "

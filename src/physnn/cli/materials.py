@@ -59,6 +59,7 @@ def generate(
     fmax: float = typer.Option(0.01, "--fmax", help="Relaxation converged when every force (and stress) < FMAX [eV/Å]."),
     steps: int = typer.Option(500, "--steps", help="Give up a relaxation (recorded as failed) after this many FIRE steps."),
     chunk: int = typer.Option(8, "--chunk", help="Structures per cached chunk (the unit of parallel work and of resuming)."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="K/N: one task of a cluster job array; makes chunks K-1, K-1+N, ... into OUT.cache/ (a folder every task sees) and writes no OUT. Then the same command without --shard writes OUT from the cache."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Simulate random FCC alloys with ASE's EMT and write their labels to an .npz file."""
@@ -70,7 +71,11 @@ def generate(
 
     t0 = time.perf_counter()
     d = run(task, n, seed=seed, workers=workers, out=out, chunk=chunk, fmax=fmax, steps=steps,
-            progress=None if not quiet else False)
+            progress=None if not quiet else False, shard=shard)
+    if shard is not None:
+        typer.echo(f"shard {shard}: {len(d['ok'])} structures written to {out}.cache/; once every shard is "
+                   f"done, run the same command without --shard to write {out}")
+        return
     n_bad = int((~d["ok"]).sum())
     cpu = float(np.nanmean(d["t_single"] + d["t_eos"] + d["t_relax"]))
     typer.echo(

@@ -71,6 +71,7 @@ from typing import Any
 import numpy as np
 
 from physnn.errors import PhysnnError, check_int
+from physnn.workers import check_shard
 from physnn.hep.jetfinding import (
     SLOW_SLACK,
     CellFilter,
@@ -101,7 +102,6 @@ __all__ = [
     "open_pythia",
     "generate_chunk",
     "generate_jets",
-    "check_shard",
     "jet_kinematics",
 ]
 
@@ -450,7 +450,7 @@ def generate_jets(
     counts = [min(config.chunk_size, n - i * config.chunk_size) for i in range(n_chunks)]
     mine = list(range(n_chunks))
     if shard is not None:
-        k, n_shards = check_shard(shard)
+        k, n_shards = check_shard(shard, owner=_OWNER)
         if out_path is None and cache_dir is None:
             raise PhysnnError(f"{_OWNER}: shard={shard} writes chunks into the cache; give out= (the cache is "
                               "OUT.chunks/, on a folder every task sees) or cache_dir=.")
@@ -510,24 +510,6 @@ def generate_jets(
             with contextlib.suppress(OSError):
                 cache.parent.rmdir()  # only if empty
     return (jets, stats) if return_stats else jets
-
-
-def check_shard(shard: Any) -> tuple[int, int]:
-    """``(k, N)`` with 1 <= k <= N, from a pair or the CLI's ``"K/N"``."""
-    if isinstance(shard, str):
-        try:
-            k_s, n_s = shard.split("/")
-            shard = (int(k_s), int(n_s))
-        except ValueError:
-            raise PhysnnError(f"{_OWNER}: shard must be K/N, e.g. 3/10 (task 3 of 10); got {shard!r}.") from None
-    try:
-        k, n_shards = (int(v) for v in shard)
-    except (TypeError, ValueError):
-        raise PhysnnError(f"{_OWNER}: shard must be (k, N) with 1 <= k <= N; got {shard!r}.") from None
-    if not (n_shards >= 1 and 1 <= k <= n_shards):
-        raise PhysnnError(f"{_OWNER}: shard {k}/{n_shards} is out of range: K must be 1..N (SLURM: "
-                          "--shard $((SLURM_ARRAY_TASK_ID+1))/N with --array=0-(N-1)).")
-    return k, n_shards
 
 
 def _run_chunk_local(config: JetConfig, seed: int, index: int, count: int, cache: Path | None,

@@ -437,6 +437,7 @@ def generate(
     fmax: float = 0.01,
     steps: int = 500,
     progress: bool | Callable[[int, int], None] | None = None,
+    shard: tuple[int, int] | str | None = None,
 ) -> dict[str, np.ndarray]:
     """Generate ``n`` labelled alloys of ``task`` and (optionally) write them to ``out`` (.npz).
 
@@ -461,6 +462,11 @@ def generate(
     fmax, steps : relaxation convergence (eV/Å) and step limit.
     progress : show a progress bar (default: when stderr is a terminal); a callable
         instead is called as ``progress(structures_done, n)`` after each chunk (no bar).
+    shard : ``(K, N)`` or ``"K/N"``, optional
+        One task of a cluster job array: only the chunks ``K-1, K-1+N, ...`` are made, into the
+        cache (a folder every task sees), and ``out`` is not written; the same call without
+        ``shard`` then writes ``out`` from the cache — what one machine makes.  Returns the
+        shard's structures.
 
     Returns
     -------
@@ -485,6 +491,13 @@ def generate(
         out = Path(out)
         if out.suffix != ".npz":
             raise PhysnnError(f"{owner}: 'out' must end in .npz; got {str(out)!r}.")
+    if shard is not None:
+        from physnn.workers import check_shard
+
+        shard = check_shard(shard, owner=owner)
+        if out is None and cache is None:
+            raise PhysnnError(f"{owner}: shard {shard[0]}/{shard[1]} writes chunks into the cache; give out= (the "
+                              "cache is OUT.cache/, on a folder every task sees) or cache=.")
     meta = {"task": task, "seed": seed, "fmax": fmax, "steps": steps, "format": _FORMAT,
             "chunk": chunk, "elements": list(ELEMENTS), "calculator": "ase.calculators.emt.EMT"}
     cache_dir = Path(cache) if cache is not None else (Path(str(out) + ".cache") if out is not None else None)
@@ -504,7 +517,12 @@ def generate(
 
             write_json(meta_path, meta)
 
-    ranges = [(s, min(s + chunk, n)) for s in range(0, n, chunk)]
+    from physnn.workers import shard_items
+
+    ranges = shard_items([(s, min(s + chunk, n)) for s in range(0, n, chunk)], shard)
+    if not ranges:
+        raise PhysnnError(f"{owner}: shard {shard[0]}/{shard[1]} has no chunks: {n} structures make "  # type: ignore[index]
+                          f"{-(-n // chunk)} chunk(s) of {chunk}; use fewer shards.")
     done: dict[int, dict[str, np.ndarray]] = {}
     if cache_dir is not None:
         for s, e in ranges:
@@ -536,11 +554,11 @@ def generate(
                        TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(),
                        console=Console(stderr=True))
         bar.start()
-        tid = bar.add_task("gen", total=n, completed=sum(len(d["ok"]) for d in done.values()), info="")
+        tid = bar.add_task("gen", total=sum(e - s for s, e in ranges), completed=sum(len(d["ok"]) for d in done.values()), info="")
 
     def tick(res: dict[str, np.ndarray]) -> None:
         if callback is not None:
-            callback(sum(len(d["ok"]) for d in done.values()), n)
+            callback(sum(len(d["ok"]) for d in done.values()), sum(e - s for s, e in ranges))
         if bar is not None:
             failed = sum(int((~d["ok"]).sum()) for d in done.values())
             bar.update(tid, advance=len(res["ok"]), info=f"failed {failed}")
@@ -577,7 +595,12 @@ def generate(
     parts = [done[s] for s, _ in ranges]
     data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k != "index"}
     n_failed = int((~data["ok"]).sum())
-    meta.update(n=n, n_ok=n - n_failed, n_failed=n_failed, labels=LABELS)
+    n_here = len(data["ok"])
+    meta.update(n=n_here, n_ok=n_here - n_failed, n_failed=n_failed, labels=LABELS)
+    if shard is not None:
+        meta.update(shard=list(shard), of_n=n)
+        data["meta"] = np.array(json.dumps(meta))
+        return data
     data["meta"] = np.array(json.dumps(meta))
     if out is not None:
         from physnn.files import atomic_write
