@@ -206,6 +206,7 @@ COVERAGE: dict[str, dict[str, str]] = {
         "s": "test_fluids_generate_ns_and_burgers_options",
         "steps": "test_fluids_generate_ns_and_burgers_options",
         "workers": "test_generate_commands_pass_workers_on",
+        "shard": "tests/fluids/test_data.py::test_shards_and_resume_give_the_one_machine_data_set",
         "quiet": QUIET,
     },
     "fluids train": {

@@ -37,7 +37,10 @@ _GEN_EPILOG = (
     "Examples:\n\n"
     "  physnn fluids generate burgers --n 1200 --seed 0 --out burgers.npz\n\n"
     "  physnn fluids generate ns --n 120 --steps 20 --workers 2 --out ns.npz\n\n"
-    "The output does not depend on --workers."
+    "The output does not depend on --workers. Solved chunks are kept in OUT.chunks/ until OUT is written: "
+    "the same command resumes a killed run.\n\n"
+    "On a cluster: N array tasks each run the command with --shard K/N (K = 1..N) on a shared folder, "
+    "then one run without --shard writes OUT from their chunks: what one machine makes."
 )
 
 
@@ -54,25 +57,39 @@ def generate(
     s: int = typer.Option(64, "--s", help="ns: grid points per side."),
     steps: int = typer.Option(20, "--steps", help="ns: snapshots at t = 1..STEPS (the paper: 50)."),
     workers: int = typer.Option(1, "--workers", "-j", help="Parallel processes, one thread each."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="K/N: one task of a cluster job array; solves chunks K-1, K-1+N, ... into OUT.chunks/ (a folder every task sees) and writes no OUT. Then the same command without --shard writes OUT from the chunks."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Simulate a Burgers or Navier-Stokes data set and write it to an .npz file."""
     import time
 
-    from physnn.fluids.data import burgers_dataset, ns_dataset, save_dataset
+    import shutil
+
+    from physnn.fluids.data import burgers_dataset, chunk_dir_for, ns_dataset, save_dataset
+    from physnn.workers import check_shard
 
     kind = check_choice("kind", kind, ["burgers", "ns"], owner="fluids generate")
     if out.suffix != ".npz":
         raise PhysnnError(f"fluids generate: --out must end in .npz; got {str(out)!r}.")
+    sh = None if shard is None else check_shard(shard, owner="fluids generate")
     t0 = time.perf_counter()
     progress = False if quiet else None
+    # the chunks are kept in OUT.chunks/<settings key>/ (a killed run resumes; shards meet there)
+    spec = dict(kind=kind, n=n, seed=seed, nu=nu, t=t, grid=grid) if kind == "burgers" else \
+        dict(kind=kind, n=n, seed=seed, nu=nu, s=s, steps=steps)
+    chunks = chunk_dir_for(out, spec)
     if kind == "burgers":
         d = burgers_dataset(n, nu=0.01 if nu is None else nu, t=t, grid=grid, seed=seed, workers=workers,
-                            progress=progress, cache_dir=None)
+                            progress=progress, cache_dir=None, chunk_dir=chunks, shard=sh)
     else:
         d = ns_dataset(n, nu=1e-3 if nu is None else nu, s=s, steps=steps, seed=seed, workers=workers,
-                       progress=progress, cache_dir=None)
+                       progress=progress, cache_dir=None, chunk_dir=chunks, shard=sh)
+    if sh is not None:
+        typer.echo(f"shard {shard}: {len(d['meta']['chunks'])} chunk(s) solved into {chunks}; once every shard "
+                   f"is done, run the same command without --shard to write {out}")
+        return
     save_dataset(d, out)
+    shutil.rmtree(chunks.parent, ignore_errors=True)
     m = d["meta"]
     typer.echo(f"wrote {n} {kind} samples to {out}: {m['solver_cpu_s_per_sample'] * 1e3:.1f} CPU ms per "
                f"sample in the solver, {time.perf_counter() - t0:.1f} s wall")

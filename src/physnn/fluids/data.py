@@ -146,9 +146,40 @@ def _worker_init() -> None:  # one BLAS / FFT thread per process
     set_one_thread()
 
 
+def chunk_dir_for(out: str | os.PathLike, meta: dict[str, Any]) -> Path:
+    """Where the solved chunks of a data set described by ``meta`` are kept beside ``out``: ``OUT.chunks/<key>/``."""
+    key = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:16]
+    return Path(str(out) + ".chunks") / key
+
+
 def _solve_all(kind: str, x0: np.ndarray, kw: dict, *, chunk: int, workers: int, progress: bool | None,
-               label: str) -> tuple[np.ndarray, float]:
-    chunks = [x0[i : i + chunk] for i in range(0, len(x0), chunk)]
+               label: str, chunk_dir: Path | None = None, shard: tuple[int, int] | None = None,
+               ) -> tuple[np.ndarray, float, list[int]]:
+    """Solve every initial field (or a shard's chunks), reusing and keeping chunks in ``chunk_dir``.
+
+    Returns the solutions of the chunks solved here or found (in chunk order), their CPU seconds and
+    the chunk indices.
+    """
+    from physnn.workers import shard_items
+
+    all_chunks = [x0[i : i + chunk] for i in range(0, len(x0), chunk)]
+    mine = shard_items(list(range(len(all_chunks))), shard)
+    if not mine:
+        raise PhysnnError(f"{kind}: shard {shard[0]}/{shard[1]} has no chunks: {len(x0)} samples make "  # type: ignore[index]
+                          f"{len(all_chunks)} chunk(s) of {chunk}; use fewer shards.")
+    found: dict[int, tuple[np.ndarray, float]] = {}
+    if chunk_dir is not None:
+        chunk_dir.mkdir(parents=True, exist_ok=True)
+        for j in mine:
+            p = chunk_dir / f"chunk_{j:05d}.npz"
+            if p.exists():
+                try:
+                    with np.load(p, allow_pickle=False) as z:
+                        found[j] = (z["out"], float(z["cpu"]))
+                except Exception:  # a damaged chunk is solved again
+                    pass
+    todo = [j for j in mine if j not in found]
+    chunks = [all_chunks[j] for j in todo]
     jobs = [(kind, c, kw) for c in chunks]
     enabled = sys.stderr.isatty() if progress is None else progress
     bar = task = None
@@ -159,36 +190,51 @@ def _solve_all(kind: str, x0: np.ndarray, kw: dict, *, chunk: int, workers: int,
         bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                        TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True))
         bar.start()
-        task = bar.add_task(label, total=len(x0))
-    outs: list[np.ndarray] = []
-    cpu = 0.0
+        task = bar.add_task(label, total=sum(len(all_chunks[j]) for j in mine),
+                            completed=sum(len(all_chunks[j]) for j in found))
+
+    def keep(j: int, o: np.ndarray, c: float) -> None:
+        found[j] = (o, c)
+        if chunk_dir is not None:
+            from physnn.files import atomic_write
+
+            with atomic_write(chunk_dir / f"chunk_{j:05d}.npz", "wb") as fh:
+                np.savez(fh, out=o, cpu=np.float64(c))
+        if bar is not None:
+            bar.advance(task, len(all_chunks[j]))
+
     try:
-        if workers > 1:
+        if workers > 1 and len(jobs) > 1:
             import multiprocessing as mp
 
             with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                      initializer=_worker_init) as ex:
-                for (o, c), job in zip(ex.map(_solve_chunk, jobs), jobs):
-                    outs.append(o)
-                    cpu += c
-                    if bar is not None:
-                        bar.advance(task, len(job[1]))
+                for (o, c), j in zip(ex.map(_solve_chunk, jobs), todo):
+                    keep(j, o, c)
         else:
-            for job in jobs:
-                o, c = _solve_chunk(job)
-                outs.append(o)
-                cpu += c
-                if bar is not None:
-                    bar.advance(task, len(job[1]))
+            for job, j in zip(jobs, todo):
+                keep(j, *_solve_chunk(job))
     finally:
         if bar is not None:
             bar.stop()
-    return np.concatenate(outs), cpu
+    return np.concatenate([found[j][0] for j in mine]), float(sum(found[j][1] for j in mine)), mine
+
+
+def _chunk_dir(chunk_dir: str | os.PathLike | None, shard: Any, owner: str) -> Path | None:
+    if shard is not None:
+        from physnn.workers import check_shard
+
+        check_shard(shard, owner=owner)
+        if chunk_dir is None:
+            raise PhysnnError(f"{owner}: shard={shard} solves chunks into chunk_dir (a folder every task sees); "
+                              "give chunk_dir=.")
+    return None if chunk_dir is None else Path(chunk_dir)
 
 
 def burgers_dataset(n: int, *, nu: float = 0.01, t: float = 1.0, grid: int = 1024, seed: int = 0,
                     workers: int = 1, chunk: int = 50, progress: bool | None = False,
-                    cache_dir: str | os.PathLike | None = "default") -> dict[str, Any]:
+                    cache_dir: str | os.PathLike | None = "default", chunk_dir: str | os.PathLike | None = None,
+                    shard: tuple[int, int] | None = None) -> dict[str, Any]:
     r"""``n`` Burgers pairs :math:`(u_0, u(\cdot, t))` on a ``grid``-point mesh (see module docs).
 
     As in the FNO paper the fields are drawn and solved on a fine grid
@@ -196,6 +242,10 @@ def burgers_dataset(n: int, *, nu: float = 0.01, t: float = 1.0, grid: int = 102
     to ~1e-8 already at 256 points) and strided to s = 512, 256, 128…: the
     learned map is between exact point values of :math:`u_0` and :math:`u(T)`.  Returns ``{"a", "u", "meta"}``, float32
     arrays; cached on disk unless ``cache_dir=None``.
+
+    ``chunk_dir`` keeps each solved chunk of ``chunk`` samples (a killed run resumes); with
+    ``shard=(K, N)`` only the chunks ``K-1, K-1+N, ...`` are solved into it and the shard's samples
+    returned (a cluster job array; the same call without ``shard`` then assembles every chunk).
     """
     owner = "burgers_dataset"
     n = check_int("n", n, low=1, owner=owner)
@@ -213,10 +263,14 @@ def burgers_dataset(n: int, *, nu: float = 0.01, t: float = 1.0, grid: int = 102
     from physnn.fluids.burgers import grf_1d
 
     a = grf_1d(n, grid, seed=seed)
-    u, cpu = _solve_all("burgers", a, {"nu": nu, "t": t}, chunk=chunk, workers=workers,
-                        progress=progress, label="Burgers")
-    data = {"a": a.astype(np.float32), "u": u.astype(np.float32),
-            "meta": dict(meta, solver_cpu_s_per_sample=cpu / n)}
+    u, cpu, mine = _solve_all("burgers", a, {"nu": nu, "t": t}, chunk=chunk, workers=workers, progress=progress,
+                              label="Burgers", chunk_dir=_chunk_dir(chunk_dir, shard, owner), shard=shard)
+    rows = np.concatenate([np.arange(j * chunk, min((j + 1) * chunk, n)) for j in mine])
+    data = {"a": a[rows].astype(np.float32), "u": u.astype(np.float32),
+            "meta": dict(meta, solver_cpu_s_per_sample=cpu / len(rows))}
+    if shard is not None:
+        data["meta"].update(shard=list(shard), chunks=mine)
+        return data
     if cached is not None:
         save_dataset(data, cached)
         data["meta"]["format"] = _FORMAT
@@ -225,12 +279,14 @@ def burgers_dataset(n: int, *, nu: float = 0.01, t: float = 1.0, grid: int = 102
 
 def ns_dataset(n: int, *, nu: float = 1e-3, s: int = 64, steps: int = 20, seed: int = 0,
                workers: int = 1, chunk: int = 10, progress: bool | None = False,
-               cache_dir: str | os.PathLike | None = "default") -> dict[str, Any]:
+               cache_dir: str | os.PathLike | None = "default", chunk_dir: str | os.PathLike | None = None,
+               shard: tuple[int, int] | None = None) -> dict[str, Any]:
     r"""``n`` vorticity trajectories at :math:`t = 1, \dots,` ``steps`` on an s×s grid.
 
     The FNO paper's ν = 1e-3 set has ``steps = 50`` (first 10 → next 40);
     the CPU default here is 20 (first 10 → next 10).  Returns
     ``{"w": (n, steps, s, s) float32, "meta"}``; cached unless ``cache_dir=None``.
+    ``chunk_dir`` and ``shard`` as in :func:`burgers_dataset`.
     """
     owner = "ns_dataset"
     n = check_int("n", n, low=1, owner=owner)
@@ -248,9 +304,13 @@ def ns_dataset(n: int, *, nu: float = 1e-3, s: int = 64, steps: int = 20, seed: 
     from physnn.fluids.navier_stokes import grf_2d
 
     w0 = grf_2d(n, s, seed=seed)
-    w, cpu = _solve_all("ns", w0, {"nu": nu, "t": np.arange(1.0, steps + 1)}, chunk=chunk,
-                        workers=workers, progress=progress, label="Navier-Stokes")
-    data = {"w": w.astype(np.float32), "meta": dict(meta, solver_cpu_s_per_sample=cpu / n)}
+    w, cpu, mine = _solve_all("ns", w0, {"nu": nu, "t": np.arange(1.0, steps + 1)}, chunk=chunk,
+                              workers=workers, progress=progress, label="Navier-Stokes",
+                              chunk_dir=_chunk_dir(chunk_dir, shard, owner), shard=shard)
+    data = {"w": w.astype(np.float32), "meta": dict(meta, solver_cpu_s_per_sample=cpu / len(w))}
+    if shard is not None:
+        data["meta"].update(shard=list(shard), chunks=mine)
+        return data
     if cached is not None:
         save_dataset(data, cached)
         data["meta"]["format"] = _FORMAT
