@@ -27,6 +27,10 @@ linker splits merges itself); ``--plain`` runs the path before those (no TTA,
 Every setting of that path was chosen on synthetic sets (this generator with
 other seeds, physnn's ``hard`` images), never on the DSB2018 image.
 
+The bundled U-Net is trained with packed touching clusters (``training="touching"``
+of :mod:`physnn.cells.pretrained`); the model before it, for a comparison:
+``python -m physnn.cells.pretrained --out DIR --training wide`` then ``--model DIR``.
+
 CPU time is ``time.process_time`` (one torch thread).
 
     .venv/bin/python benchmarks/cells_own_data.py              # ~3 CPU minutes (1 with --plain)

@@ -57,12 +57,12 @@ PRESETS: dict[str, dict[str, Any]] = {
     "easy": dict(
         density=0.15, radius=11.0, radius_sd=0.15, min_sep=1.05, photons=300.0, brightness_sd=0.3,
         background=0.05, background_var=0.3, psf_sigma=1.0, read_noise=2.0, offset=100.0, gain=1.0,
-        texture=0.15, phenotypes=(0.92, 0.05, 0.03), debris=0.0,
+        texture=0.15, phenotypes=(0.92, 0.05, 0.03), debris=0.0, edge_dim=0.3,
     ),
     "hard": dict(
         density=0.40, radius=11.0, radius_sd=0.2, min_sep=0.75, photons=25.0, brightness_sd=0.6,
         background=0.25, background_var=0.6, psf_sigma=1.6, read_noise=3.0, offset=100.0, gain=1.0,
-        texture=0.3, phenotypes=(0.9, 0.06, 0.04), debris=0.0,
+        texture=0.3, phenotypes=(0.9, 0.06, 0.04), debris=0.0, edge_dim=0.3,
     ),
 }
 
@@ -118,7 +118,7 @@ def _settings(preset: str, overrides: dict[str, Any], owner: str) -> dict[str, A
     for k in ("density", "radius", "photons", "min_sep"):
         st[k] = check_range(k, st[k], low=0.0, low_inclusive=False, owner=owner)
     for k in ("radius_sd", "brightness_sd", "background", "background_var", "psf_sigma", "read_noise",
-              "offset", "texture", "debris"):
+              "offset", "texture", "debris", "edge_dim"):
         st[k] = check_range(k, st[k], low=0.0, owner=owner)
     st["gain"] = check_range("gain", st["gain"], low=0.0, low_inclusive=False, owner=owner)
     p = np.asarray(st["phenotypes"], dtype=float)
@@ -230,7 +230,7 @@ def _render(nuclei: list[_Nucleus], shape: tuple[int, int], st: dict, rng: np.ra
         best[y0:y1, x0:x1][win] = s[win]
         t = fine[y0:y1, x0:x1] if nuc.kind == 1 else tex[y0:y1, x0:x1]
         tfac = st["texture"] * (2.0 if nuc.kind == 1 else 1.0)
-        val = nuc.bright * (1.0 - 0.3 * s**2) * np.clip(1.0 + tfac * t, 0.2, None)
+        val = nuc.bright * (1.0 - st["edge_dim"] * s**2) * np.clip(1.0 + tfac * t, 0.2, None)
         inten[y0:y1, x0:x1][win] = val[win]
     yy, xx = np.mgrid[0:h, 0:w]
     theta = rng.uniform(0, 2 * np.pi)
@@ -313,7 +313,9 @@ def generate(size: int | tuple[int, int] = 256, *, preset: str = "hard", seed: i
             ``psf_sigma`` (px), ``read_noise`` (ADU), ``offset`` (ADU),
             ``gain`` (ADU / photon), ``texture``, ``phenotypes`` (3 weights),
             ``debris`` (unlabelled out-of-focus nuclei and specks per
-            :math:`\pi r^2` of image; 0 in both presets).
+            :math:`\pi r^2` of image; 0 in both presets), ``edge_dim`` (a nucleus'
+            brightness falls by this fraction from centre to edge, ``1 - edge_dim s^2``;
+            0.3 in both presets: touching nuclei meet in a dip of that depth).
 
     Returns:
         :class:`SynthImage` (``image`` uint16 (H, W), ``labels`` int32 (H, W), ...).
