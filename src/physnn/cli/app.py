@@ -272,20 +272,20 @@ def toy(
 
 
 # the applications: each a sub-app in its own module (heavy imports stay inside the commands)
-from physnn.cli import cells as _cells_cli  # noqa: E402
-from physnn.cli import fluids as _fluids_cli  # noqa: E402
-from physnn.cli import hep as _hep_cli  # noqa: E402
-from physnn.cli import materials as _materials_cli  # noqa: E402
+from physnn.cli import cells as cells_cli  # noqa: E402
+from physnn.cli import fluids as fluids_cli  # noqa: E402
+from physnn.cli import hep as hep_cli  # noqa: E402
+from physnn.cli import materials as materials_cli  # noqa: E402
 
-from physnn.cli import runs as _runs_cli  # noqa: E402
-from physnn.cli import playground as _playground_cli  # noqa: E402
+from physnn.cli import runs as runs_cli  # noqa: E402
+from physnn.cli import playground as playground_cli  # noqa: E402
 
-_runs_cli.register(app)
-_playground_cli.register(app)
-app.add_typer(_hep_cli.app, name="hep")
-app.add_typer(_cells_cli.app, name="cells")
-app.add_typer(_fluids_cli.app, name="fluids")
-app.add_typer(_materials_cli.app, name="materials")
+runs_cli.register(app)
+playground_cli.register(app)
+app.add_typer(hep_cli.app, name="hep")
+app.add_typer(cells_cli.app, name="cells")
+app.add_typer(fluids_cli.app, name="fluids")
+app.add_typer(materials_cli.app, name="materials")
 
 
 def _cli_exceptions() -> tuple[type[BaseException], ...]:

@@ -105,6 +105,6 @@ def generate(
 
 
 # tagging and anomaly detection are written in their own module; `physnn hep` is one group
-from physnn.cli import hep_learn as _hep_learn  # noqa: E402
+from physnn.cli import hep_learn as learn_cli  # noqa: E402
 
-app.registered_commands.extend(_hep_learn.app.registered_commands)
+app.registered_commands.extend(learn_cli.app.registered_commands)
