@@ -52,6 +52,19 @@ SETTINGS: dict[str, Any] = dict(training="touching", n_train=48, size=192, n_val
                                 batch_size=8, depth=3, base=16, lr=2e-3, seed=0, n_test=8)
 
 
+def _wide_settings(rng: np.random.Generator) -> dict[str, float]:
+    """One image's generator settings, drawn over the wide ranges (see :func:`wide_training_set`)."""
+    return dict(
+        photons=float(np.exp(rng.uniform(math.log(15), math.log(2000)))),
+        density=float(rng.uniform(0.1, 0.45)), radius=float(rng.uniform(7, 15)),
+        radius_sd=float(rng.uniform(0.1, 0.3)), psf_sigma=float(rng.uniform(0.7, 2.5)),
+        background=float(rng.uniform(0.02, 0.35)), background_var=float(rng.uniform(0.1, 0.9)),
+        brightness_sd=float(rng.uniform(0.2, 1.0)), texture=float(rng.uniform(0.0, 0.7)),
+        min_sep=float(rng.uniform(0.6, 1.0)), read_noise=float(rng.uniform(1, 8)),
+        debris=float(rng.uniform(0.0, 0.2)),
+    )
+
+
 def wide_training_set(n: int, size: int = 192, *, seed: int = 0) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """``n`` synthetic images and instance masks, the generator's settings drawn per image (see module docs).
 
@@ -70,15 +83,7 @@ def wide_training_set(n: int, size: int = 192, *, seed: int = 0) -> tuple[list[n
     rng = np.random.default_rng(seed + 104729)
     imgs, masks = [], []
     for i in range(n):
-        kw = dict(
-            photons=float(np.exp(rng.uniform(math.log(15), math.log(2000)))),
-            density=float(rng.uniform(0.1, 0.45)), radius=float(rng.uniform(7, 15)),
-            radius_sd=float(rng.uniform(0.1, 0.3)), psf_sigma=float(rng.uniform(0.7, 2.5)),
-            background=float(rng.uniform(0.02, 0.35)), background_var=float(rng.uniform(0.1, 0.9)),
-            brightness_sd=float(rng.uniform(0.2, 1.0)), texture=float(rng.uniform(0.0, 0.7)),
-            min_sep=float(rng.uniform(0.6, 1.0)), read_noise=float(rng.uniform(1, 8)),
-            debris=float(rng.uniform(0.0, 0.2)),
-        )
+        kw = _wide_settings(rng)
         s = generate(size, preset="hard", seed=seed * 100003 + 60000 + i, **kw)
         imgs.append(s.image)
         masks.append(s.labels)
@@ -107,15 +112,7 @@ def touching_training_set(n: int, size: int = 192, *, seed: int = 0,
     rt = np.random.default_rng(seed + 130003)
     imgs, masks = [], []
     for i in range(n):
-        kw = dict(
-            photons=float(np.exp(rng.uniform(math.log(15), math.log(2000)))),
-            density=float(rng.uniform(0.1, 0.45)), radius=float(rng.uniform(7, 15)),
-            radius_sd=float(rng.uniform(0.1, 0.3)), psf_sigma=float(rng.uniform(0.7, 2.5)),
-            background=float(rng.uniform(0.02, 0.35)), background_var=float(rng.uniform(0.1, 0.9)),
-            brightness_sd=float(rng.uniform(0.2, 1.0)), texture=float(rng.uniform(0.0, 0.7)),
-            min_sep=float(rng.uniform(0.6, 1.0)), read_noise=float(rng.uniform(1, 8)),
-            debris=float(rng.uniform(0.0, 0.2)),
-        )
+        kw = _wide_settings(rng)
         if i % 2 == 1:
             kw.update(min_sep=float(rt.uniform(0.5, 0.75)), density=float(rt.uniform(0.35, 0.6)),
                       brightness_sd=float(rt.uniform(0.05, 0.3)), psf_sigma=float(rt.uniform(1.2, 2.5)))
@@ -127,8 +124,7 @@ def touching_training_set(n: int, size: int = 192, *, seed: int = 0,
     return imgs, masks
 
 
-#: the ``training`` choices of :func:`build` (``"touching"`` is trained through the ``"wide"`` path
-#: of :func:`physnn.cells.runs.train_segmentation_run` with :func:`touching_training_set` in place)
+#: the ``training`` choices of :func:`build` (those of :func:`physnn.cells.runs.train_segmentation_run`)
 TRAININGS = ("wide", "domain", "touching")
 
 
@@ -145,27 +141,7 @@ def build(out: str | Path = DIRECTORY, *, progress: bool | None = None, command:
 
     torch.set_num_threads(1)  # one thread: the same weights from the same seed, whatever the machine's cores
     kw = {**SETTINGS, **overrides}
-    if kw.get("training") != "touching":
-        return train_segmentation_run(out, **kw, progress=progress, unique=False, command=command)
-    # train_segmentation_run knows "wide" and "domain": "touching" goes through its "wide" path with
-    # touching_training_set in place of wide_training_set, and the run's record then names it
-    # (on the imported module, which train_segmentation_run reads: not __main__ under ``python -m``)
-    import importlib
-
-    mod = importlib.import_module("physnn.cells.pretrained")
-    wide = mod.wide_training_set
-    mod.wide_training_set = mod.touching_training_set
-    try:
-        m = train_segmentation_run(out, **{**kw, "training": "wide"}, progress=progress, unique=False,
-                                   command=command)
-    finally:
-        mod.wide_training_set = wide
-    d = Path(m["directory"])
-    cfg = d / "config.toml"
-    cfg.write_text(cfg.read_text().replace('training = "wide"', 'training = "touching"', 1))
-    st = d / "state.json"
-    st.write_text(st.read_text().replace('"synthetic (wide)', '"synthetic (touching)', 1))
-    return m
+    return train_segmentation_run(out, **kw, progress=progress, unique=False, command=command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -127,8 +127,9 @@ def train_segmentation_run(
     """Train a 3-class U-Net on domain-randomised synthetic images and write a run directory.
 
     ``training`` picks the synthetic training images: ``"domain"``
-    (:func:`physnn.cells.segment.training_set`) or ``"wide"``
-    (:func:`physnn.cells.pretrained.wide_training_set`, the bundled model's).
+    (:func:`physnn.cells.segment.training_set`), ``"wide"``
+    (:func:`physnn.cells.pretrained.wide_training_set`) or ``"touching"``
+    (:func:`physnn.cells.pretrained.touching_training_set`, the bundled model's).
     Returns the metrics written to ``metrics.json``, with ``directory`` added.  CPU
     seconds are ``time.process_time`` of this process (one torch thread); wall seconds
     and the load average are recorded beside them.
@@ -141,14 +142,15 @@ def train_segmentation_run(
 
     owner = "train_segmentation_run"
     n_train = check_int("n_train", n_train, low=1, owner=owner)
-    training = check_choice("training", training, ("domain", "wide"), owner=owner)
+    training = check_choice("training", training, ("domain", "wide", "touching"), owner=owner)
     settings = dict(training=training, n_train=n_train, size=size, n_val=n_val, epochs=epochs, steps=steps,
                     crop=crop, batch_size=batch_size, depth=depth, base=base, lr=lr, seed=seed, n_test=n_test)
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    if training == "wide":
-        from physnn.cells.pretrained import wide_training_set
+    if training in ("wide", "touching"):
+        from physnn.cells.pretrained import touching_training_set, wide_training_set
 
-        X, Y = wide_training_set(n_train, size, seed=seed)
+        make = wide_training_set if training == "wide" else touching_training_set
+        X, Y = make(n_train, size, seed=seed)
     else:
         X, Y = training_set(n_train, size, seed=seed)
     diameter = float(np.median([d for d in (equivalent_diameter(y) for y in Y) if d is not None]))
