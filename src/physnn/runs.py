@@ -128,8 +128,12 @@ def train_run(
     progress: bool | None = None,
     quiet: bool = False,
     figures: bool = True,
+    callbacks: Any = (),
 ) -> Run:
     """Train the experiment ``cfg`` and write its run directory (see module docs).
+
+    ``callbacks`` are extra :class:`~physnn.train.callbacks.Callback` objects run after the
+    run's own (checkpoint, history): experiment loggers, an Optuna pruning callback.
 
     ``out`` defaults to ``runs/<name>``; an existing directory is never
     overwritten (a suffix ``-2``, ``-3``… is added) unless ``resume`` is set,
@@ -162,11 +166,12 @@ def train_run(
 
     with removed_on_error(directory):  # a failed new run leaves no directory behind
         return _train_into(cfg, directory, data, split, scaler, model, resume=resume, progress=progress,
-                           quiet=quiet, figures=figures)
+                           quiet=quiet, figures=figures, extra_callbacks=list(callbacks))
 
 
 def _train_into(cfg: ExperimentConfig, directory: Path, data: Any, split: Any, scaler: Any, model: Any, *,
-                resume: bool, progress: bool | None, quiet: bool, figures: bool) -> Run:
+                resume: bool, progress: bool | None, quiet: bool, figures: bool,
+                extra_callbacks: list[Any] | None = None) -> Run:
     from physnn.nn import model_config
     from physnn.train import Checkpoint, CSVLogger, EarlyStopping, fit
     from physnn.train.checkpoint import save_weights
@@ -175,7 +180,7 @@ def _train_into(cfg: ExperimentConfig, directory: Path, data: Any, split: Any, s
     directory.mkdir(parents=True, exist_ok=True)
     write_text(directory / "config.toml", config_to_toml(cfg))
 
-    callbacks: list[Any] = [Checkpoint(directory), CSVLogger(directory / "history.csv")]
+    callbacks: list[Any] = [Checkpoint(directory), CSVLogger(directory / "history.csv"), *(extra_callbacks or [])]
     es = cfg.early_stopping
     if es.enabled:
         callbacks.insert(0, EarlyStopping(monitor=es.monitor, patience=es.patience, min_delta=es.min_delta,
