@@ -22,7 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Check", "Figure", "SectionResult", "result_block", "figure_from_matplotlib", "markdown_table", "subplots", "PROJECTOR_STYLE",
-           "progress", "set_progress", "timed", "png_size"]
+           "progress", "set_progress", "timed", "png_size", "mean_ci", "clopper_pearson", "section_markdown",
+           "LECTURE", "SELF_CHECK"]
+
+#: :attr:`Check.kind` of a claim the lecture makes (the report's headline counts these)
+LECTURE = "lecture"
+#: :attr:`Check.kind` of a check of physnn itself (NumPy against torch, solver exactness, parameter counts)
+SELF_CHECK = "self-check"
 
 #: where :func:`progress` sends its lines (set by the runner; ``None``: nowhere)
 _PROGRESS: Callable[[str], None] | None = None
@@ -70,10 +76,18 @@ class Check:
     measured: str  #: what was measured, formatted for a reader
     passed: bool
     value: float | None = None  #: the raw number, for tests
+    kind: str = LECTURE  #: :data:`LECTURE` (a claim of the lecture) or :data:`SELF_CHECK` (physnn checking itself)
 
     @property
     def status(self) -> str:
         return "PASS" if self.passed else "FAIL"
+
+    @property
+    def verdict(self) -> str:
+        """How the report reads the row: "PASS", or "FAIL: this experiment does not confirm it"."""
+        if self.passed:
+            return "PASS"
+        return "FAIL: this experiment does not confirm it" if self.kind == LECTURE else "FAIL: physnn's self-check failed"
 
 
 @dataclass
@@ -105,6 +119,21 @@ class SectionResult:
     @property
     def passed(self) -> bool:
         return all(c.passed for c in self.checks)
+
+    def _repr_html_(self) -> str:
+        """The section as HTML (text, tables and figures inline), so a Jupyter cell displays it."""
+        import base64
+        import html
+
+        from physnn.viz.report import markdown_to_html
+
+        body = markdown_to_html(section_markdown(self, None))
+        for k, f in enumerate(self.figures):
+            data = base64.b64encode(f.png).decode("ascii")
+            img = (f'<figure><img style="max-width:100%" alt="{html.escape(f.caption)}" '
+                   f'src="data:image/png;base64,{data}"><figcaption>{html.escape(f.caption)}</figcaption></figure>')
+            body = body.replace(f"<p>@@FIGURE{k}@@</p>", img)
+        return f'<section id="section-{self.number}">{body}</section>'
 
     def check(self, claim: str) -> Check:
         """The check whose claim contains ``claim`` (for tests)."""
@@ -177,6 +206,79 @@ def result_block(
         seconds=time.perf_counter() - started,
         data=dict(data or {}),
     )
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def section_markdown(sec: SectionResult, fig_dir: str | None) -> str:
+    """One section as markdown: heading, claim, text, the claims table, tables, figures, output, code.
+
+    Figures are ``![caption](fig_dir/name)`` or, with ``fig_dir=None``, placeholders
+    ``@@FIGURE<k>@@`` on their own line for an HTML writer to replace.  The claims
+    table marks each row as a lecture claim or a self-check of physnn, and a FAIL
+    row reads "this experiment does not confirm it".
+    """
+    parts = [f"## {sec.number}. {sec.title}", ""]
+    if sec.claim:
+        parts += ["> " + ln if ln.strip() else ">" for ln in sec.claim.strip().splitlines()] + [""]
+    if sec.text:
+        parts += [sec.text, ""]
+    lecture = [c for c in sec.checks if c.kind == LECTURE]
+    selfc = [c for c in sec.checks if c.kind != LECTURE]
+    for rows, head in ((lecture, "**The lecture's claims, measured**"),
+                       (selfc, "**Self-checks of physnn** (not claims of the lecture)")):
+        if rows:
+            parts += [head, "", "| claim | expected | measured | verdict |", "|---|---|---|---|"]
+            parts += [f"| {_cell(c.claim)} | {_cell(c.expected)} | {_cell(c.measured)} | {c.verdict} |" for c in rows]
+            parts += [""]
+    for t in sec.tables:
+        parts += [t, ""]
+    for k, f in enumerate(sec.figures):
+        if fig_dir is None:
+            parts += [f"@@FIGURE{k}@@", ""]
+        else:
+            parts += [f"![{f.caption}]({fig_dir}/{f.name})", "", f"*{f.caption}*", ""]
+    if sec.output:
+        parts += ["Output:", "", "```", sec.output.rstrip(), "```", ""]
+    if sec.code:
+        parts += ["Try it:", "", "```python", sec.code.strip(), "```", ""]
+    parts += [f"*Section time: {sec.seconds:.1f} s*", ""]
+    return "\n".join(parts)
+
+
+def mean_ci(values: Any, level: float = 0.95) -> tuple[float, float, float]:
+    r"""Mean of ``values`` and its Student-t confidence interval: :math:`\bar v \pm t_{n-1}\, s/\sqrt n`.
+
+    With one value the interval is ``(nan, nan)``.
+
+        >>> m, lo, hi = mean_ci([1.0, 2.0, 3.0])
+        >>> m, round(lo, 3), round(hi, 3)
+        (2.0, -0.484, 4.484)
+    """
+    import numpy as np
+    from scipy import stats
+
+    v = np.asarray(values, dtype=float).ravel()
+    m = float(v.mean())
+    if v.size < 2:
+        return m, float("nan"), float("nan")
+    half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
+    return m, m - half, m + half
+
+
+def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper–Pearson) confidence interval of a binomial proportion ``k / n`` (scipy's binomtest).
+
+        >>> lo, hi = clopper_pearson(0, 10)
+        >>> lo, round(hi, 4)
+        (0.0, 0.3085)
+    """
+    from scipy import stats
+
+    ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=level, method="exact")
+    return float(ci.low), float(ci.high)
 
 
 def figure_from_matplotlib(fig: Any, name: str, caption: str, *, dpi: int = 110) -> Figure:

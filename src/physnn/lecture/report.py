@@ -26,7 +26,8 @@ from physnn.errors import PhysnnError
 from physnn.workers import THREAD_VARS as _THREAD_VARS
 from physnn.workers import restore_env, set_one_thread
 
-__all__ = ["SECTIONS", "COST", "SIM_COST", "parse_sections", "run_sections", "run_lecture", "environment", "default_workers"]
+__all__ = ["SECTIONS", "COST", "SIM_COST", "parse_sections", "run_sections", "run_lecture", "environment", "default_workers",
+           "write_lecture_report", "count_checks"]
 
 #: section number -> module (each has NUMBER, TITLE and run(*, quick, seed))
 SECTIONS: dict[int, str] = {
@@ -337,8 +338,6 @@ def run_lecture(
     workers: int | None = None,
 ) -> tuple[list[Any], dict[str, Path]]:
     """Run the sections (see :func:`run_sections`) and write ``report.html``, ``report.md``, ``results.json``, ``figures/``."""
-    from physnn.viz.report import write_report
-
     env = environment(seed=seed, quick=quick)
     workers = default_workers() if workers is None else workers
     t0 = time.perf_counter()
@@ -353,6 +352,125 @@ def run_lecture(
         "next to the claim — **PASS** or **FAIL**, as measured. Regenerate it with "
         "`physnn lecture`; change a section by editing its module in `physnn/lecture/`."
     )
-    paths = write_report(results, out, title="The lecture, executable — measured evidence",
-                         intro=intro, env=env)
+    paths = write_lecture_report(results, out, title="The lecture, executable — measured evidence",
+                                 intro=intro, env=env)
     return results, paths
+
+
+def count_checks(results: Iterable[Any]) -> dict[str, tuple[int, int]]:
+    """``{"lecture": (passed, total), "self-check": (passed, total)}`` over the sections' checks.
+
+    The lecture's claims and physnn's checks of itself (NumPy against torch, solver
+    exactness, parameter counts) are counted apart: only the first say anything
+    about the lecture.
+    """
+    from physnn.lecture.base import LECTURE, SELF_CHECK
+
+    out = {LECTURE: [0, 0], SELF_CHECK: [0, 0]}
+    for r in results:
+        for c in r.checks:
+            key = LECTURE if c.kind == LECTURE else SELF_CHECK
+            out[key][0] += int(c.passed)
+            out[key][1] += 1
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; max-width: 1100px;
+       margin: 2em auto; padding: 0 1em; line-height: 1.5; color: #1b1b1b; font-size: 17px; }
+h1 { border-bottom: 3px solid #2c5282; padding-bottom: .3em; }
+h2 { border-bottom: 1px solid #cbd5e0; padding-bottom: .2em; margin-top: 2.2em; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 15px; }
+th, td { border: 1px solid #cbd5e0; padding: .35em .7em; text-align: left; vertical-align: top; }
+th { background: #edf2f7; }
+code { background: #f1f5f9; padding: .1em .3em; border-radius: 3px; font-size: 90%; }
+pre { background: #f8fafc; border: 1px solid #e2e8f0; padding: .8em; overflow-x: auto; font-size: 14px; }
+pre code { background: none; padding: 0; }
+blockquote { border-left: 4px solid #90cdf4; margin: 1em 0; padding: .2em 1em; background: #f0f9ff; }
+figure { margin: 1.2em 0; } figure img { max-width: 100%; border: 1px solid #e2e8f0; }
+figcaption { font-size: 15px; color: #4a5568; }
+nav.toc { background: #f7fafc; border: 1px solid #e2e8f0; padding: .5em 1.2em; }
+"""
+
+
+def write_lecture_report(results: list[Any], out_dir: str | Path, *, title: str, intro: str = "",
+                         env: dict[str, Any] | None = None) -> dict[str, Path]:
+    """Write ``report.html`` (self-contained), ``report.md``, ``figures/*.png`` and ``results.json``.
+
+    The headline counts the lecture's claims and physnn's self-checks apart
+    (:func:`count_checks`); a table of contents and the summary table link to
+    each section. Every file is written atomically.
+
+    Returns ``{"html": path, "markdown": path, "json": path}``.
+    """
+    import base64
+    import html
+
+    from physnn.files import atomic_write, write_json, write_text
+    from physnn.lecture.base import LECTURE, section_markdown
+    from physnn.viz.report import markdown_to_html
+
+    out = Path(out_dir)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    env = env or {}
+    counts = count_checks(results)
+    (lp, ln), (sp, sn) = counts[LECTURE], counts["self-check"]
+    headline = (f"**The lecture's claims: {lp} of {ln} confirmed by these experiments.** "
+                f"physnn's self-checks (not claims of the lecture): {sp} of {sn} pass.")
+    if lp < ln:
+        headline += (" A FAIL row reads \"this experiment does not confirm the claim\", with the reason in the "
+                     "section's text — not \"the lecture is wrong\".")
+    summary = ["| section | lecture claims confirmed | self-checks passed | time | CPU time |", "|---|---|---|---|---|"]
+    for r in results:
+        lec = [c for c in r.checks if c.kind == LECTURE]
+        slf = [c for c in r.checks if c.kind != LECTURE]
+        fmt = lambda cs: "—" if not cs else f"{sum(c.passed for c in cs)} of {len(cs)}" + (  # noqa: E731
+            "" if all(c.passed for c in cs) else " (not all confirmed)")
+        cpu = getattr(r, "cpu_seconds", 0.0)
+        summary.append(f"| [{r.number}. {r.title}](#section-{r.number}) | {fmt(lec)} | {fmt(slf)} | "
+                       f"{r.seconds:.1f} s | {f'{cpu:.1f} s' if cpu else ''} |")
+    env_md = "| setting | value |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in env.items())
+    head = [f"# {title}", ""] + ([intro, ""] if intro else []) + [
+        headline, "", "### Summary", "", "\n".join(summary), "", "### Environment", "", env_md, ""]
+    toc = ('<nav class="toc"><strong>Contents</strong><ol>'
+           + "".join(f'<li value="{r.number}"><a href="#section-{r.number}">{html.escape(r.title)}</a></li>'
+                     for r in results) + "</ol></nav>")
+    md_parts = list(head)
+    html_parts = [markdown_to_html("\n".join(head[:4 if intro else 2])), toc,
+                  markdown_to_html("\n".join(head[4 if intro else 2:]))]
+    for r in results:
+        md_parts.append(section_markdown(r, "figures"))
+        for f in r.figures:
+            with atomic_write(out / "figures" / f.name, "wb") as fh:
+                fh.write(f.png)
+        body = markdown_to_html(section_markdown(r, None))
+        for k, f in enumerate(r.figures):
+            data = base64.b64encode(f.png).decode("ascii")
+            body = body.replace(f"<p>@@FIGURE{k}@@</p>",
+                                f'<figure><img alt="{html.escape(f.caption)}" src="data:image/png;base64,{data}">'
+                                f"<figcaption>{html.escape(f.caption)}</figcaption></figure>")
+        html_parts.append(f'<section id="section-{r.number}">{body}<p><a href="#top">↑ contents</a></p></section>')
+    page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body id=\"top\">\n"
+            + "\n".join(html_parts) + "\n</body></html>\n")
+    paths = {"html": write_text(out / "report.html", page), "markdown": write_text(out / "report.md", "\n".join(md_parts))}
+
+    def num(v: Any) -> Any:
+        try:
+            import math
+
+            return v if v is None or math.isfinite(float(v)) else str(v)
+        except (TypeError, ValueError):
+            return str(v)
+
+    paths["json"] = write_json(out / "results.json", {
+        "title": title, "environment": {k: str(v) for k, v in env.items()},
+        "lecture_claims": {"passed": lp, "checks": ln}, "self_checks": {"passed": sp, "checks": sn},
+        "passed": lp + sp, "checks": ln + sn,
+        "sections": [{"number": r.number, "title": r.title, "seconds": round(r.seconds, 3),
+                      "cpu_seconds": round(getattr(r, "cpu_seconds", 0.0), 3),
+                      "checks": [{"claim": c.claim, "kind": c.kind, "expected": c.expected, "measured": c.measured,
+                                  "passed": bool(c.passed), "value": num(c.value)} for c in r.checks],
+                      "figures": [f"figures/{f.name}" for f in r.figures]} for r in results],
+    })
+    return paths
