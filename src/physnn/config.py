@@ -14,6 +14,11 @@ A complete example (every key optional except where noted; defaults shown)::
     test = 0.0                    # test fraction (reported once, at the end)
     stratify = false              # keep class proportions in each part
     standardize = true            # z-score inputs, fitted on the training part only
+    stream = false                # Parquet/ROOT larger than memory: read in chunks (split by chunk)
+    chunk_rows = 262144           # streaming: ROOT entries per chunk (Parquet: its row groups)
+    buffer_chunks = 4             # streaming: chunks mixed in one shuffle buffer
+    workers = 0                   # streaming: DataLoader processes reading chunks beside training
+    sample_rows = 1000000         # streaming: rows the standardization is fitted on (0 = all)
     [data.options]                # keyword arguments for a toy set, e.g. n = 2000
 
     [model]
@@ -44,6 +49,14 @@ A complete example (every key optional except where noted; defaults shown)::
     mode = "min"
     restore_best = true
 
+    [tune]                        # physnn tune only (see physnn.tune)
+    metric = "val_loss"           # a logged value: loss, val_loss, val_<metric>
+    direction = ""                # minimize / maximize ("" = by the metric)
+    pruner = "median"             # median or none
+    [tune.params]                 # dotted keys of this file -> a range or choices
+    "train.lr" = {low = 1e-4, high = 1e-1, log = true}
+    "model.hidden" = {choices = [[16], [32, 32]]}
+
 :func:`load_config` reads and validates a file; every error names the
 section, the key, the value and what is allowed.
 """
@@ -58,7 +71,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from physnn.errors import PhysnnError, check_choice, check_input_file
 
-__all__ = ["ExperimentConfig", "DataConfig", "ModelConfig", "TrainConfig", "EarlyStoppingConfig",
+__all__ = ["ExperimentConfig", "DataConfig", "ModelConfig", "TrainConfig", "EarlyStoppingConfig", "TuneConfig",
            "load_config", "parse_config", "config_to_toml", "builtin_examples"]
 
 from physnn.nn.activations import ACTIVATIONS as _ACTIVATIONS  # noqa: E402  (the registries are the truth)
@@ -89,6 +102,12 @@ class DataConfig(_Section):
     test: float = Field(0.0, ge=0.0, lt=1.0)
     stratify: bool = False
     standardize: bool = True
+    # data larger than memory (physnn.data.stream): Parquet row groups / ROOT entry ranges read in chunks
+    stream: bool = False
+    chunk_rows: int = Field(262_144, ge=1)
+    buffer_chunks: int = Field(4, ge=1)
+    workers: int = Field(0, ge=0)
+    sample_rows: int = Field(1_000_000, ge=0)
 
     @model_validator(mode="after")
     def _fractions(self) -> "DataConfig":
@@ -193,6 +212,22 @@ class EarlyStoppingConfig(_Section):
     restore_best: bool = True
 
 
+class TuneConfig(_Section):
+    """``[tune]``: the search space and objective of ``physnn tune`` (checked in :mod:`physnn.tune`).
+
+    ``params`` maps a dotted key of the experiment to a range ``{low, high, log, step}`` (floats,
+    or ints when both ends are integers) or to ``{choices = [...]}``.
+    """
+
+    metric: str = "val_loss"
+    direction: Literal["", "minimize", "maximize"] = ""
+    pruner: Literal["median", "none"] = "median"
+    startup_trials: int = Field(5, ge=0)
+    warmup_epochs: int = Field(0, ge=0)
+    sampler: Literal["tpe", "random"] = "tpe"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
 class ExperimentConfig(_Section):
     name: str = "run"
     seed: int = Field(0, ge=0)
@@ -200,6 +235,7 @@ class ExperimentConfig(_Section):
     model: ModelConfig = Field(default_factory=ModelConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     early_stopping: EarlyStoppingConfig = Field(default_factory=EarlyStoppingConfig)
+    tune: TuneConfig | None = None  # physnn tune only; physnn train ignores it
 
     @field_validator("name")
     @classmethod
@@ -316,4 +352,4 @@ def config_to_toml(cfg: ExperimentConfig) -> str:
     """The fully resolved config as TOML text (every default written out)."""
     import tomli_w
 
-    return tomli_w.dumps(cfg.model_dump(mode="json"))
+    return tomli_w.dumps(cfg.model_dump(mode="json", exclude_none=True))

@@ -148,6 +148,8 @@ def train_run(
     else:
         directory = unique_run_dir(base)
 
+    if cfg.data.stream:
+        return _train_streaming(cfg, directory, resume=resume, progress=progress, quiet=quiet, figures=figures)
     # everything that can be wrong with the input is found before anything is written
     data = load_data_for(cfg)
     loss = cfg.train.loss
@@ -163,13 +165,93 @@ def train_run(
     n_in = data.n_features
     n_out = data.n_classes if loss == "cross_entropy" else max(data.n_targets, 1)
     model = build_experiment_model(cfg, n_in, n_out)
+    names = {"feature_names": data.feature_names, "target_names": data.target_names, "n_classes": data.n_classes}
+
+    def test_metrics(model: Any) -> dict[str, float] | None:
+        if split.test is None:
+            return None
+        from physnn.train.objectives import Supervised
+
+        obj = Supervised(split.train, split.val, loss=loss, metrics=cfg.train.metrics or None)
+        return obj.final_metrics(model.cpu(), test=split.test)  # train, validation and test in one evaluation
+
+    def draw(directory: Path, history: Any, model: Any) -> None:
+        _figures(directory, history, model, split, scaler, loss)
 
     with removed_on_error(directory):  # a failed new run leaves no directory behind
-        return _train_into(cfg, directory, data, split, scaler, model, resume=resume, progress=progress,
-                           quiet=quiet, figures=figures, extra_callbacks=list(callbacks))
+        return _train_into(cfg, directory, {"data": split.train, "val": split.val}, names, scaler, model,
+                           test_metrics, draw, resume=resume, progress=progress, quiet=quiet, figures=figures,
+                           extra_callbacks=list(callbacks))
 
 
-def _train_into(cfg: ExperimentConfig, directory: Path, data: Any, split: Any, scaler: Any, model: Any, *,
+def load_stream_for(cfg: ExperimentConfig) -> Any:
+    """The :class:`~physnn.data.stream.TableStream` a config with ``[data] stream = true`` names."""
+    from physnn.data.stream import TableStream
+
+    src = cfg.data.source
+    if src.startswith("toy:"):
+        raise PhysnnError(f"[data] stream = true reads Parquet or ROOT files; {src!r} is a built-in set "
+                          "(it fits in memory: remove stream = true).")
+    if cfg.data.stratify:
+        raise PhysnnError("[data] stratify cannot be kept with stream = true (the split is by whole chunks); "
+                          "remove stratify, or train in memory.")
+    if cfg.data.options:
+        raise PhysnnError(f"[data] options are for toy sets only; {src!r} is a file. Remove [data.options].")
+    return TableStream(src, features=cfg.data.features or None, target=cfg.data.target,
+                       tree=cfg.data.tree or None, chunk_rows=cfg.data.chunk_rows, owner=f"[data] {src}")
+
+
+def _train_streaming(cfg: ExperimentConfig, directory: Path, *, resume: bool, progress: bool | None,
+                     quiet: bool, figures: bool) -> Run:
+    """``train_run`` for ``[data] stream = true``: chunks split to train/val/test, standardization
+    fitted on a sample of training chunks, :class:`~physnn.train.streaming.StreamingSupervised`."""
+    from physnn.data import Standardizer
+    from physnn.train.streaming import StreamingSupervised
+
+    stream = load_stream_for(cfg)
+    loss, t, d = cfg.train.loss, cfg.train, cfg.data
+    if t.batch_size == 0:
+        raise PhysnnError("[train] batch_size = 0 (full batch) cannot stream; give a mini-batch size.")
+    train, val, test = stream.split(val=d.val, test=d.test, seed=cfg.seed)
+    scaler = None
+    if d.standardize:
+        mean, var, _ = stream.moments(train, sample_rows=d.sample_rows or None, seed=cfg.seed)
+        scaler = Standardizer().set_moments(mean, var)
+    n_classes = None
+    if loss == "cross_entropy":
+        if len(stream.target_names) != 1:
+            raise PhysnnError("[train] loss = 'cross_entropy' needs one target column of class labels 0..C-1.")
+        labels = np.concatenate([stream.read(c)[1][:, 0] for c in train[: max(1, d.buffer_chunks)]])
+        if not np.array_equal(labels, np.round(labels)) or labels.min() < 0:
+            raise PhysnnError("[train] loss = 'cross_entropy' needs integer class labels 0..C-1; the target "
+                              f"{stream.target_names} holds other values.")
+        n_classes = int(labels.max()) + 1
+    n_out = n_classes if loss == "cross_entropy" else len(stream.target_names)
+    model = build_experiment_model(cfg, len(stream.feature_names), n_out)
+    objective = StreamingSupervised(stream, train, val, loss=loss, batch_size=t.batch_size,
+                                    metrics=t.metrics or None, standardizer=scaler,
+                                    buffer_chunks=d.buffer_chunks, workers=d.workers, n_outputs=n_out)
+    names = {"feature_names": stream.feature_names, "target_names": stream.target_names, "n_classes": n_classes,
+             "stream": {"rows": stream.n_rows, "chunks": len(stream.chunks), "train_chunks": len(train),
+                        "val_chunks": len(val), "test_chunks": len(test)}}
+
+    def test_metrics(model: Any) -> dict[str, float] | None:
+        if not test:
+            return None
+        model = model.cpu()
+        objective.device = next(model.parameters()).device
+        return {**objective.evaluate_chunks(model, val, "val_"), **objective.evaluate_chunks(model, test, "test_")}
+
+    def draw(directory: Path, history: Any, model: Any) -> None:
+        history.plot(path=directory / "figures" / "loss.png")
+
+    with removed_on_error(directory):
+        return _train_into(cfg, directory, {"objective": objective}, names, scaler, model, test_metrics, draw,
+                           resume=resume, progress=progress, quiet=quiet, figures=figures)
+
+
+def _train_into(cfg: ExperimentConfig, directory: Path, fit_data: dict[str, Any], names: dict[str, Any],
+                scaler: Any, model: Any, test_metrics: Any, draw: Any, *,
                 resume: bool, progress: bool | None, quiet: bool, figures: bool,
                 extra_callbacks: list[Any] | None = None) -> Run:
     from physnn.nn import model_config
@@ -187,7 +269,7 @@ def _train_into(cfg: ExperimentConfig, directory: Path, data: Any, split: Any, s
                                           mode=es.mode, restore_best=es.restore_best))
     t = cfg.train
     history = fit(
-        model, split.train, val=split.val, loss=loss, optimizer=t.optimizer, lr=t.lr,
+        model, **fit_data, loss=loss, optimizer=t.optimizer, lr=t.lr,
         weight_decay=t.weight_decay, momentum=t.momentum, nesterov=t.nesterov, epochs=t.epochs,
         batch_size=None if t.batch_size == 0 else t.batch_size, metrics=t.metrics or None,
         schedule=t.schedule, grad_clip=t.grad_clip or None, callbacks=callbacks, seed=cfg.seed,
@@ -195,20 +277,16 @@ def _train_into(cfg: ExperimentConfig, directory: Path, data: Any, split: Any, s
         device=t.device, threads=t.threads or "auto",
         resume=(directory / "checkpoint.pt") if resume else None,
     )
-    from physnn.train.objectives import Supervised
-
-    if split.test is not None:  # train, validation and test in one evaluation
-        obj = Supervised(split.train, split.val, loss=loss, metrics=t.metrics or None)
-        history.final = obj.final_metrics(model.cpu(), test=split.test)
+    tested = test_metrics(model)
+    if tested is not None:
+        history.final = tested
     final = dict(history.final)
 
     state = {
         "model": model_config(model),
         "loss": loss,
         "task": _TASK.get(loss, "regression"),
-        "feature_names": data.feature_names,
-        "target_names": data.target_names,
-        "n_classes": data.n_classes,
+        **names,
         "standardizer": None if scaler is None else scaler.to_dict(),
     }
     save_weights(model, directory / "model.safetensors")
@@ -221,7 +299,7 @@ def _train_into(cfg: ExperimentConfig, directory: Path, data: Any, split: Any, s
     })
     history.to_csv(directory / "history.csv")
     if figures:
-        _figures(directory, history, model, split, scaler, loss)
+        draw(directory, history, model)
     return Run(directory, cfg, model, scaler, state, history)
 
 

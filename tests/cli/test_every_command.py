@@ -45,6 +45,18 @@ COVERAGE: dict[str, dict[str, str]] = {
         "epochs": "test_train_epochs_seed_and_quiet",
         "seed": "test_train_epochs_seed_and_quiet",
         "quiet": "test_train_epochs_seed_and_quiet",
+        "log": "tests/train/test_loggers.py::test_cli_train_log_tensorboard_under_the_run",
+        "log_uri": "tests/train/test_loggers.py::test_cli_train_log_mlflow_to_a_given_uri",
+    },
+    "tune": {
+        "config": "tests/tune/test_tune.py::test_cli_tune_writes_runs_table_best_link_and_figures",
+        "trials": "tests/tune/test_tune.py::test_cli_tune_writes_runs_table_best_link_and_figures",
+        "out": "tests/tune/test_tune.py::test_cli_tune_writes_runs_table_best_link_and_figures",
+        "study_name": "tests/tune/test_tune.py::test_cli_tune_writes_runs_table_best_link_and_figures",
+        "figures": "tests/tune/test_tune.py::test_an_interrupted_study_resumes_to_n_trials",
+        "timeout": "tests/tune/test_tune.py::test_cli_tune_timeout_stops_starting_trials",
+        "storage": "tests/tune/test_tune.py::test_bad_input_one_line_exit_2_nothing_written",
+        "jobs": "tests/tune/test_tune.py::test_bad_input_one_line_exit_2_nothing_written",
     },
     "lecture": {
         "out": "tests/lecture/test_runner.py::test_cli_lecture_writes_report",
@@ -266,7 +278,8 @@ COVERAGE: dict[str, dict[str, str]] = {
     },
 }
 # commands with no parameters still need a test that runs them
-COMMAND_TESTS = {"examples": "test_examples_in_process_and_installed_script"}
+COMMAND_TESTS = {"examples": "test_examples_in_process_and_installed_script",
+                 "tune": "tests/tune/test_tune.py::test_cli_tune_writes_runs_table_best_link_and_figures"}
 
 
 def _source(ref: str) -> str | None:

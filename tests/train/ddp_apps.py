@@ -71,6 +71,17 @@ def build(app: str) -> tuple[nn.Module, object]:
         # no Dice term (a ratio over the whole batch, not a mean over crops) and no BatchNorm
         return UNet(1, 3, depth=1, base=4, norm="none"), SegmentationObjective(
             images, masks, crop=16, batch_size=8, steps=3, dice_weight=0.0)
+    if app == "stream":  # a Parquet file of 10 row groups (written by the test; path in PHYSNN_TEST_STREAM)
+        import os
+
+        from physnn.data.stream import TableStream
+        from physnn.train.streaming import StreamingSupervised
+
+        stream = TableStream(os.environ["PHYSNN_TEST_STREAM"], features=["a", "b", "c"], target="y")
+        model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+        # one global batch of every row: the two ranks' halves average to the one-process step
+        return model, StreamingSupervised(stream, stream.chunks, [], loss="mse", batch_size=stream.n_rows,
+                                          buffer_chunks=len(stream.chunks))
     raise ValueError(f"unknown app {app!r}; one of {APPS}")
 
 

@@ -455,8 +455,17 @@ class Standardizer:
     def fit(self, X: Any) -> "Standardizer":
         """Learn ``mean_`` and ``scale_`` from ``X`` of shape ``(n, d)``; return ``self``."""
         a = check_array("X", X, ndim=2, min_rows=1, owner="Standardizer.fit").astype(np.float64)
-        mean = a.mean(axis=0)
-        scale = a.std(axis=0)
+        return self.set_moments(a.mean(axis=0), a.var(axis=0))
+
+    def set_moments(self, mean: Any, var: Any) -> "Standardizer":
+        """Set ``mean_`` and ``scale_ = sqrt(var)`` from moments computed elsewhere (e.g. streamed
+        over chunks of a file larger than memory); a round-off-small scale becomes 1, as in :meth:`fit`.
+
+        >>> Standardizer().set_moments([1.0, 5.0], [4.0, 0.0]).scale_.tolist()
+        [2.0, 1.0]
+        """
+        mean = np.asarray(mean, dtype=np.float64).copy()
+        scale = np.sqrt(np.maximum(np.asarray(var, dtype=np.float64), 0.0))
         tiny = 64 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))
         scale[scale <= tiny] = 1.0
         self.mean_, self.scale_ = mean, scale
