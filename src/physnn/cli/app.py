@@ -54,6 +54,11 @@ def train(
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Override [train] epochs."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Override the seed."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-epoch lines and no progress bar."),
+    log: Optional[str] = typer.Option(
+        None, "--log", help="Also log the run to 'tensorboard' (OUT/tensorboard) or 'mlflow' (OUT/mlflow.db, "
+        "or --log-uri): scalars per epoch, hyper-parameters with the final metrics, figures."),
+    log_uri: Optional[str] = typer.Option(
+        None, "--log-uri", help="MLflow tracking URI for --log mlflow (e.g. http://host:5000 or sqlite:///mlflow.db)."),
 ) -> None:
     """Train a model from an experiment file and write a run directory.
 
@@ -74,7 +79,20 @@ def train(
         out = Path("runs") / cfg.name
     from physnn.runs import train_run
 
-    run = train_run(cfg, out, resume=resume, progress=False if quiet else None, quiet=quiet)
+    logger = None
+    if log is not None or log_uri is not None:  # experiment logging (physnn.train.loggers)
+        from physnn.train.loggers import logger_for_run
+
+        out, logger = logger_for_run(cfg, out, log, uri=log_uri, resume=resume)
+    try:
+        run = train_run(cfg, out, resume=resume, progress=False if quiet else None, quiet=quiet,
+                        callbacks=[logger] if logger is not None else ())
+        if logger is not None:
+            logger.finish(dict(run.history.final), run.directory / "figures")
+    except Exception:
+        if logger is not None:
+            logger.fail()
+        raise
     h = run.history
     finals = ", ".join(f"{k} = {v:.4g}" for k, v in h.final.items() if k.startswith(("val_", "test_")))
     if quiet or h.stop_reason.value != "completed":
@@ -279,9 +297,11 @@ from physnn.cli import materials as materials_cli  # noqa: E402
 
 from physnn.cli import runs as runs_cli  # noqa: E402
 from physnn.cli import playground as playground_cli  # noqa: E402
+from physnn.cli import tune as tune_cli  # noqa: E402
 
 runs_cli.register(app)
 playground_cli.register(app)
+tune_cli.register(app)
 app.add_typer(hep_cli.app, name="hep")
 app.add_typer(cells_cli.app, name="cells")
 app.add_typer(fluids_cli.app, name="fluids")

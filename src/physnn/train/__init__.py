@@ -25,6 +25,8 @@ _LAZY = {
     "PrintLogger": "physnn.train.callbacks",
     "CSVLogger": "physnn.train.callbacks",
     "ProgressBar": "physnn.train.callbacks",
+    "TensorBoardLogger": "physnn.train.loggers",
+    "MLflowLogger": "physnn.train.loggers",
     "save_weights": "physnn.train.checkpoint",
     "load_weights": "physnn.train.checkpoint",
     "save_state": "physnn.train.checkpoint",
