@@ -73,7 +73,7 @@ def check_shard(shard: object, *, owner: str = "shard") -> tuple[int, int]:
         raise PhysnnError(f"{owner}: shard must be (k, N) with 1 <= k <= N; got {shard!r}.") from None
     if not (n_shards >= 1 and 1 <= k <= n_shards):
         raise PhysnnError(f"{owner}: shard {k}/{n_shards} is out of range: K must be 1..N (SLURM: "
-                          "--shard $((SLURM_ARRAY_TASK_ID+1))/N with --array=0-(N-1)).")
+                          "--array=1-N with --shard $SLURM_ARRAY_TASK_ID/N).")
     return k, n_shards
 
 

@@ -129,7 +129,12 @@ COVERAGE: dict[str, dict[str, str]] = {
         "chunk_size": "test_hep_generate_options_reach_pythia_and_the_cuts",
         "keep_cache": "test_hep_generate_options_reach_pythia_and_the_cuts",
         "shard": "tests/hep/test_generate.py::test_cli_shard_then_merge",
+        "dask": "tests/hep/test_generate.py::test_cli_shard_then_merge",
         "quiet": QUIET,
+    },
+    "hep merge": {
+        "parts": "test_merge_commands_refuse_a_file_that_is_not_a_part",
+        "out": "tests/hep/test_generate.py::test_cli_shard_then_merge",
     },
     "hep train": {
         "data": "test_hep_train_options",
@@ -218,8 +223,13 @@ COVERAGE: dict[str, dict[str, str]] = {
         "s": "test_fluids_generate_ns_and_burgers_options",
         "steps": "test_fluids_generate_ns_and_burgers_options",
         "workers": "test_generate_commands_pass_workers_on",
-        "shard": "tests/fluids/test_data.py::test_shards_and_resume_give_the_one_machine_data_set",
+        "shard": "tests/fluids/test_data.py::test_shards_merge_into_the_one_machine_file",
+        "dask": "tests/fluids/test_data.py::test_dask_local_cluster_gives_the_file_of_two_workers",
         "quiet": QUIET,
+    },
+    "fluids merge": {
+        "parts": "test_merge_commands_refuse_a_file_that_is_not_a_part",
+        "out": "tests/fluids/test_data.py::test_shards_merge_into_the_one_machine_file",
     },
     "fluids train": {
         "data": "test_fluids_train_fno_burgers_options",
@@ -252,7 +262,12 @@ COVERAGE: dict[str, dict[str, str]] = {
         "steps": "test_materials_generate_options",
         "chunk": "test_materials_generate_options",
         "shard": "tests/materials/test_generate.py::test_shards_merge_into_the_one_machine_data_set",
+        "dask": "tests/materials/test_generate.py::test_shards_merge_into_the_one_machine_data_set",
         "quiet": QUIET,
+    },
+    "materials merge": {
+        "parts": "test_merge_commands_refuse_a_file_that_is_not_a_part",
+        "out": "tests/materials/test_generate.py::test_shards_merge_into_the_one_machine_data_set",
     },
     "materials train": {
         "data": "test_materials_train_options",
@@ -640,6 +655,17 @@ def test_generate_commands_pass_workers_on(tmp_path, monkeypatch):
     cli_run("hep", "generate", "--signal", "qcd", "--n", "1", "--constituents", "3", "--workers", "3", "-q",
             "--out", tmp_path / "j.npz")
     assert spy.calls[0]["workers"] == 3
+
+
+def test_merge_commands_refuse_a_file_that_is_not_a_part(tmp_path):
+    """The three merge commands run through main; each joins parts (tests/*/test_generate.py,
+    tests/fluids/test_data.py) and refuses a file no `generate --shard K/N` wrote, by name."""
+    bad = tmp_path / "x.npz"
+    np.savez(bad, x=np.zeros(2))
+    for app in ("hep", "materials", "fluids"):
+        rc, _, err = cli_call(app, "merge", bad, "--out", tmp_path / "m.npz")
+        assert rc == 2 and f"x.npz' is not a part written by `physnn {app} generate --shard K/N`" in err, err
+    assert not (tmp_path / "m.npz").exists()
 
 
 @pytest.fixture(scope="module")

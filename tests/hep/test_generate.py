@@ -298,24 +298,44 @@ def test_generator_keeps_pythia_and_fastjet_banners_off_stdout():
     assert out.stdout.strip() == "jets 1", out.stdout[:500]
 
 
-def test_shards_on_a_shared_folder_merge_into_the_one_machine_sample(tmp_path, qcd6):
-    """A cluster job array: each task generates its chunks (--shard K/N) into OUT.chunks/; the same call
-    without shard then writes OUT from them — the jets of one machine, nothing generated again."""
+def _same_file(a, b):
+    """Every column bit for bit, in the same order; the metadata but the timings and the list of parts."""
+    from physnn.hep.generate import PROVENANCE_STATS
+
+    x, y = read_jets(a), read_jets(b)
+    assert list(x) == list(y)
+    for c in x:
+        assert x[c].dtype == y[c].dtype and np.array_equal(x[c], y[c]), c
+    mx, my = read_jet_metadata(a), read_jet_metadata(b)
+    for m in (mx, my):
+        m.pop("merged_from", None)
+        for k in PROVENANCE_STATS:
+            m["stats"].pop(k)
+    assert mx == my
+    return read_jet_metadata(b)
+
+
+def test_shards_merge_into_the_one_machine_file(tmp_path, qcd6):
+    """A cluster job array: each task generates its chunks (shard=(K, N)) into a part beside OUT;
+    merge_jets joins the parts into the file one machine writes (same jets, same metadata but timings)."""
+    from physnn.hep.generate import merge_jets
+
     jets1, _ = qcd6
+    one = tmp_path / "one.parquet"
+    generate_jets("qcd", n=6, seed=11, chunk_size=3, out=one, **SMALL)
     out = tmp_path / "qcd.parquet"
     for k in (2, 1):  # the order tasks finish in does not matter
         part, st = generate_jets("qcd", n=6, seed=11, chunk_size=3, out=out, shard=(k, 2), return_stats=True,
                                  **SMALL)
         assert st["shard_chunks"] == [k - 1] and not out.exists() and len(part["pt"]) == 3
+        assert st["part"] == str(tmp_path / f"qcd.part-{k}-of-2.npz")
         for c in jets1:
             assert np.array_equal(part[c], jets1[c][3 * (k - 1):3 * k]), c
-    merged, st = generate_jets("qcd", n=6, seed=11, chunk_size=3, out=out, return_stats=True, **SMALL)
-    assert st["chunks_reused"] == 2 and st["jets_generated_now"] == 0
-    for c in jets1:
-        assert np.array_equal(merged[c], jets1[c]), c
-    on_disk = read_jets(out)
-    for c in JET_COLUMNS:
-        assert np.array_equal(on_disk[c], merged[c]), c
+    assert not (tmp_path / "qcd.parquet.chunks").exists()  # each shard removed its own chunks
+    stats = merge_jets(sorted(tmp_path.glob("qcd.part-*.npz")), out)
+    assert stats["jets"] == 6 and stats["accepted"] == 6
+    meta = _same_file(one, out)
+    assert [p["shard"] for p in meta["merged_from"]] == [[1, 2], [2, 2]]
 
 
 def test_bad_shards_are_refused(tmp_path):
@@ -325,7 +345,7 @@ def test_bad_shards_are_refused(tmp_path):
         check_shard("3 of 10")
     with pytest.raises(PhysnnError, match=r"shard 3/3 has no chunks: 4 jets make 2 chunk\(s\) of 2"):
         generate_jets("qcd", n=4, chunk_size=2, out=tmp_path / "a.npz", shard=(3, 3), **SMALL)
-    with pytest.raises(PhysnnError, match=r"writes chunks into the cache; give out="):
+    with pytest.raises(PhysnnError, match=r"writes its part beside the output; give out="):
         generate_jets("qcd", n=4, shard=(1, 2), **SMALL)
 
 
@@ -337,9 +357,28 @@ def test_cli_shard_then_merge(tmp_path, capsys):
             "--seed", "5", "--out", str(out), "-q"]
     assert main([*base, "--shard", "0/2"]) == 2
     assert "K must be 1..N" in capsys.readouterr().err
+    assert main([*base, "--dask", "tcp://a b"]) == 2  # --dask reaches the chunk runner, checked before any work
+    assert "--dask 'tcp://a b' is not a scheduler address" in capsys.readouterr().err
     for k in ("1/2", "2/2"):
         assert main([*base, "--shard", k]) == 0
-        assert f"shard {k}: 2 qcd jets in chunks" in capsys.readouterr().out and not out.exists()
-    assert main(base) == 0
-    assert "2 chunk(s) reused" in capsys.readouterr().out
+        assert f"shard {k}: 2 qcd jets (chunks [{int(k[0]) - 1}]) written to {tmp_path}" in capsys.readouterr().out
+        assert not out.exists()
+    parts = [str(tmp_path / f"qcd.part-{k}-of-2.npz") for k in (1, 2)]
+    assert main(["hep", "merge", parts[0], "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "shard(s) 2/2 missing" in err and len(err.strip().splitlines()) == 1
+    assert main(["hep", "merge", *parts, "--out", str(tmp_path / "q.csv")]) == 2
+    assert "must end in one of" in capsys.readouterr().err
+    assert main(["hep", "merge", *parts, "--out", str(out)]) == 0
+    assert f"wrote 4 jets from 2 parts to {out}" in capsys.readouterr().out
     assert len(read_jets(out)["pt"]) == 4 and not (tmp_path / "qcd.npz.chunks").exists()
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_file_of_two_workers(tmp_path):
+    """A LocalCluster of 2 worker processes (one thread each) generates the jets of `--workers 2`."""
+    pytest.importorskip("distributed")
+    kw = dict(n=4, seed=3, chunk_size=2, **SMALL)
+    generate_jets("qcd", workers=2, out=tmp_path / "w2.npz", **kw)
+    generate_jets("qcd", dask="local:2", out=tmp_path / "dk.npz", **kw)
+    _same_file(tmp_path / "w2.npz", tmp_path / "dk.npz")

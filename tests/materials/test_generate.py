@@ -136,23 +136,22 @@ def test_generate_counts_failures_and_resumes(tmp_path, monkeypatch):
         return real(atoms, **kw)
 
     monkeypatch.setattr(G, "label_structure", flaky)
-    out = tmp_path / "a.npz"
-    d = G.generate("A", 6, seed=1, out=out, chunk=3, fmax=0.05, progress=False)
+    out, store = tmp_path / "a.npz", tmp_path / "store"
+    d = G.generate("A", 6, seed=1, cache=store, chunk=3, fmax=0.05, progress=False)  # chunks kept in store
     n_bad = int((~d["ok"]).sum())
     expected = np.array([breaks(G.sample_symbols("A", i, 1)) for i in range(6)])
     assert 0 < expected.sum() < 6
     np.testing.assert_array_equal(~d["ok"], expected)
+    # a second call (a killed run started again): every chunk comes from the cache, nothing is recomputed
+    monkeypatch.setattr(G, "_work_chunk", lambda *a, **k: (_ for _ in ()).throw(AssertionError("recomputed")))
+    again = G.generate("A", 6, seed=1, out=out, cache=store, chunk=3, fmax=0.05, progress=False)
+    for k in ("numbers", "ok", "e_mix_unrelaxed"):
+        np.testing.assert_array_equal(again[k], d[k])
     loaded = G.load_alloys(out)
     assert loaded["meta"]["n_failed"] == n_bad and loaded["meta"]["n_ok"] == 6 - n_bad
     assert np.all(np.isnan(loaded["e_mix_relaxed"][~loaded["ok"]]))
     assert np.all(loaded["status"][~loaded["ok"]] == "nan_energy")
-    # second call: every chunk comes from the cache, nothing is recomputed
-    monkeypatch.setattr(G, "_work_chunk", lambda *a, **k: (_ for _ in ()).throw(AssertionError("recomputed")))
-    again = G.generate("A", 6, seed=1, out=out, chunk=3, fmax=0.05, progress=False)
-    for k in ("numbers", "ok", "e_mix_unrelaxed"):
-        np.testing.assert_array_equal(again[k], d[k])
-    with pytest.raises(PhysnnError, match="other settings"):
-        G.generate("A", 6, seed=2, out=out, chunk=3, fmax=0.05, progress=False)
+    assert not list(store.glob("*/chunk_*.npz"))  # removed once OUT is written
     with pytest.raises(PhysnnError, match="does not exist"):
         G.load_alloys(tmp_path / "missing.npz")
 
@@ -160,7 +159,7 @@ def test_generate_counts_failures_and_resumes(tmp_path, monkeypatch):
 def test_bit_identical_whatever_the_number_of_workers():
     # Exactly reproducible by construction, so compared bit for bit: each structure is drawn from its own
     # rng([seed, task, i]) and labelled on its own (no state shared across a chunk), and both paths run
-    # BLAS on one thread (in-process under threadpool_limits(1), workers by _init_worker), so the same
+    # BLAS on one thread (in-process under threadpool_limits(1), workers by physnn.parallel's pool), so the same
     # float operations run in the same order in both.
     one = G.generate("A", 2, seed=7, workers=1, chunk=2, fmax=0.05, progress=False)
     two = G.generate("A", 2, seed=7, workers=2, chunk=1, fmax=0.05, progress=False)
@@ -168,24 +167,55 @@ def test_bit_identical_whatever_the_number_of_workers():
         np.testing.assert_array_equal(one[k], two[k])
 
 
+def _same_data_set(a, b):
+    """Every array bit for bit but the CPU timings; the meta but merged_from."""
+    x, y = G.load_alloys(a), G.load_alloys(b)
+    assert sorted(x) == sorted(y)
+    for k in x:
+        if k not in ("meta", *G.PROVENANCE_ARRAYS):
+            assert x[k].dtype == y[k].dtype and np.array_equal(x[k], y[k]), k
+    assert {k: v for k, v in y["meta"].items() if k != "merged_from"} == x["meta"]
+    return x, y
+
+
 def test_shards_merge_into_the_one_machine_data_set(tmp_path, capsys):
-    """A cluster job array: `--shard K/N` tasks fill OUT.cache/, then the same command without it writes OUT."""
+    """A cluster job array: `--shard K/N` tasks each write a part; `materials merge` joins them into the
+    file one machine writes."""
     from physnn.cli.app import main
 
-    one = G.generate("B", 3, seed=4, chunk=1, fmax=0.05, progress=False)
+    G.generate("B", 3, seed=4, chunk=1, fmax=0.05, progress=False, out=tmp_path / "one.npz")
+    one = G.load_alloys(tmp_path / "one.npz")
     out = tmp_path / "b.npz"
     base = ["materials", "generate", "--task", "B", "--n", "3", "--seed", "4", "--chunk", "1", "--fmax", "0.05",
             "--out", str(out), "-q"]
+    assert main([*base, "--dask", "local:0"]) == 2  # --dask reaches the chunk runner, checked before any work
+    assert "--dask local:N needs 1 <= N <= 256" in capsys.readouterr().err
     assert main([*base, "--shard", "2/2"]) == 0 and not out.exists()
-    assert "shard 2/2: 1 structures written to" in capsys.readouterr().out
+    assert f"shard 2/2: 1 structures written to {tmp_path / 'b.part-2-of-2.npz'}" in capsys.readouterr().out
     part = G.generate("B", 3, seed=4, chunk=1, fmax=0.05, out=out, shard=(1, 2), progress=False)
     np.testing.assert_array_equal(part["e_mix_relaxed"], one["e_mix_relaxed"][[0, 2]])  # chunks 0 and 2
-    assert main(base) == 0
-    merged = G.load_alloys(out)
-    for k in ("numbers", "positions", "ok", *G.LABELS):
-        np.testing.assert_array_equal(merged[k], one[k])
-    assert merged["meta"]["n"] == 3 and "shard" not in merged["meta"]
+    assert not (tmp_path / "b.npz.chunks").exists()
+    assert main(["materials", "merge", str(tmp_path / "b.part-2-of-2.npz"), str(tmp_path / "b.part-1-of-2.npz"),
+                 "--out", str(out)]) == 0
+    assert f"wrote 3 structures from 2 parts to {out}: 0 failed" in capsys.readouterr().out
+    _, merged = _same_data_set(tmp_path / "one.npz", out)
+    assert merged["meta"]["n"] == 3 and [p["shard"] for p in merged["meta"]["merged_from"]] == [[1, 2], [2, 2]]
     with pytest.raises(PhysnnError, match="shard 3/3 has no chunks: 2 structures make 1 chunk"):
         G.generate("B", 2, seed=4, chunk=8, out=tmp_path / "c.npz", shard="3/3", progress=False)
-    with pytest.raises(PhysnnError, match="writes chunks into the cache; give out="):
+    with pytest.raises(PhysnnError, match="writes its part beside the output; give out="):
         G.generate("B", 2, shard=(1, 2), progress=False)
+    with pytest.raises(PhysnnError, match="is a part of `materials` generation, not of fluids"):
+        from physnn.fluids.data import merge_datasets
+
+        merge_datasets([tmp_path / "b.part-1-of-2.npz"], tmp_path / "m.npz")
+    assert main(["materials", "merge", str(tmp_path / "b.part-1-of-2.npz"), "--out", str(tmp_path / "m.npz")]) == 2
+    assert "shard(s) 2/2 missing" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_data_set_of_two_workers(tmp_path):
+    """A LocalCluster of 2 worker processes (one thread each) labels the structures of `--workers 2`."""
+    pytest.importorskip("distributed")
+    G.generate("B", 2, seed=1, chunk=1, fmax=0.05, workers=2, progress=False, out=tmp_path / "w2.npz")
+    G.generate("B", 2, seed=1, chunk=1, fmax=0.05, dask="local:2", progress=False, out=tmp_path / "dk.npz")
+    _same_data_set(tmp_path / "w2.npz", tmp_path / "dk.npz")

@@ -39,8 +39,9 @@ _GEN_EPILOG = (
     "  physnn fluids generate ns --n 120 --steps 20 --workers 2 --out ns.npz\n\n"
     "The output does not depend on --workers. Solved chunks are kept in OUT.chunks/ until OUT is written: "
     "the same command resumes a killed run.\n\n"
-    "On a cluster: N array tasks each run the command with --shard K/N (K = 1..N) on a shared folder, "
-    "then one run without --shard writes OUT from their chunks: what one machine makes."
+    "On a cluster: N array tasks each run the command with --shard K/N (K = 1..N) and write "
+    "OUT-stem.part-K-of-N.npz; 'physnn fluids merge OUT-stem.part-*.npz --out OUT' joins them into what one "
+    "machine writes. --dask tcp://HOST:8786 (or local:N) solves the chunks on a Dask cluster."
 )
 
 
@@ -57,15 +58,15 @@ def generate(
     s: int = typer.Option(64, "--s", help="ns: grid points per side."),
     steps: int = typer.Option(20, "--steps", help="ns: snapshots at t = 1..STEPS (the paper: 50)."),
     workers: int = typer.Option(1, "--workers", "-j", help="Parallel processes, one thread each."),
-    shard: Optional[str] = typer.Option(None, "--shard", help="K/N: one task of a cluster job array; solves chunks K-1, K-1+N, ... into OUT.chunks/ (a folder every task sees) and writes no OUT. Then the same command without --shard writes OUT from the chunks."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="K/N: one task of a cluster job array; solves chunks K-1, K-1+N, ... and writes them to OUT-stem.part-K-of-N.npz beside OUT (not OUT). Then 'physnn fluids merge' joins the N parts into OUT."),
+    dask: Optional[str] = typer.Option(None, "--dask", help="Solve the chunks on a Dask cluster: a scheduler address (tcp://HOST:8786) or local[:N] for N local worker processes (default --workers)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Simulate a Burgers or Navier-Stokes data set and write it to an .npz file."""
     import time
 
-    import shutil
-
-    from physnn.fluids.data import burgers_dataset, chunk_dir_for, ns_dataset, save_dataset
+    from physnn.fluids.data import burgers_dataset, ns_dataset
+    from physnn.parallel import part_path
     from physnn.workers import check_shard
 
     kind = check_choice("kind", kind, ["burgers", "ns"], owner="fluids generate")
@@ -74,25 +75,38 @@ def generate(
     sh = None if shard is None else check_shard(shard, owner="fluids generate")
     t0 = time.perf_counter()
     progress = False if quiet else None
-    # the chunks are kept in OUT.chunks/<settings key>/ (a killed run resumes; shards meet there)
-    spec = dict(kind=kind, n=n, seed=seed, nu=nu, t=t, grid=grid) if kind == "burgers" else \
-        dict(kind=kind, n=n, seed=seed, nu=nu, s=s, steps=steps)
-    chunks = chunk_dir_for(out, spec)
+    # solved chunks are kept in OUT.chunks/<settings key>/ until OUT is written (a killed run resumes)
+    common = dict(seed=seed, workers=workers, progress=progress, cache_dir=None, shard=sh, out=out, dask=dask)
     if kind == "burgers":
-        d = burgers_dataset(n, nu=0.01 if nu is None else nu, t=t, grid=grid, seed=seed, workers=workers,
-                            progress=progress, cache_dir=None, chunk_dir=chunks, shard=sh)
+        d = burgers_dataset(n, nu=0.01 if nu is None else nu, t=t, grid=grid, **common)
     else:
-        d = ns_dataset(n, nu=1e-3 if nu is None else nu, s=s, steps=steps, seed=seed, workers=workers,
-                       progress=progress, cache_dir=None, chunk_dir=chunks, shard=sh)
+        d = ns_dataset(n, nu=1e-3 if nu is None else nu, s=s, steps=steps, **common)
     if sh is not None:
-        typer.echo(f"shard {shard}: {len(d['meta']['chunks'])} chunk(s) solved into {chunks}; once every shard "
-                   f"is done, run the same command without --shard to write {out}")
+        typer.echo(f"shard {shard}: {len(d['meta']['chunks'])} chunk(s) solved into {part_path(out, sh)}; once "
+                   f"every shard is done: physnn fluids merge PARTS --out {out}")
         return
-    save_dataset(d, out)
-    shutil.rmtree(chunks.parent, ignore_errors=True)
     m = d["meta"]
     typer.echo(f"wrote {n} {kind} samples to {out}: {m['solver_cpu_s_per_sample'] * 1e3:.1f} CPU ms per "
                f"sample in the solver, {time.perf_counter() - t0:.1f} s wall")
+
+
+@app.command(epilog=(
+    "PARTS are the files the N tasks of 'physnn fluids generate KIND --shard K/N --out OUT' wrote beside OUT "
+    "(OUT-stem.part-K-of-N.npz). The merged file holds the arrays a single run without --shard writes, in "
+    "the same order, with the same meta except merged_from (the parts) and solver_cpu_s_per_sample. A "
+    "missing or repeated shard, or parts of other settings or seeds, are refused.\n\n"
+    "Example:\n\n  physnn fluids merge /shared/ns.part-*.npz --out /shared/ns.npz"))
+@writes(out="file")
+def merge(
+    parts: list[Path] = typer.Argument(..., help="The part files of every shard (e.g. OUT.part-*.npz)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output .npz (written atomically)."),
+) -> None:
+    """Join the parts written by 'fluids generate --shard K/N' tasks into one .npz."""
+    from physnn.fluids.data import merge_datasets
+
+    d = merge_datasets(parts, out)
+    m = d["meta"]
+    typer.echo(f"wrote {m['n']} {m['kind']} samples from {len(parts)} parts to {out}")
 
 
 def _or(value: Optional[int], default: int) -> int:

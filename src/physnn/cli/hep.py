@@ -45,11 +45,14 @@ _GENERATE_EPILOG = (
     "  physnn hep generate --signal w --n 200 --sqrt-s 14000 --no-mpi --out w.npz\n\n"
     "The output is identical for any --workers. An interrupted run keeps its finished chunks in "
     "OUT.chunks/ and the same command resumes.\n\n"
-    "On a cluster: N array tasks each run the command with --shard K/N (K = 1..N) on a shared folder, "
-    "then one run without --shard writes OUT from their chunks: the jets of a one-machine run.\n\n"
-    "  sbatch --array=0-9 --wrap 'physnn hep generate --signal qcd --n 100000 --out /shared/qcd.parquet "
-    "--shard $((SLURM_ARRAY_TASK_ID+1))/10 -q'\n\n"
-    "  physnn hep generate --signal qcd --n 100000 --out /shared/qcd.parquet"
+    "On a cluster: N array tasks each run the command with --shard K/N (K = 1..N); task K writes "
+    "OUT-stem.part-K-of-N.npz beside OUT, and 'physnn hep merge' joins the parts into OUT: the jets of a "
+    "one-machine run.\n\n"
+    "  sbatch --array=1-10 --wrap 'physnn hep generate --signal qcd --n 100000 --out /shared/qcd.parquet "
+    "--shard $SLURM_ARRAY_TASK_ID/10 -q'\n\n"
+    "  physnn hep merge /shared/qcd.part-*.npz --out /shared/qcd.parquet\n\n"
+    "On a Dask cluster: --dask tcp://HOST:8786 sends the chunks to its workers (--dask local:4 starts four "
+    "local worker processes); the output is the same."
 )
 
 
@@ -73,7 +76,8 @@ def generate(
     pythia: Optional[list[str]] = typer.Option(None, "--pythia", help="Extra Pythia setting, e.g. --pythia 'Tune:pp = 21' (repeatable; applied last)."),
     chunk_size: int = typer.Option(200, "--chunk-size", help="Jets per reproducible chunk (the unit of parallel work and of resuming)."),
     keep_cache: bool = typer.Option(False, "--keep-cache", help="Keep OUT.chunks/ after writing OUT."),
-    shard: Optional[str] = typer.Option(None, "--shard", help="K/N: one task of a cluster job array; generates chunks K-1, K-1+N, ... into OUT.chunks/ (a folder every task sees) and writes no OUT. Then the same command without --shard writes OUT from the chunks."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="K/N: one task of a cluster job array; generates chunks K-1, K-1+N, ... and writes them to OUT-stem.part-K-of-N.npz beside OUT (not OUT). Then 'physnn hep merge' joins the N parts into OUT."),
+    dask: Optional[str] = typer.Option(None, "--dask", help="Run the chunks on a Dask cluster: a scheduler address (tcp://HOST:8786) or local[:N] for N local worker processes (default --workers)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Generate labelled jets with Pythia 8 + FastJet and write them to a file."""
@@ -90,11 +94,11 @@ def generate(
         signal, n, seed, workers=workers, sqrt_s=sqrt_s, mpi=mpi, n_constituents=constituents,
         pt_range=(pt_min, pt_max), eta_max=eta_max, pthat_range=pthat, prefilter=prefilter, settings=tuple(pythia or ()),
         chunk_size=chunk_size, out=out, keep_cache=keep_cache, progress=not quiet, return_stats=True,
-        shard=None if shard is None else check_shard(shard, owner="hep generate"),
+        shard=None if shard is None else check_shard(shard, owner="hep generate"), dask=dask,
     )
     if shard is not None:
-        typer.echo(f"shard {shard}: {stats['jets']} {signal} jets in chunks {stats['shard_chunks']} written to "
-                   f"{stats['cache']}; once every shard is done, run the same command without --shard to write {out}")
+        typer.echo(f"shard {shard}: {stats['jets']} {signal} jets (chunks {stats['shard_chunks']}) written to "
+                   f"{stats['part']}; once every shard is done: physnn hep merge PARTS --out {out}")
         return
     reused = f", {stats['chunks_reused']} chunk(s) reused" if stats["chunks_reused"] else ""
     typer.echo(
@@ -102,6 +106,31 @@ def generate(
         f"{stats['acceptance']:.1%}, {stats['jets_per_s']:.1f} jets/s "
         f"({stats['jets_per_cpu_s']:.1f} per CPU second){reused}"
     )
+
+
+_MERGE_EPILOG = (
+    "PARTS are the files the N tasks of 'physnn hep generate --shard K/N --out OUT' wrote beside OUT "
+    "(OUT-stem.part-K-of-N.npz). The merged file holds the jets a single run of the same command without "
+    "--shard writes, in the same order, with the same metadata except the timings in its stats and the "
+    "list of parts (merged_from). A missing or repeated shard, or parts of other settings or seeds, are "
+    "refused.\n\n"
+    "Example:\n\n"
+    "  physnn hep merge /shared/qcd.part-*.npz --out /shared/qcd.parquet"
+)
+
+
+@app.command(epilog=_MERGE_EPILOG)
+@writes(out="file")
+def merge(
+    parts: list[Path] = typer.Argument(..., help="The part files of every shard (e.g. OUT.part-*.npz)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output file: .parquet, .npz or .root. Written atomically."),
+) -> None:
+    """Join the parts written by 'hep generate --shard K/N' tasks into one jet file."""
+    from physnn.hep.generate import merge_jets
+
+    stats = merge_jets(parts, out)
+    typer.echo(f"wrote {stats['jets']} jets from {len(parts)} parts to {out}: {stats['events']} events, "
+               f"acceptance {stats['acceptance']:.1%}")
 
 
 # tagging and anomaly detection are written in their own module; `physnn hep` is one group

@@ -42,9 +42,12 @@ _GENERATE_EPILOG = (
     "Examples:\n\n"
     "  physnn materials generate --task A --n 500 --seed 0 --workers 2 --out alloys.npz\n\n"
     "  physnn materials generate --task B --n 300 --out cuau.npz\n\n"
-    "The output is bit-identical for any --workers. Finished chunks are kept in OUT.cache/ and the "
+    "The output is bit-identical for any --workers. Finished chunks are kept in OUT.chunks/ and the "
     "same command resumes an interrupted run. Expect ~0.5 CPU seconds per structure (the relaxation "
-    "dominates)."
+    "dominates).\n\n"
+    "On a cluster: N array tasks each run the command with --shard K/N (K = 1..N) and write "
+    "OUT-stem.part-K-of-N.npz; 'physnn materials merge OUT-stem.part-*.npz --out OUT' joins them into what "
+    "one machine writes. --dask tcp://HOST:8786 (or local:N) runs the chunks on a Dask cluster."
 )
 
 
@@ -59,7 +62,8 @@ def generate(
     fmax: float = typer.Option(0.01, "--fmax", help="Relaxation converged when every force (and stress) < FMAX [eV/Å]."),
     steps: int = typer.Option(500, "--steps", help="Give up a relaxation (recorded as failed) after this many FIRE steps."),
     chunk: int = typer.Option(8, "--chunk", help="Structures per cached chunk (the unit of parallel work and of resuming)."),
-    shard: Optional[str] = typer.Option(None, "--shard", help="K/N: one task of a cluster job array; makes chunks K-1, K-1+N, ... into OUT.cache/ (a folder every task sees) and writes no OUT. Then the same command without --shard writes OUT from the cache."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="K/N: one task of a cluster job array; makes chunks K-1, K-1+N, ... and writes them to OUT-stem.part-K-of-N.npz beside OUT (not OUT). Then 'physnn materials merge' joins the N parts into OUT."),
+    dask: Optional[str] = typer.Option(None, "--dask", help="Run the chunks on a Dask cluster: a scheduler address (tcp://HOST:8786) or local[:N] for N local worker processes (default --workers)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Simulate random FCC alloys with ASE's EMT and write their labels to an .npz file."""
@@ -71,10 +75,13 @@ def generate(
 
     t0 = time.perf_counter()
     d = run(task, n, seed=seed, workers=workers, out=out, chunk=chunk, fmax=fmax, steps=steps,
-            progress=None if not quiet else False, shard=shard)
+            progress=None if not quiet else False, shard=shard, dask=dask)
     if shard is not None:
-        typer.echo(f"shard {shard}: {len(d['ok'])} structures written to {out}.cache/; once every shard is "
-                   f"done, run the same command without --shard to write {out}")
+        from physnn.parallel import part_path
+        from physnn.workers import check_shard
+
+        typer.echo(f"shard {shard}: {len(d['ok'])} structures written to {part_path(out, check_shard(shard))}; "
+                   f"once every shard is done: physnn materials merge PARTS --out {out}")
         return
     n_bad = int((~d["ok"]).sum())
     cpu = float(np.nanmean(d["t_single"] + d["t_eos"] + d["t_relax"]))
@@ -85,6 +92,25 @@ def generate(
     if n_bad:
         reasons, counts = np.unique(d["status"][~d["ok"]], return_counts=True)
         typer.echo("failures: " + "; ".join(f"{c} x {r}" for r, c in zip(reasons, counts)))
+
+
+@app.command(epilog=(
+    "PARTS are the files the N tasks of 'physnn materials generate --shard K/N --out OUT' wrote beside OUT "
+    "(OUT-stem.part-K-of-N.npz). The merged file holds the arrays a single run without --shard writes, in "
+    "the same order, with the same meta except merged_from (the parts) and the CPU timings t_single, t_eos, "
+    "t_relax. A missing or repeated shard, or parts of other settings or seeds, are refused.\n\n"
+    "Example:\n\n  physnn materials merge /shared/alloys.part-*.npz --out /shared/alloys.npz"))
+@writes(out="file")
+def merge(
+    parts: list[Path] = typer.Argument(..., help="The part files of every shard (e.g. OUT.part-*.npz)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output .npz (written atomically)."),
+) -> None:
+    """Join the parts written by 'materials generate --shard K/N' tasks into one .npz."""
+    from physnn.materials.generate import merge as join
+
+    d = join(parts, out)
+    n_bad = int((~d["ok"]).sum())
+    typer.echo(f"wrote {len(d['ok'])} structures from {len(parts)} parts to {out}: {n_bad} failed")
 
 
 _TRAIN_EPILOG = (

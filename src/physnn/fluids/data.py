@@ -15,7 +15,9 @@ Two data sets, as in the FNO paper (Li et al. 2021):
 Both carry ``meta`` (a dict: the parameters, the seed, and the solver's CPU
 seconds per sample, measured while generating).  The initial fields are drawn
 in the parent process from one seeded generator and solved in fixed-size
-chunks, so the result does not depend on ``workers``.
+chunks (:func:`physnn.parallel.run_chunks`: processes, a Dask cluster, the
+shards of a job array joined by :func:`merge_datasets`), so the result does
+not depend on ``workers`` or where the chunks ran.
 
 A user's own data need none of this: :class:`FieldFile` lists and reads the
 numeric arrays of any HDF5 or NPZ file by name (``physnn fluids train FILE
@@ -37,10 +39,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import time
 import zipfile
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +50,8 @@ import numpy as np
 from physnn.errors import PhysnnError, check_int, check_range
 from physnn.files import atomic_path, cache_dir
 
-__all__ = ["burgers_dataset", "ns_dataset", "save_dataset", "load_dataset", "default_cache_dir", "FieldFile",
-           "write_fields"]
+__all__ = ["burgers_dataset", "ns_dataset", "merge_datasets", "save_dataset", "load_dataset", "default_cache_dir",
+           "FieldFile", "write_fields", "PROVENANCE_META"]
 
 _FORMAT = "physnn-fluids-1"
 
@@ -126,8 +127,8 @@ def _cache_file(cache_dir: str | os.PathLike | None, meta: dict[str, Any]) -> Pa
     return base / f"{meta['kind']}-n{meta['n']}-{key}.npz"
 
 
-def _solve_chunk(args: tuple) -> tuple[np.ndarray, float]:
-    kind, x0, kw = args
+def _solve_chunk(kind: str, x0: np.ndarray, kw: dict) -> dict[str, np.ndarray]:
+    """Worker entry point: the solutions of one chunk of initial fields and the solver's CPU seconds."""
     t0 = time.process_time()
     if kind == "burgers":
         from physnn.fluids.burgers import solve_burgers
@@ -137,104 +138,102 @@ def _solve_chunk(args: tuple) -> tuple[np.ndarray, float]:
         from physnn.fluids.navier_stokes import solve_ns
 
         out = solve_ns(x0, **kw).astype(np.float32)
-    return out, time.process_time() - t0
+    return {"out": out, "cpu": np.float64(time.process_time() - t0)}
 
 
-def _worker_init() -> None:  # one BLAS / FFT thread per process
-    from physnn.workers import set_one_thread
-
-    set_one_thread()
+#: the ``meta`` entries that measure time: they differ between any two runs, merged or not
+PROVENANCE_META = ("solver_cpu_s_per_sample",)
 
 
-def chunk_dir_for(out: str | os.PathLike, meta: dict[str, Any]) -> Path:
-    """Where the solved chunks of a data set described by ``meta`` are kept beside ``out``: ``OUT.chunks/<key>/``."""
-    key = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()[:16]
-    return Path(str(out) + ".chunks") / key
+def _solve_all(kind: str, meta: dict[str, Any], x0: np.ndarray, kw: dict, *, chunk: int, workers: int,
+               progress: bool | None, label: str, out: Path | None, chunk_dir: str | os.PathLike | None,
+               shard: tuple[int, int] | None, dask: str | None, owner: str) -> tuple[dict[int, dict], list[int]]:
+    """Solve every chunk of initial fields (or a shard's), reusing and keeping them in the chunk cache.
 
-
-def _solve_all(kind: str, x0: np.ndarray, kw: dict, *, chunk: int, workers: int, progress: bool | None,
-               label: str, chunk_dir: Path | None = None, shard: tuple[int, int] | None = None,
-               ) -> tuple[np.ndarray, float, list[int]]:
-    """Solve every initial field (or a shard's chunks), reusing and keeping chunks in ``chunk_dir``.
-
-    Returns the solutions of the chunks solved here or found (in chunk order), their CPU seconds and
-    the chunk indices.
+    The cache is ``chunk_dir`` (default ``OUT.chunks``); a shard writes its chunks to the part beside
+    ``out``.  Returns the chunks (number -> ``{"out", "cpu"}``) and the chunk numbers of this run.
     """
-    from physnn.workers import shard_items
+    from physnn.parallel import ChunkCache, part_path, run_chunks, shard_chunks, write_part
 
-    all_chunks = [x0[i : i + chunk] for i in range(0, len(x0), chunk)]
-    mine = shard_items(list(range(len(all_chunks))), shard)
-    if not mine:
-        raise PhysnnError(f"{kind}: shard {shard[0]}/{shard[1]} has no chunks: {len(x0)} samples make "  # type: ignore[index]
-                          f"{len(all_chunks)} chunk(s) of {chunk}; use fewer shards.")
-    found: dict[int, tuple[np.ndarray, float]] = {}
-    if chunk_dir is not None:
-        chunk_dir.mkdir(parents=True, exist_ok=True)
-        for j in mine:
-            p = chunk_dir / f"chunk_{j:05d}.npz"
-            if p.exists():
-                try:
-                    with np.load(p, allow_pickle=False) as z:
-                        found[j] = (z["out"], float(z["cpu"]))
-                except Exception:  # a damaged chunk is solved again
-                    pass
-    todo = [j for j in mine if j not in found]
-    chunks = [all_chunks[j] for j in todo]
-    jobs = [(kind, c, kw) for c in chunks]
-    enabled = sys.stderr.isatty() if progress is None else progress
-    bar = task = None
-    if enabled:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-        bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                       TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True))
-        bar.start()
-        task = bar.add_task(label, total=sum(len(all_chunks[j]) for j in mine),
-                            completed=sum(len(all_chunks[j]) for j in found))
-
-    def keep(j: int, o: np.ndarray, c: float) -> None:
-        found[j] = (o, c)
-        if chunk_dir is not None:
-            from physnn.files import atomic_write
-
-            with atomic_write(chunk_dir / f"chunk_{j:05d}.npz", "wb") as fh:
-                np.savez(fh, out=o, cpu=np.float64(c))
-        if bar is not None:
-            bar.advance(task, len(all_chunks[j]))
-
-    try:
-        if workers > 1 and len(jobs) > 1:
-            import multiprocessing as mp
-
-            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                                     initializer=_worker_init) as ex:
-                for (o, c), j in zip(ex.map(_solve_chunk, jobs), todo):
-                    keep(j, o, c)
-        else:
-            for job, j in zip(jobs, todo):
-                keep(j, *_solve_chunk(job))
-    finally:
-        if bar is not None:
-            bar.stop()
-    return np.concatenate([found[j][0] for j in mine]), float(sum(found[j][1] for j in mine)), mine
-
-
-def _chunk_dir(chunk_dir: str | os.PathLike | None, shard: Any, owner: str) -> Path | None:
+    mine = shard_chunks(len(x0), chunk, shard, owner=owner, unit="samples")
+    base = Path(chunk_dir) if chunk_dir is not None else (Path(str(out) + ".chunks") if out is not None else None)
+    cache = None if base is None else ChunkCache(base, meta)
+    n_chunks = -(-len(x0) // chunk)
+    sizes = {j: len(x0[j * chunk:(j + 1) * chunk]) for j in range(n_chunks)}
+    run = run_chunks(_solve_chunk, {j: (kind, x0[j * chunk:(j + 1) * chunk], kw) for j in mine}, sizes=sizes,
+                     workers=workers, dask=dask, cache=cache, progress=progress, label=label, owner=owner)
     if shard is not None:
-        from physnn.workers import check_shard
+        write_part(part_path(out, shard), kind="fluids", settings=meta, shard=shard, n_chunks=n_chunks,  # type: ignore[arg-type]
+                   chunks=run.chunks, provenance={"wall_s": run.wall_s})
+    if cache is not None and (shard is not None or out is not None):
+        cache.discard(mine if shard is not None else None)  # kept without out: chunk_dir is the user's store
+    return run.chunks, mine
 
-        check_shard(shard, owner=owner)
-        if chunk_dir is None:
-            raise PhysnnError(f"{owner}: shard={shard} solves chunks into chunk_dir (a folder every task sees); "
-                              "give chunk_dir=.")
-    return None if chunk_dir is None else Path(chunk_dir)
+
+def _assemble(meta: dict[str, Any], x0: np.ndarray, chunks: dict[int, dict], mine: list[int]) -> dict[str, Any]:
+    """The data set from its chunks in order (one-machine run, shard and merge alike)."""
+    sol = np.concatenate([chunks[j]["out"] for j in mine])
+    cpu = float(sum(float(chunks[j]["cpu"]) for j in mine))
+    meta = dict(meta, solver_cpu_s_per_sample=cpu / len(sol))
+    if meta["kind"] == "ns":
+        return {"w": sol.astype(np.float32), "meta": meta}
+    chunk = meta["chunk"]
+    rows = np.concatenate([np.arange(j * chunk, min((j + 1) * chunk, len(x0))) for j in mine])
+    return {"a": x0[rows].astype(np.float32), "u": sol.astype(np.float32), "meta": meta}
+
+
+def _initial_fields(meta: dict[str, Any]) -> np.ndarray:
+    """The initial fields of a data set, drawn from its seed in this process (cheap; the solves are not)."""
+    if meta["kind"] == "burgers":
+        from physnn.fluids.burgers import grf_1d
+
+        return grf_1d(meta["n"], meta["grid"], seed=meta["seed"])
+    from physnn.fluids.navier_stokes import grf_2d
+
+    return grf_2d(meta["n"], meta["s"], seed=meta["seed"])
+
+
+def _dataset(meta: dict[str, Any], kw: dict, *, owner: str, label: str, workers: int, progress: bool | None,
+             cache_dir: str | os.PathLike | None, chunk_dir: str | os.PathLike | None, shard: Any,
+             out: str | os.PathLike | None, dask: str | None) -> dict[str, Any]:
+    from physnn.workers import check_shard
+
+    if out is not None:
+        out = Path(out)
+        if out.suffix != ".npz":
+            raise PhysnnError(f"{owner}: 'out' must end in .npz; got {str(out)!r}.")
+    if shard is not None:
+        shard = check_shard(shard, owner=owner)
+        if out is None:
+            raise PhysnnError(f"{owner}: shard={shard} writes its part beside the output; give out= (a file on "
+                              "a folder every task sees).")
+    cached = None if shard is not None else _cache_file(cache_dir, meta)
+    if cached is not None and cached.exists():
+        data = load_dataset(cached)
+        if out is not None:
+            save_dataset(data, out)
+        return data
+    x0 = _initial_fields(meta)
+    chunks, mine = _solve_all(meta["kind"], meta, x0, kw, chunk=meta["chunk"], workers=workers, progress=progress,
+                              label=label, out=out, chunk_dir=chunk_dir, shard=shard, dask=dask, owner=owner)
+    data = _assemble(meta, x0, chunks, mine)
+    if shard is not None:
+        data["meta"].update(shard=list(shard), chunks=mine)
+        return data
+    if cached is not None:
+        save_dataset(data, cached)
+    if out is not None:
+        save_dataset(data, out)
+    if cached is not None or out is not None:
+        data["meta"]["format"] = _FORMAT
+    return data
 
 
 def burgers_dataset(n: int, *, nu: float = 0.01, t: float = 1.0, grid: int = 1024, seed: int = 0,
                     workers: int = 1, chunk: int = 50, progress: bool | None = False,
                     cache_dir: str | os.PathLike | None = "default", chunk_dir: str | os.PathLike | None = None,
-                    shard: tuple[int, int] | None = None) -> dict[str, Any]:
+                    shard: tuple[int, int] | str | None = None, out: str | os.PathLike | None = None,
+                    dask: str | None = None) -> dict[str, Any]:
     r"""``n`` Burgers pairs :math:`(u_0, u(\cdot, t))` on a ``grid``-point mesh (see module docs).
 
     As in the FNO paper the fields are drawn and solved on a fine grid
@@ -243,9 +242,12 @@ def burgers_dataset(n: int, *, nu: float = 0.01, t: float = 1.0, grid: int = 102
     learned map is between exact point values of :math:`u_0` and :math:`u(T)`.  Returns ``{"a", "u", "meta"}``, float32
     arrays; cached on disk unless ``cache_dir=None``.
 
-    ``chunk_dir`` keeps each solved chunk of ``chunk`` samples (a killed run resumes); with
-    ``shard=(K, N)`` only the chunks ``K-1, K-1+N, ...`` are solved into it and the shard's samples
-    returned (a cluster job array; the same call without ``shard`` then assembles every chunk).
+    The chunks of ``chunk`` samples run in ``workers`` processes or on a Dask cluster (``dask``:
+    an address or ``"local[:N]"``) through :func:`physnn.parallel.run_chunks`; ``out`` writes the
+    data set (.npz) and keeps solved chunks in ``chunk_dir`` (default ``OUT.chunks``) until then, so
+    a killed run resumes.  With ``shard=(K, N)`` only the chunks ``K-1, K-1+N, ...`` are solved and
+    written to the part ``<out stem>.part-K-of-N.npz`` (a cluster job array;
+    :func:`merge_datasets` joins the parts into what one machine writes).
     """
     owner = "burgers_dataset"
     n = check_int("n", n, low=1, owner=owner)
@@ -257,36 +259,21 @@ def burgers_dataset(n: int, *, nu: float = 0.01, t: float = 1.0, grid: int = 102
     t = check_range("t", t, low=0.0, low_inclusive=False, owner=owner)
     meta = {"kind": "burgers", "n": n, "nu": nu, "t": t, "grid": grid, "seed": seed, "chunk": chunk,
             "field": "625(-Laplacian+25I)^-2"}
-    cached = _cache_file(cache_dir, meta)
-    if cached is not None and cached.exists():
-        return load_dataset(cached)
-    from physnn.fluids.burgers import grf_1d
-
-    a = grf_1d(n, grid, seed=seed)
-    u, cpu, mine = _solve_all("burgers", a, {"nu": nu, "t": t}, chunk=chunk, workers=workers, progress=progress,
-                              label="Burgers", chunk_dir=_chunk_dir(chunk_dir, shard, owner), shard=shard)
-    rows = np.concatenate([np.arange(j * chunk, min((j + 1) * chunk, n)) for j in mine])
-    data = {"a": a[rows].astype(np.float32), "u": u.astype(np.float32),
-            "meta": dict(meta, solver_cpu_s_per_sample=cpu / len(rows))}
-    if shard is not None:
-        data["meta"].update(shard=list(shard), chunks=mine)
-        return data
-    if cached is not None:
-        save_dataset(data, cached)
-        data["meta"]["format"] = _FORMAT
-    return data
+    return _dataset(meta, {"nu": nu, "t": t}, owner=owner, label="Burgers", workers=workers, progress=progress,
+                    cache_dir=cache_dir, chunk_dir=chunk_dir, shard=shard, out=out, dask=dask)
 
 
 def ns_dataset(n: int, *, nu: float = 1e-3, s: int = 64, steps: int = 20, seed: int = 0,
                workers: int = 1, chunk: int = 10, progress: bool | None = False,
                cache_dir: str | os.PathLike | None = "default", chunk_dir: str | os.PathLike | None = None,
-               shard: tuple[int, int] | None = None) -> dict[str, Any]:
+               shard: tuple[int, int] | str | None = None, out: str | os.PathLike | None = None,
+               dask: str | None = None) -> dict[str, Any]:
     r"""``n`` vorticity trajectories at :math:`t = 1, \dots,` ``steps`` on an s×s grid.
 
     The FNO paper's ν = 1e-3 set has ``steps = 50`` (first 10 → next 40);
     the CPU default here is 20 (first 10 → next 10).  Returns
     ``{"w": (n, steps, s, s) float32, "meta"}``; cached unless ``cache_dir=None``.
-    ``chunk_dir`` and ``shard`` as in :func:`burgers_dataset`.
+    ``chunk_dir``, ``shard``, ``out`` and ``dask`` as in :func:`burgers_dataset`.
     """
     owner = "ns_dataset"
     n = check_int("n", n, low=1, owner=owner)
@@ -298,22 +285,32 @@ def ns_dataset(n: int, *, nu: float = 1e-3, s: int = 64, steps: int = 20, seed: 
     nu = check_range("nu", nu, low=0.0, low_inclusive=False, owner=owner)
     meta = {"kind": "ns", "n": n, "nu": nu, "s": s, "steps": steps, "seed": seed, "chunk": chunk,
             "forcing": "0.1(sin(2pi(x+y))+cos(2pi(x+y)))", "field": "7^1.5(-Laplacian+49I)^-2.5"}
-    cached = _cache_file(cache_dir, meta)
-    if cached is not None and cached.exists():
-        return load_dataset(cached)
-    from physnn.fluids.navier_stokes import grf_2d
+    return _dataset(meta, {"nu": nu, "t": np.arange(1.0, steps + 1)}, owner=owner, label="Navier-Stokes",
+                    workers=workers, progress=progress, cache_dir=cache_dir, chunk_dir=chunk_dir, shard=shard,
+                    out=out, dask=dask)
 
-    w0 = grf_2d(n, s, seed=seed)
-    w, cpu, mine = _solve_all("ns", w0, {"nu": nu, "t": np.arange(1.0, steps + 1)}, chunk=chunk,
-                              workers=workers, progress=progress, label="Navier-Stokes",
-                              chunk_dir=_chunk_dir(chunk_dir, shard, owner), shard=shard)
-    data = {"w": w.astype(np.float32), "meta": dict(meta, solver_cpu_s_per_sample=cpu / len(w))}
-    if shard is not None:
-        data["meta"].update(shard=list(shard), chunks=mine)
-        return data
-    if cached is not None:
-        save_dataset(data, cached)
-        data["meta"]["format"] = _FORMAT
+
+def merge_datasets(parts: Sequence[str | os.PathLike], out: str | os.PathLike) -> dict[str, Any]:
+    """Join the parts written by the ``N`` tasks of ``burgers_dataset`` / ``ns_dataset(..., shard=(K, N), out=)``.
+
+    Writes ``out`` (.npz): the arrays one run without ``shard`` writes, in the same order, and the same
+    ``meta`` except ``solver_cpu_s_per_sample`` (:data:`PROVENANCE_META`, measured where the parts
+    ran) and ``merged_from`` (one entry per part: shard, host, time, path).  The initial fields are
+    drawn again from the seed here (cheap), the solutions come from the parts.  A missing or repeated
+    shard, or parts of other settings or seeds, are a :class:`PhysnnError` naming the files.
+    """
+    from physnn.parallel import read_parts
+
+    owner = "fluids merge"
+    out = Path(out)
+    if out.suffix != ".npz":
+        raise PhysnnError(f"{owner}: --out must end in .npz; got {str(out)!r}.")
+    got = read_parts(parts, kind="fluids", owner=owner, command="physnn fluids generate")
+    meta = got.settings
+    data = _assemble(meta, _initial_fields(meta), got.chunks, list(got.chunks))
+    data["meta"]["merged_from"] = got.provenance
+    save_dataset(data, out)
+    data["meta"]["format"] = _FORMAT
     return data
 
 

@@ -35,8 +35,9 @@ bit for bit (tested).
 ``chunk_size`` jets; chunk ``i`` runs its own Pythia with
 ``Random:seed`` derived from ``numpy.random.SeedSequence(seed,
 spawn_key=(i,))``, so the output is bit-identical whatever ``workers``
-(processes, started with ``spawn``, one thread each).  **Resumable**: with an
-output file each finished chunk is kept in ``<out>.chunks/<config hash>/``;
+(processes, started with ``spawn``, one thread each) or a Dask cluster
+(``dask=``), all run by :func:`physnn.parallel.run_chunks`.  **Resumable**: with an
+output file each finished chunk is kept in ``<out>.chunks/<settings hash>/``;
 a rerun with the same settings reuses them (and a larger ``n`` extends the
 sample: chunk ``i`` is always the same jets).  The cache is removed after the
 output is written unless ``keep_cache=True``.
@@ -57,11 +58,9 @@ Today's public names of the three modules are importable from here as before.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import shutil
 import time
 from array import array
 from collections.abc import Callable, Sequence
@@ -91,7 +90,6 @@ from physnn.hep.pythia import (
     pythia_settings,
     stdout_to,
 )
-from physnn.workers import one_thread_env
 
 __all__ = [
     "SIGNALS",
@@ -102,6 +100,8 @@ __all__ = [
     "open_pythia",
     "generate_chunk",
     "generate_jets",
+    "merge_jets",
+    "PROVENANCE_STATS",
     "jet_kinematics",
 ]
 
@@ -279,44 +279,21 @@ def _finish(stats: dict[str, Any], cpu0: float) -> dict[str, Any]:
     return stats
 
 
-# ----------------------------------------------------------------------------- chunks on disk
-def _chunk_path(cache: Path, index: int) -> Path:
-    return cache / f"chunk_{index:05d}.npz"
+# ----------------------------------------------------------------------------- chunks, shards, merging
+#: the entries of a file's ``stats`` that measure time (wall, CPU, rates) or the resumption: they differ
+#: between any two runs, merged or not; every other entry and every array is the same
+PROVENANCE_STATS = ("wall_s", "cpu_s_workers", "jets_per_s", "jets_per_cpu_s", "stage_cpu_s", "chunks_reused",
+                    "jets_generated_now")
 
 
-def _save_chunk(path: Path, jets: dict[str, np.ndarray], stats: dict[str, Any]) -> None:
-    from physnn.files import atomic_write
-
-    with atomic_write(path, "wb") as fh:
-        np.savez(fh, **jets, __stats__=np.array(json.dumps(stats)))
-
-
-def _load_chunk(path: Path, count: int) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
-    """A cached chunk's first ``count`` jets, or None if missing, short or unreadable."""
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if z["pt"].shape[0] < count:
-                return None
-            jets = {k: z[k][:count] for k in z.files if k != "__stats__"}
-            stats = json.loads(str(z["__stats__"]))
-    except Exception:  # a damaged chunk is regenerated
-        return None
-    return jets, stats
-
-
-def _run_chunk(config_dict: dict[str, Any], seed: int, index: int, count: int,
-               cache: str | None) -> tuple[int, dict[str, np.ndarray], dict[str, Any]]:
-    """Worker entry point: generate chunk ``index`` (and save it when there is a cache)."""
+def _make_chunk(config_dict: dict[str, Any], seed: int, index: int, count: int, log_dir: str | None,
+                report: Callable[..., None] | None = None) -> dict[str, np.ndarray]:
+    """Worker entry point: chunk ``index``'s jets, with its statistics as JSON in ``__stats__``."""
     config = _config_from_dict(config_dict)
-    log = None if cache is None else str(Path(cache) / f"chunk_{index:05d}.log")
-    report = None
-    if _QUEUE is not None:
-        def report(dj: int, de: int) -> None:
-            _QUEUE.put((dj, de))
-    jets, stats = generate_chunk(config, chunk_seed(seed, index), count, log=log, report=report)
-    if cache is not None:
-        _save_chunk(_chunk_path(Path(cache), index), jets, stats)
-    return index, jets, stats
+    log = None if log_dir is None else str(Path(log_dir) / f"chunk_{index:05d}.log")
+    rep = None if report is None else (lambda dj, de: report(dj, events=de))
+    jets, stats = generate_chunk(config, chunk_seed(seed, index), count, log=log, report=rep)
+    return dict(jets, __stats__=np.array(json.dumps(stats)))
 
 
 def _config_from_dict(d: dict[str, Any]) -> JetConfig:
@@ -327,60 +304,35 @@ def _config_from_dict(d: dict[str, Any]) -> JetConfig:
     return JetConfig(**d)
 
 
-_QUEUE: Any = None
+def _first(counts: list[int]) -> Callable[[int, dict[str, np.ndarray]], dict[str, np.ndarray] | None]:
+    """A cached chunk's first ``counts[i]`` jets (chunk ``i`` of a larger ``n`` starts with them), or None."""
+    def accept(i: int, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
+        want = counts[i]
+        if "__stats__" not in arrays or arrays["pt"].shape[0] < want:
+            return None
+        return {k: (v if v.ndim == 0 else v[:want]) for k, v in arrays.items()}
+    return accept
 
 
-def _worker_init(queue: Any) -> None:
-    global _QUEUE
-    _QUEUE = queue
+def _rate(counts: dict[str, float], elapsed: float) -> str:
+    jets, events = counts["units"], counts.get("events", 0)
+    acc = jets / events if events else 0.0
+    return f"{jets / elapsed:6.1f} jets/s  {events / elapsed:6.0f} events/s  acceptance {acc:.1%}"
 
 
+def _assemble(chunks: list[dict[str, np.ndarray]], new: list[dict[str, np.ndarray]], wall: float, n: int,
+              reused: int, config: JetConfig) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Join chunks in order into the jet columns and the run's statistics (one-machine run and merge alike)."""
+    jets = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0] if k not in ("_pthat", "__stats__")}
+    pthat = np.concatenate([c["_pthat"] for c in chunks])
+    stats = _summarise([json.loads(str(c["__stats__"])) for c in chunks],
+                       [json.loads(str(c["__stats__"])) for c in new], pthat, wall, n, reused, config)
+    return jets, stats
 
 
-class _Progress:
-    """A rich progress bar on stderr with jets/s and the acceptance; a no-op when disabled."""
-
-    def __init__(self, enabled: bool | Callable[[int, int], None], total: int, done: int, label: str) -> None:
-        self.callback = enabled if callable(enabled) else None
-        self.enabled = bool(enabled) and self.callback is None
-        self.total = total
-        self.done = done
-        self.jets = 0
-        self.events = 0
-        self.t0 = time.perf_counter()
-        self._last = 0.0
-        if not self.enabled:
-            return
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-        self.bar = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-            console=Console(stderr=True), transient=False,
-        )
-        self.task = self.bar.add_task(label, total=total, completed=done, rate="")
-        self.bar.start()
-
-    def __call__(self, jets: int, events: int) -> None:
-        self.jets += jets
-        self.events += events
-        if self.callback is not None and jets:
-            self.callback(self.done + self.jets, self.total)
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if now - self._last < 0.2 and jets == 0:
-            return
-        self._last = now
-        dt = max(now - self.t0, 1e-9)
-        acc = self.jets / self.events if self.events else 0.0
-        self.bar.update(self.task, advance=jets,
-                        rate=f"{self.jets / dt:6.1f} jets/s  {self.events / dt:6.0f} events/s  acceptance {acc:.1%}")
-
-    def close(self) -> None:
-        if self.enabled:
-            self.bar.stop()
+def _metadata(config: JetConfig, seed: int, n: int, stats: dict[str, Any], versions: dict[str, str]) -> dict[str, Any]:
+    return {"generator": "physnn.hep.generate_jets", "config": config.to_dict(), "seed": seed, "n": n,
+            "stats": stats, "versions": versions, "pythia_settings_chunk0": pythia_settings(config, chunk_seed(seed, 0))}
 
 
 def generate_jets(
@@ -403,7 +355,8 @@ def generate_jets(
     keep_cache: bool = False,
     progress: bool | Callable[[int, int], None] = True,
     return_stats: bool = False,
-    shard: tuple[int, int] | None = None,
+    shard: tuple[int, int] | str | None = None,
+    dask: str | None = None,
 ) -> dict[str, np.ndarray] | tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Generate ``n`` labelled jets (Pythia 8 + FastJet anti-kt R=0.8); optionally write them to ``out``.
 
@@ -415,24 +368,28 @@ def generate_jets(
     acceptance, jets/s, CPU seconds, pTHat quantiles of the accepted jets,
     chunks reused from the cache).
 
-    ``workers`` processes generate chunks of ``chunk_size`` jets in parallel;
-    the output is bit-identical for any ``workers``.  With ``out``
-    (``.parquet``, ``.npz`` or ``.root``) finished chunks are cached in
-    ``cache_dir`` (default ``<out>.chunks``) so an interrupted run resumes.
-    ``progress`` shows a progress bar on stderr; a callable instead is called
-    as ``progress(jets_done, n)`` after each accepted jet (no bar).
+    ``workers`` processes generate chunks of ``chunk_size`` jets in parallel
+    (:func:`physnn.parallel.run_chunks`); ``dask`` (a scheduler address or
+    ``"local[:N]"``) sends the chunks to a Dask cluster instead.  The output is
+    bit-identical for any ``workers`` or executor.  With ``out`` (``.parquet``,
+    ``.npz`` or ``.root``) finished chunks are cached in ``cache_dir`` (default
+    ``<out>.chunks``) so an interrupted run resumes.  ``progress`` shows a
+    progress bar on stderr; a callable instead is called as
+    ``progress(jets_done, n)`` after each accepted jet (no bar).
 
     **On a cluster**, ``shard=(k, N)`` (1 <= k <= N) generates only the chunks
-    ``i`` with ``i % N == k - 1`` into the chunk cache (a folder all tasks
-    share) and writes no output file; once the ``N`` tasks (a SLURM array,
-    HTCondor ``queue N``) are done, the same call without ``shard`` finds every
-    chunk in the cache and writes ``out`` — the jets a one-machine run gives
-    (chunk ``i``'s seed depends only on ``(seed, i)``).  Returns the shard's jets.
+    ``i`` with ``i % N == k - 1`` and writes them to the part
+    ``<out stem>.part-k-of-N.npz`` beside ``out`` (not ``out`` itself); once the
+    ``N`` tasks (a SLURM array, HTCondor ``queue N``) are done,
+    :func:`merge_jets` joins the parts into ``out`` — the jets of a one-machine
+    run (chunk ``i``'s seed depends only on ``(seed, i)``).  Returns the shard's jets.
 
         >>> jets = generate_jets("qcd", n=2, seed=1, n_constituents=10, progress=False)
         >>> jets["part_pt"].shape, bool(((jets["pt"] > 550) & (jets["pt"] < 650)).all())
         ((2, 10), True)
     """
+    from physnn.parallel import ChunkCache, part_path, run_chunks, shard_chunks, write_part
+
     config = JetConfig(signal=signal, sqrt_s=sqrt_s, mpi=mpi, n_constituents=n_constituents,
                        pt_range=pt_range, eta_max=eta_max, pthat_range=pthat_range,
                        prefilter=prefilter, settings=tuple(settings), chunk_size=chunk_size)
@@ -445,117 +402,79 @@ def generate_jets(
 
         out_path = Path(out)
         jet_format(out_path, owner=_OWNER)
-    t0 = time.perf_counter()
     n_chunks = math.ceil(n / config.chunk_size)
     counts = [min(config.chunk_size, n - i * config.chunk_size) for i in range(n_chunks)]
-    mine = list(range(n_chunks))
     if shard is not None:
-        k, n_shards = check_shard(shard, owner=_OWNER)
-        if out_path is None and cache_dir is None:
-            raise PhysnnError(f"{_OWNER}: shard={shard} writes chunks into the cache; give out= (the cache is "
-                              "OUT.chunks/, on a folder every task sees) or cache_dir=.")
-        mine = [i for i in range(n_chunks) if i % n_shards == k - 1]
-        if not mine:
-            raise PhysnnError(f"{_OWNER}: shard {k}/{n_shards} has no chunks: {n} jets make {n_chunks} chunk(s) of "
-                              f"{config.chunk_size}; use at most {n_chunks} shards (or a smaller chunk_size).")
-
-    cache: Path | None = None
+        shard = check_shard(shard, owner=_OWNER)
+        if out_path is None:
+            raise PhysnnError(f"{_OWNER}: shard={shard} writes its part beside the output; give out= (a file on a "
+                              "folder every task sees).")
+    mine = shard_chunks(n, config.chunk_size, shard, owner=_OWNER, unit="jets")
+    versions = engine_versions()
+    cache_settings = {"config": config.to_dict(), "seed": seed, "versions": versions, "format": 1}
+    cache = None
     if cache_dir is not None or out_path is not None:
         base = Path(cache_dir) if cache_dir is not None else out_path.with_name(out_path.name + ".chunks")  # type: ignore[union-attr]
-        cache = base / config.key(seed)
-        cache.mkdir(parents=True, exist_ok=True)
-        from physnn.files import write_json
-
-        write_json(cache / "config.json", {"config": config.to_dict(), "seed": seed, "versions": engine_versions()})
-
-    results: dict[int, tuple[dict[str, np.ndarray], dict[str, Any]]] = {}
-    if cache is not None:
-        for i in mine:
-            got = _load_chunk(_chunk_path(cache, i), counts[i])
-            if got is not None:
-                results[i] = got
-    todo = [i for i in mine if i not in results]
-    cached_jets = sum(counts[i] for i in results)
-    n_mine = sum(counts[i] for i in mine)
-    bar = _Progress(progress, n_mine, cached_jets, f"{config.signal} jets"
-                    + (f" (shard {shard[0]}/{shard[1]})" if shard is not None else ""))
-    try:
-        if workers == 1 or len(todo) <= 1:
-            for i in todo:
-                _, jets_i, stats_i = _run_chunk_local(config, seed, i, counts[i], cache, bar)
-                results[i] = (jets_i, stats_i)
-        else:
-            _run_pool(config, seed, todo, counts, cache, workers, bar, results)
-    finally:
-        bar.close()
-    wall = time.perf_counter() - t0
-
-    parts = [results[i][0] for i in mine]
-    jets = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k != "_pthat"}
-    pthat = np.concatenate([p["_pthat"] for p in parts])
-    stats = _summarise([results[i][1] for i in mine], [results[i][1] for i in todo],
-                       pthat, wall, n_mine, len(results) - len(todo), config)
+        cache = ChunkCache(base, cache_settings)
+    log_dir = None if cache is None or dask is not None else str(cache.folder)
+    run = run_chunks(_make_chunk, {i: (config.to_dict(), seed, i, counts[i], log_dir) for i in mine},
+                     sizes=dict(enumerate(counts)), workers=workers, dask=dask, cache=cache, progress=progress,
+                     label=f"{config.signal} jets" + (f" (shard {shard[0]}/{shard[1]})" if shard is not None else ""),
+                     info=_rate, reports=True, accept=_first(counts), owner=_OWNER)
+    new = [run.chunks[i] for i in mine if i not in run.reused]
+    jets, stats = _assemble([run.chunks[i] for i in mine], new, run.wall_s, sum(counts[i] for i in mine),
+                            len(run.reused), config)
     if shard is not None:
-        stats.update(shard=list(shard), shard_chunks=mine, cache=str(cache))
+        part = part_path(out_path, shard)  # type: ignore[arg-type]
+        write_part(part, kind="hep", settings=dict(cache_settings, n=n), shard=shard, n_chunks=n_chunks,
+                   chunks=run.chunks, provenance={"wall_s": run.wall_s, "chunks_reused": run.reused})
+        if not keep_cache:
+            cache.discard(mine)  # type: ignore[union-attr]
+        stats.update(shard=list(shard), shard_chunks=mine, part=str(part))
         return (jets, stats) if return_stats else jets
     if out_path is not None:
         from physnn.hep.jetio import write_jets
 
-        meta = {"generator": "physnn.hep.generate_jets", "config": config.to_dict(), "seed": seed, "n": n,
-                "stats": stats, "versions": engine_versions(),
-                "pythia_settings_chunk0": pythia_settings(config, chunk_seed(seed, 0))}
-        write_jets(jets, out_path, metadata=meta)
+        write_jets(jets, out_path, metadata=_metadata(config, seed, n, stats, versions))
         if cache is not None and not keep_cache:
-            shutil.rmtree(cache, ignore_errors=True)
-            with contextlib.suppress(OSError):
-                cache.parent.rmdir()  # only if empty
+            cache.discard()
     return (jets, stats) if return_stats else jets
 
 
-def _run_chunk_local(config: JetConfig, seed: int, index: int, count: int, cache: Path | None,
-                     bar: _Progress) -> tuple[int, dict[str, np.ndarray], dict[str, Any]]:
-    log = None if cache is None else str(cache / f"chunk_{index:05d}.log")
-    jets, stats = generate_chunk(config, chunk_seed(seed, index), count, log=log, report=bar)
-    if cache is not None:
-        _save_chunk(_chunk_path(cache, index), jets, stats)
-    return index, jets, stats
+def merge_jets(parts: Sequence[str | os.PathLike], out: str | os.PathLike) -> dict[str, Any]:
+    """Join the parts written by the ``N`` tasks of ``generate_jets(..., shard=(k, N))`` into ``out``.
 
+    The file equals the one a single ``generate_jets`` call with the same seed and settings
+    writes: the same columns in the same order, and the same metadata except the timing entries
+    of ``stats`` (:data:`PROVENANCE_STATS`: here sums over the parts' chunks) and ``merged_from``
+    (one entry per part: its shard, host, time and path), which only a merged file has.
+    A missing or duplicated shard, parts of other settings or seeds, or a file that is not a
+    part is a :class:`PhysnnError` naming the files.  Returns the statistics.
 
-def _run_pool(config: JetConfig, seed: int, todo: list[int], counts: list[int], cache: Path | None,
-              workers: int, bar: _Progress, results: dict) -> None:
-    import multiprocessing as mp
-    import queue as queue_mod
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        >>> import tempfile, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> for k in (1, 2):
+        ...     _ = generate_jets("qcd", n=2, seed=1, n_constituents=5, chunk_size=1, out=d / "q.npz",
+        ...                       shard=(k, 2), progress=False)
+        >>> merge_jets(sorted(d.glob("q.part-*.npz")), d / "q.npz")["jets"]
+        2
+    """
+    from physnn.hep.jetio import jet_format, write_jets
+    from physnn.parallel import read_parts
 
-    ctx = mp.get_context("spawn")
-    q = ctx.Queue()
-
-    def drain() -> None:
-        while True:
-            try:
-                dj, de = q.get_nowait()
-            except queue_mod.Empty:
-                return
-            bar(dj, de)
-
-    with one_thread_env():
-        ex = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx,
-                                 initializer=_worker_init, initargs=(q,))
-        try:
-            pending = {ex.submit(_run_chunk, config.to_dict(), seed, i, counts[i],
-                                 None if cache is None else str(cache)) for i in todo}
-            while pending:
-                done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
-                drain()
-                for fut in done:
-                    index, jets_i, stats_i = fut.result()
-                    results[index] = (jets_i, stats_i)
-            drain()
-        except BaseException:
-            ex.shutdown(wait=True, cancel_futures=True)
-            raise
-        else:
-            ex.shutdown(wait=True)
+    owner = "hep merge"
+    out = Path(out)
+    jet_format(out, owner=owner)
+    got = read_parts(parts, kind="hep", owner=owner, command="physnn hep generate")
+    s = got.settings
+    config = _config_from_dict(s["config"])
+    chunks = list(got.chunks.values())
+    wall = float(sum(p.get("wall_s", 0.0) for p in got.provenance))
+    jets, stats = _assemble(chunks, chunks, wall, int(s["n"]), 0, config)
+    meta = _metadata(config, int(s["seed"]), int(s["n"]), stats, s["versions"])
+    meta["merged_from"] = got.provenance
+    write_jets(jets, out, metadata=meta)
+    return stats
 
 
 def _summarise(all_stats: list[dict], new_stats: list[dict], pthat: np.ndarray, wall: float, n: int,

@@ -20,10 +20,13 @@ physical properties computed with ASE's effective-medium-theory calculator
 * the **bulk modulus** :math:`B = V\,\partial^2E/\partial V^2` at the E–V
   minimum, in GPa (``bulk_modulus``).
 
-Generation is parallel over processes with one BLAS thread each, seeded per
-structure (sample *i* is drawn from ``numpy.random.default_rng([seed, task, i])``,
-so the data set is bit-identical whatever the number of workers), cached on
-disk chunk by chunk (an interrupted run resumes) and shows a progress bar.
+Generation is parallel over processes with one BLAS thread each (or a Dask
+cluster), seeded per structure (sample *i* is drawn from
+``numpy.random.default_rng([seed, task, i])``, so the data set is bit-identical
+whatever the number of workers), cached on disk chunk by chunk (an interrupted
+run resumes), sharded over a cluster job array and merged
+(:func:`generate`, :func:`merge`, run by :mod:`physnn.parallel`), and shows a
+progress bar.
 A failed relaxation or a NaN energy is recorded (``ok`` false, ``status`` says
 why, labels NaN) and counted, never silently kept.
 
@@ -46,8 +49,6 @@ from typing import Any
 import numpy as np
 
 from physnn.errors import PhysnnError, check_choice, check_int, check_range
-from physnn.workers import THREAD_VARS as _THREAD_VARS
-from physnn.workers import restore_env, set_one_thread
 
 __all__ = [
     "ELEMENTS",
@@ -64,6 +65,8 @@ __all__ = [
     "label_structure",
     "sample_symbols",
     "generate",
+    "merge",
+    "PROVENANCE_ARRAYS",
     "load_alloys",
     "to_atoms",
 ]
@@ -379,20 +382,10 @@ def sample_symbols(task: str, index: int, seed: int) -> list[str]:
     return [str(s) for s in rng.permutation(sym)]
 
 
-# ----------------------------------------------------------------- workers
-
-def _init_worker() -> None:
-    for v in _THREAD_VARS:
-        os.environ[v] = "1"
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
-    except ImportError:  # pragma: no cover - scikit-learn brings it
-        pass
-
+# ----------------------------------------------------------------- chunks, shards, merging
 
 def _work_chunk(task: str, seed: int, start: int, stop: int, fmax: float, steps: int) -> dict[str, np.ndarray]:
+    """Worker entry point: structures ``start..stop-1`` with their labels (see :func:`generate`)."""
     rows = []
     numbers, cells, positions = [], [], []
     for i in range(start, stop):
@@ -413,16 +406,23 @@ def _work_chunk(task: str, seed: int, start: int, stop: int, fmax: float, steps:
     return out
 
 
-def _chunk_path(cache: Path, start: int, stop: int) -> Path:
-    return cache / f"chunk_{start:07d}_{stop:07d}.npz"
+#: arrays that hold CPU seconds measured while labelling: they differ between any two runs, merged or not;
+#: every other array and the metadata (apart from ``merged_from`` of a merged file) are the same
+PROVENANCE_ARRAYS = ("t_single", "t_eos", "t_relax")
 
 
-def _load_chunk(path: Path) -> dict[str, np.ndarray] | None:
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    except Exception:  # a corrupt chunk (should not happen: written atomically) is redone  # noqa: BLE001
-        return None
+def _ranges(n: int, chunk: int) -> list[tuple[int, int]]:
+    return [(s, min(s + chunk, n)) for s in range(0, n, chunk)]
+
+
+def _assemble(chunks: list[dict[str, np.ndarray]], meta: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Join chunks in order into the data set with its ``meta`` (one-machine run and merge alike)."""
+    data = {k: np.concatenate([p[k] for p in chunks]) for k in chunks[0] if k != "index"}
+    n_failed = int((~data["ok"]).sum())
+    n_here = len(data["ok"])
+    meta = dict(meta, n=n_here, n_ok=n_here - n_failed, n_failed=n_failed, labels=LABELS)
+    data["meta"] = np.array(json.dumps(meta))
+    return data
 
 
 def generate(
@@ -438,6 +438,7 @@ def generate(
     steps: int = 500,
     progress: bool | Callable[[int, int], None] | None = None,
     shard: tuple[int, int] | str | None = None,
+    dask: str | None = None,
 ) -> dict[str, np.ndarray]:
     """Generate ``n`` labelled alloys of ``task`` and (optionally) write them to ``out`` (.npz).
 
@@ -457,16 +458,19 @@ def generate(
         ``workers > 1`` must do so under ``if __name__ == "__main__":``.
     out : path, optional
         Output ``.npz`` (written atomically).  ``cache`` defaults to
-        ``<out>.cache/``: finished chunks of ``chunk`` structures are kept
+        ``<out>.chunks/``: finished chunks of ``chunk`` structures are kept
         there, so a killed run resumes where it stopped.
     fmax, steps : relaxation convergence (eV/Å) and step limit.
     progress : show a progress bar (default: when stderr is a terminal); a callable
         instead is called as ``progress(structures_done, n)`` after each chunk (no bar).
     shard : ``(K, N)`` or ``"K/N"``, optional
-        One task of a cluster job array: only the chunks ``K-1, K-1+N, ...`` are made, into the
-        cache (a folder every task sees), and ``out`` is not written; the same call without
-        ``shard`` then writes ``out`` from the cache — what one machine makes.  Returns the
-        shard's structures.
+        One task of a cluster job array: only the chunks ``K-1, K-1+N, ...`` are made and
+        written to the part ``<out stem>.part-K-of-N.npz`` beside ``out`` (``out`` itself is not
+        written); :func:`merge` then joins the ``N`` parts into ``out`` — what one machine
+        makes.  Returns the shard's structures.
+    dask : str, optional
+        A Dask scheduler address or ``"local[:N]"``: the chunks run on its workers
+        (:func:`physnn.parallel.run_chunks`); the result is the same.
 
     Returns
     -------
@@ -479,6 +483,9 @@ def generate(
         >>> d["numbers"].shape, bool(d["ok"].all()), int(json.loads(str(d["meta"]))["n_failed"])
         ((1, 32), True, 0)
     """
+    from physnn.parallel import ChunkCache, part_path, run_chunks, shard_chunks, write_part
+    from physnn.workers import check_shard
+
     owner = "materials.generate"
     task = check_choice("task", task, list(TASKS), owner=owner)
     n = check_int("n", n, low=1, owner=owner)
@@ -492,121 +499,66 @@ def generate(
         if out.suffix != ".npz":
             raise PhysnnError(f"{owner}: 'out' must end in .npz; got {str(out)!r}.")
     if shard is not None:
-        from physnn.workers import check_shard
-
         shard = check_shard(shard, owner=owner)
-        if out is None and cache is None:
-            raise PhysnnError(f"{owner}: shard {shard[0]}/{shard[1]} writes chunks into the cache; give out= (the "
-                              "cache is OUT.cache/, on a folder every task sees) or cache=.")
+        if out is None:
+            raise PhysnnError(f"{owner}: shard {shard[0]}/{shard[1]} writes its part beside the output; give out= "
+                              "(a file on a folder every task sees).")
     meta = {"task": task, "seed": seed, "fmax": fmax, "steps": steps, "format": _FORMAT,
             "chunk": chunk, "elements": list(ELEMENTS), "calculator": "ase.calculators.emt.EMT"}
-    cache_dir = Path(cache) if cache is not None else (Path(str(out) + ".cache") if out is not None else None)
-    if cache_dir is not None:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        meta_path = cache_dir / "meta.json"
-        if meta_path.exists():
-            old = json.loads(meta_path.read_text())
-            if old != meta:
-                diff = {k: (old.get(k), meta[k]) for k in meta if old.get(k) != meta[k]}
-                raise PhysnnError(
-                    f"{owner}: the cache {str(cache_dir)!r} was made with other settings "
-                    f"{diff} (old, new); delete it or pass another cache directory."
-                )
-        else:
-            from physnn.files import write_json
+    base = Path(cache) if cache is not None else (Path(str(out) + ".chunks") if out is not None else None)
+    store = None if base is None else ChunkCache(base, meta)
+    ranges = _ranges(n, chunk)
+    mine = shard_chunks(n, chunk, shard, owner=owner, unit="structures")
 
-            write_json(meta_path, meta)
+    def accept(i: int, got: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
+        s, e = ranges[i]  # a cached chunk of a larger n starts with these structures
+        if "index" not in got or got["index"][:1].tolist() != [s] or len(got["index"]) < e - s:
+            return None
+        return {k: v[: e - s] for k, v in got.items()}
 
-    from physnn.workers import shard_items
-
-    ranges = shard_items([(s, min(s + chunk, n)) for s in range(0, n, chunk)], shard)
-    if not ranges:
-        raise PhysnnError(f"{owner}: shard {shard[0]}/{shard[1]} has no chunks: {n} structures make "  # type: ignore[index]
-                          f"{-(-n // chunk)} chunk(s) of {chunk}; use fewer shards.")
-    done: dict[int, dict[str, np.ndarray]] = {}
-    if cache_dir is not None:
-        for s, e in ranges:
-            p = _chunk_path(cache_dir, s, e)
-            if p.exists():
-                got = _load_chunk(p)
-                if got is not None:
-                    done[s] = got
-    todo = [(s, e) for s, e in ranges if s not in done]
-
-    def save(s: int, e: int, res: dict[str, np.ndarray]) -> None:
-        done[s] = res
-        if cache_dir is not None:
-            from physnn.files import atomic_write
-
-            with atomic_write(_chunk_path(cache_dir, s, e), "wb") as fh:
-                np.savez(fh, **res)
-
-    import sys
-
-    callback = progress if callable(progress) else None
-    show = False if callback is not None else (sys.stderr.isatty() if progress is None else bool(progress))
-    bar = None
-    if show:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-        bar = Progress(TextColumn(f"[bold]EMT task {task}"), BarColumn(), MofNCompleteColumn(),
-                       TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                       console=Console(stderr=True))
-        bar.start()
-        tid = bar.add_task("gen", total=sum(e - s for s, e in ranges), completed=sum(len(d["ok"]) for d in done.values()), info="")
-
-    def tick(res: dict[str, np.ndarray]) -> None:
-        if callback is not None:
-            callback(sum(len(d["ok"]) for d in done.values()), sum(e - s for s, e in ranges))
-        if bar is not None:
-            failed = sum(int((~d["ok"]).sum()) for d in done.values())
-            bar.update(tid, advance=len(res["ok"]), info=f"failed {failed}")
-
-    try:
-        if todo and workers == 1:
-            from threadpoolctl import threadpool_limits
-
-            with threadpool_limits(1):
-                for s, e in todo:
-                    res = _work_chunk(task, seed, s, e, fmax, steps)
-                    save(s, e, res)
-                    tick(res)
-        elif todo:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            saved = set_one_thread()  # inherited by spawned workers
-            try:
-                with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=mp.get_context("spawn"),
-                                         initializer=_init_worker) as pool:
-                    futs = {pool.submit(_work_chunk, task, seed, s, e, fmax, steps): (s, e) for s, e in todo}
-                    for f in as_completed(futs):
-                        s, e = futs[f]
-                        res = f.result()
-                        save(s, e, res)
-                        tick(res)
-            finally:
-                restore_env(saved)
-    finally:
-        if bar is not None:
-            bar.stop()
-
-    parts = [done[s] for s, _ in ranges]
-    data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k != "index"}
-    n_failed = int((~data["ok"]).sum())
-    n_here = len(data["ok"])
-    meta.update(n=n_here, n_ok=n_here - n_failed, n_failed=n_failed, labels=LABELS)
+    run = run_chunks(_work_chunk, {i: (task, seed, *ranges[i], fmax, steps) for i in mine},
+                     sizes={i: e - s for i, (s, e) in enumerate(ranges)}, workers=workers, dask=dask, cache=store,
+                     progress=progress, label=f"EMT task {task}", accept=accept, owner=owner,
+                     info=lambda c, _: f"failed {int(c.get('failed', 0))}",
+                     tally=lambda d: {"failed": int((~d["ok"]).sum())})
     if shard is not None:
-        meta.update(shard=list(shard), of_n=n)
-        data["meta"] = np.array(json.dumps(meta))
-        return data
-    data["meta"] = np.array(json.dumps(meta))
+        write_part(part_path(out, shard), kind="materials", settings=dict(meta, n=n), shard=shard,  # type: ignore[arg-type]
+                   n_chunks=len(ranges), chunks=run.chunks, provenance={"wall_s": run.wall_s})
+        if store is not None:
+            store.discard(mine)
+        return _assemble([run.chunks[i] for i in mine], dict(meta, shard=list(shard), of_n=n))
+    data = _assemble([run.chunks[i] for i in mine], meta)
     if out is not None:
         from physnn.files import atomic_write
 
         with atomic_write(out, "wb") as fh:
             np.savez(fh, **data)
+        if store is not None:
+            store.discard()
+    return data
+
+
+def merge(parts: Sequence[str | os.PathLike], out: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Join the parts written by the ``N`` tasks of ``generate(..., shard=(K, N))`` into ``out`` (.npz).
+
+    The file equals what one ``generate`` call with the same seed and settings writes: the same
+    arrays in the same order and the same ``meta``, except the CPU timings
+    (:data:`PROVENANCE_ARRAYS`, measured where each part ran) and ``meta["merged_from"]`` (one
+    entry per part: shard, host, time, path).  A missing or repeated shard, or parts of other
+    settings or seeds, are a :class:`PhysnnError` naming the files.  Returns the data set.
+    """
+    from physnn.files import atomic_write
+    from physnn.parallel import read_parts
+
+    owner = "materials merge"
+    out = Path(out)
+    if out.suffix != ".npz":
+        raise PhysnnError(f"{owner}: --out must end in .npz; got {str(out)!r}.")
+    got = read_parts(parts, kind="materials", owner=owner, command="physnn materials generate")
+    meta = {k: v for k, v in got.settings.items() if k != "n"}
+    data = _assemble(list(got.chunks.values()), dict(meta, merged_from=got.provenance))
+    with atomic_write(out, "wb") as fh:
+        np.savez(fh, **data)
     return data
 
 
