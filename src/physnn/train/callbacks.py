@@ -299,7 +299,11 @@ class CSVLogger(Callback):
 
 
 class ProgressBar(Callback):
-    """A rich progress bar over epochs with the latest loss; silent when not a terminal."""
+    """A rich progress bar over epochs with the latest loss; in Jupyter an HTML bar in the cell; silent otherwise.
+
+    ``enabled=None`` shows it when stderr is a terminal or inside a notebook
+    (:func:`physnn.train.notebook.in_notebook`).
+    """
 
     def __init__(self, *, enabled: bool | None = None, description: str = "training") -> None:
         self.enabled = enabled
@@ -308,8 +312,15 @@ class ProgressBar(Callback):
         self._task = None
 
     def on_fit_start(self, state: "TrainState") -> None:
-        enabled = self.enabled if self.enabled is not None else sys.stderr.isatty()
+        from physnn.train.notebook import NotebookProgress, in_notebook
+
+        notebook = in_notebook()
+        enabled = self.enabled if self.enabled is not None else (sys.stderr.isatty() or notebook)
         if not enabled or not state.is_main:
+            return
+        if notebook:  # rich's live display needs ipywidgets in Jupyter; this bar needs only IPython
+            self._progress = NotebookProgress(self.description, total=state.epochs, completed=state.epoch_start)
+            self._progress.start()
             return
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -330,9 +341,13 @@ class ProgressBar(Callback):
     def on_epoch_end(self, state: "TrainState", logs: dict[str, float]) -> None:
         if self._progress is not None:
             info = _fmt_logs(logs, ["loss", "val_loss"])
-            self._progress.update(self._task, completed=state.epoch + 1, info=info)
+            if self._task is None:  # the notebook bar
+                self._progress.update(state.epoch + 1, info=info)
+            else:
+                self._progress.update(self._task, completed=state.epoch + 1, info=info)
 
     def on_fit_end(self, state: "TrainState") -> None:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+            self._task = None

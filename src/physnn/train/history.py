@@ -221,6 +221,58 @@ class History:
             f"{best}, monitor={self.monitor!r})"
         )
 
+    # -- Jupyter display -------------------------------------------------
+    def _repr_png_(self) -> bytes | None:
+        """The loss curve as PNG bytes, for Jupyter's inline display (``None`` before the first epoch).
+
+        Drawn on a figure of its own (not pyplot's), so showing a ``History`` opens no window and leaves
+        no figure behind; :mod:`physnn.viz` is imported only here, when a notebook asks.
+        """
+        if not self.records or "loss" not in self.keys():
+            return None
+        from matplotlib.figure import Figure
+
+        from physnn.viz.plots import plot_history
+
+        fig = Figure(figsize=(6, 4))
+        plot_history(self, ax=fig.add_subplot())
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+        return buf.getvalue()
+
+    def _repr_html_(self) -> str:
+        """A summary table (stop reason, best epoch, last epoch's values, final metrics) and the loss curve.
+
+            >>> h = History(monitor="val_loss")
+            >>> h.append({"epoch": 0, "loss": 1.0, "val_loss": 1.2})
+            >>> "<table" in h._repr_html_() and "val_loss" in h._repr_html_()
+            True
+        """
+        import base64
+        import html
+
+        def num(v: Any) -> str:
+            return f"{v:.4g}" if isinstance(v, float) else html.escape(str(v))
+
+        rows = [("epochs run", self.epochs_run), ("stopped", self.stop_reason.value)]
+        if self.message:
+            rows.append(("why", self.message))
+        if self.best_epoch is not None:
+            rows.append((f"best {self.monitor}", f"{num(self.best_value)} at epoch {self.best_epoch}"))
+        if self.records:
+            last = self.records[-1]
+            rows += [(f"last {k}", last[k]) for k in self.keys() if k != "epoch" and k in last]
+        if isinstance(self.final, LazyMetrics) and self.final._values is None:
+            rows.append(("final metrics", "computed when first read (history.final)"))
+        else:
+            rows += [(f"final {k}", v) for k, v in self.final.items()]
+        body = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td style='text-align:left'>"
+                       f"{num(v)}</td></tr>" for k, v in rows)
+        png = self._repr_png_()
+        img = "" if png is None else (f"<img alt='loss per epoch' src='data:image/png;base64,"
+                                      f"{base64.b64encode(png).decode('ascii')}'/>")
+        return f"<div><b>History</b><table>{body}</table>{img}</div>"
+
 
 @dataclass(repr=False, eq=False)
 class FitResult(History):
