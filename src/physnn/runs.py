@@ -236,8 +236,8 @@ def _train_streaming(cfg: ExperimentConfig, directory: Path, *, resume: bool, pr
                         "val_chunks": len(val), "test_chunks": len(test)}}
 
     def test_metrics(model: Any) -> dict[str, float] | None:
-        if not test:
-            return None
+        # the final weights on validation and test chunks (no pass over the training chunks: the epoch's
+        # running training loss is in the history)
         model = model.cpu()
         objective.device = next(model.parameters()).device
         return {**objective.evaluate_chunks(model, val, "val_"), **objective.evaluate_chunks(model, test, "test_")}

@@ -151,6 +151,9 @@ COVERAGE: dict[str, dict[str, str]] = {
         "seed": "test_hep_train_options",
         "out": "test_hep_train_options",
         "device": "tests/hep/test_device.py::test_cli_device_option",
+        "stream": "tests/hep/test_stream.py::test_hep_train_stream",
+        "chunk_rows": "tests/hep/test_stream.py::test_hep_train_stream",
+        "buffer_chunks": "tests/hep/test_stream.py::test_hep_train_stream",
         "quiet": QUIET,
     },
     "hep anomaly": {

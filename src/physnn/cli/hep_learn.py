@@ -65,6 +65,9 @@ def train(
     seed: int = typer.Option(0, "--seed", help="Seed for split, initialisation and batches."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (default runs/hep-<model>; never overwritten)."),
     device: str = typer.Option("cpu", "--device", help="Where the network trains: cpu, cuda, cuda:N or auto (a GPU when there is one)."),
+    stream: bool = typer.Option(False, "--stream", help="Jets larger than memory (mlp, Parquet/ROOT): read in chunks (row groups / --chunk-rows entries) through shuffle buffers, split by chunk."),
+    chunk_rows: int = typer.Option(262144, "--chunk-rows", help="--stream, ROOT: entries per chunk (Parquet chunks are its row groups)."),
+    buffer_chunks: int = typer.Option(4, "--buffer-chunks", help="--stream: chunks mixed in one shuffle buffer."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Train a jet tagger and write a run directory with HEP diagnostics."""
@@ -79,18 +82,36 @@ def train(
         check_int("--n-particles", n_particles, low=1, owner="hep train")
     set_model = model != "mlp"
     feats = _names(features, JET_FEATURES if not set_model else ())
+    if stream:
+        from physnn.data.stream import TableStream
+        from physnn.hep.classify import train_tagger_stream
+
+        if set_model or particles or weights:
+            raise PhysnnError("hep train: --stream trains the mlp on flat jet features; leave out --model "
+                              f"{model}, --particles and --weights (or train in memory).")
+        check_int("--buffer-chunks", buffer_chunks, low=1, owner="hep train")
+        table = TableStream(data, features=feats, target=label, tree=tree, chunk_rows=chunk_rows,
+                            owner="hep train --stream")
+        tagger = train_tagger_stream(table, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
+                                     progress=False if quiet else None, device=device, buffer_chunks=buffer_chunks)
+        typer.echo(table.describe())
+    else:
+        check_int("--chunk-rows", chunk_rows, low=1, owner="hep train")
+        tagger = None
     parts = _names(particles, PARTICLE_FEATURES if set_model else None)
     if set_model and not parts:
         raise PhysnnError(f"hep train: --model {model} needs constituent columns (--particles part_pt,part_deta,part_dphi).")
-    jets = load_jets(data if len(data) > 1 else data[0], features=feats, particles=parts, n_particles=n_particles,
-                     label=label, weights=weights, tree=tree)
-    tagger = train_tagger(jets, model=model, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
-                          jet_features=set_model and bool(feats), progress=False if quiet else None,
-                          device=device)
+    if tagger is None:
+        jets = load_jets(data if len(data) > 1 else data[0], features=feats, particles=parts, n_particles=n_particles,
+                         label=label, weights=weights, tree=tree)
+        tagger = train_tagger(jets, model=model, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
+                              jet_features=set_model and bool(feats), progress=False if quiet else None,
+                              device=device)
     d = write_tagger_run(tagger, out or Path("runs") / f"hep-{model}", data=",".join(str(p) for p in data),
                          label=label)
     m = tagger.metrics
-    typer.echo(f"{len(jets)} jets ({int(jets.y.sum())} signal); train/val/test = "
+    counted = (f"{table.n_rows} jets" if stream else f"{len(jets)} jets ({int(jets.y.sum())} signal)")
+    typer.echo(f"{counted}; train/val/test = "
                f"{m['n_train']}/{m['n_val']}/{m['n_test']}; stopped: {m['stop_reason']} after {m['epochs_run']} epochs")
     typer.echo(f"test AUC = {m['auc']:.4f} ± {m['auc_err']:.4f}")
     for e in ("0.3", "0.5"):

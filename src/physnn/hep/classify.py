@@ -52,7 +52,7 @@ from physnn.hep.features import JetData, ParticleScaler
 from physnn.rundir import RunKind
 from physnn.train.objectives import Objective
 
-__all__ = ["MODELS", "JetObjective", "Tagger", "TaggerModule", "train_tagger", "write_tagger_run",
+__all__ = ["MODELS", "JetObjective", "Tagger", "TaggerModule", "train_tagger", "train_tagger_stream", "write_tagger_run",
            "load_tagger", "split_indices", "align_constituents", "target_name", "run_config_toml",
            "run_config_value", "RUN_KIND"]
 
@@ -462,6 +462,101 @@ def train_tagger(
             pred = lambda P: predict_logits(mod, [torch.as_tensor(P), m_t, *extra]).numpy().ravel()  # noqa: E731
             tagger.ranking = permutation_ranking(pred, raw[0], labels["test"], tagger.particle_names,
                                                  mask=raw[1], seed=seed)
+        metrics["ranking"] = tagger.ranking
+    return tagger
+
+
+def train_tagger_stream(
+    stream: Any,
+    *,
+    hidden: Sequence[int] = (64, 64),
+    dropout: float = 0.0,
+    epochs: int = 100,
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    batch_size: int = 256,
+    patience: int = 10,
+    early_stopping: bool = True,
+    val: float = 0.2,
+    test: float = 0.3,
+    seed: int = 0,
+    n_boot: int = 200,
+    ranking: bool = True,
+    progress: bool | None = False,
+    device: str = "cpu",
+    buffer_chunks: int = 4,
+    workers: int = 0,
+    sample_rows: int | None = 1_000_000,
+    diagnostic_rows: int = 200_000,
+) -> Tagger:
+    """:func:`train_tagger` (``model='mlp'``) for jet tables larger than memory.
+
+    ``stream`` is a :class:`physnn.data.stream.TableStream` of jet features with the 0/1 label as its
+    target. Whole chunks (Parquet row groups, ROOT entry ranges) go to train / validation / test;
+    the standardization is fitted on ``sample_rows`` training rows; training reads the chunks through
+    shuffle buffers (:class:`physnn.train.streaming.StreamingSupervised`, sharded by rank under
+    torchrun). The HEP diagnostics (AUC, rejection, KS, sculpting, ranking) are computed on the
+    scores of up to ``diagnostic_rows`` test (and training) jets, whole chunks in a seeded order —
+    one number per jet, so they fit in memory; ``metrics['n_test']`` says how many.
+    """
+    from physnn.data.arrays import Standardizer
+    from physnn.hep.diagnostics import check_labels, diagnose, permutation_ranking
+    from physnn.train import EarlyStopping, fit
+    from physnn.train.streaming import StreamingSupervised
+
+    owner = "train_tagger (streaming)"
+    seed = check_int("seed", seed, low=0, owner=owner)
+    check_int("diagnostic_rows", diagnostic_rows, low=1, owner=owner)
+    if len(stream.target_names) != 1:
+        raise PhysnnError(f"{owner}: one label column (0/1) is needed; got {stream.target_names}.")
+    train, val_c, test_c = stream.split(val=val, test=test, seed=seed)
+    mean, var, _ = stream.moments(train, sample_rows=sample_rows, seed=seed)
+    std = Standardizer().set_moments(mean, var)
+    torch.manual_seed(seed)
+    net = _build_net("mlp", len(stream.feature_names), hidden=hidden, phi=(), f=(), dropout=dropout, seed=seed)
+    obj = StreamingSupervised(stream, train, val_c, loss="bce_with_logits", batch_size=batch_size, metrics=[],
+                              standardizer=std, buffer_chunks=buffer_chunks, workers=workers, n_outputs=1)
+    cbs = [EarlyStopping(monitor="val_loss", patience=patience, restore_best=True)] if val_c and early_stopping else []
+    hist = fit(net, objective=obj, optimizer="adam", lr=lr, weight_decay=weight_decay, epochs=epochs,
+               callbacks=cbs, seed=seed, progress=progress, threads="auto", device=device)
+    net.cpu()
+    mod = TaggerModule(net, "mlp", mean=std.mean_.tolist(), scale=std.scale_.tolist()).eval()
+
+    def sample(chunks: list) -> tuple[np.ndarray, np.ndarray]:
+        xs, ys, n = [], [], 0
+        for i in np.random.default_rng(seed).permutation(len(chunks)):
+            X, y = stream.read(chunks[i])
+            xs.append(X)
+            ys.append(y[:, 0])
+            n += len(X)
+            if n >= diagnostic_rows:
+                break
+        return np.concatenate(xs), check_labels(np.concatenate(ys), owner=owner)
+
+    raw = {k: sample(c) for k, c in (("train", train), ("test", test_c)) if c}
+    if "test" not in raw:
+        raise PhysnnError(f"{owner}: no test chunk (test = {test}); the diagnostics need a test split.")
+    scores = {k: predict_logits(mod, [torch.as_tensor(X)]).numpy().ravel() for k, (X, _) in raw.items()}
+    labels = {k: y for k, (_, y) in raw.items()}
+    names = list(stream.feature_names)
+    mass = {k: (X[:, names.index("mass")] if "mass" in names else None) for k, (X, _) in raw.items()}
+    cfg = {"model": "mlp", "hidden": list(hidden), "phi": [], "f": [], "dropout": float(dropout),
+           "epochs": int(epochs), "lr": float(lr), "weight_decay": float(weight_decay),
+           "batch_size": int(batch_size), "patience": int(patience), "early_stopping": bool(early_stopping),
+           "val": float(val), "test": float(test), "align": False, "jet_features": False, "seed": seed,
+           "n_particles": None, "stream": True, "buffer_chunks": int(buffer_chunks)}
+    tagger = Tagger(kind="mlp", net=net, feature_names=names, particle_names=[],
+                    scaler=std.to_dict(), config=cfg, history=hist, scores=scores, labels=labels, mass=mass)
+    metrics = diagnose(labels["test"], scores["test"], y_train=labels.get("train"), s_train=scores.get("train"),
+                       mass=mass["test"], n_boot=n_boot, seed=seed)
+    rows = lambda cs: int(sum(c.rows for c in cs))  # noqa: E731
+    metrics.update({"n_train": rows(train), "n_val": rows(val_c), "n_test": int(len(labels["test"])),
+                    "n_test_chunks_rows": rows(test_c), "epochs_run": hist.epochs_run, "best_epoch": hist.best_epoch,
+                    "stop_reason": hist.stop_reason.value, "wall_time_s": float(hist.wall_time)})
+    tagger.metrics = metrics
+    if ranking:
+        pred = lambda X: predict_logits(mod, [torch.as_tensor(X)]).numpy().ravel()  # noqa: E731
+        tagger.ranking = permutation_ranking(pred, raw["test"][0], labels["test"], names, seed=seed)
         metrics["ranking"] = tagger.ranking
     return tagger
 
