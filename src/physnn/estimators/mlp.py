@@ -18,13 +18,18 @@ which keeps physnn's fused Adam step): unlike scikit-learn it also acts on
 the biases — a difference of order :math:`\alpha/|B|` (5·10⁻⁷ by default).
 
 Stopping follows scikit-learn: without ``early_stopping`` training stops when
-the training loss has not decreased by more than ``tol`` for
+the training loss has not decreased by more than ``tol`` (the regressor: ``2·tol``
+on the mean squared error, i.e. ``tol`` on scikit-learn's half of it) for
 ``n_iter_no_change`` epochs; with it, ``ceil(validation_fraction · n_samples)``
 rows are held out (stratified for the classifier when every class has at least
 two samples and each fits on both sides; a plain random split otherwise), training stops when the
 validation score (accuracy, R²) has not risen by more than ``tol`` for
 ``n_iter_no_change`` epochs, and the weights of the best epoch are restored.
 Reaching ``max_iter`` first gives a ``ConvergenceWarning``.
+
+The initial weights and biases are drawn as scikit-learn draws them,
+:math:`\mathcal U(\pm\sqrt{6/(n_{in}+n_{out})})` per layer
+(:math:`\sqrt{2/(n_{in}+n_{out})}` for logistic units).
 
 Predictions are computed in float64 (training runs in float32), so they do not
 depend on how the rows are split into batches.
@@ -224,11 +229,14 @@ class BaseMLPEstimator(BaseEstimator):
             metrics: list[str] = [metric]
         else:
             monitor, mode, metrics = "loss", "min", []
-        stopper = EarlyStopping(monitor=monitor, patience=p["n_iter_no_change"], min_delta=p["tol"], mode=mode,
+        # scikit-learn compares tol with its loss, half the mean squared error for the regressor
+        min_delta = 2.0 * p["tol"] if (self._task == "regression" and not p["early_stopping"]) else p["tol"]
+        stopper = EarlyStopping(monitor=monitor, patience=p["n_iter_no_change"], min_delta=min_delta, mode=mode,
                                 restore_best=p["early_stopping"])
 
         model = MLP(X.shape[1], p["hidden"], n_out, activation=p["activation"], dropout=p["dropout"],
-                    seed=init_seed)
+                    init="torch", seed=init_seed)
+        _glorot_init(model, init_seed, gain=2.0 if p["activation"] == "sigmoid" else 6.0)
         loss = "cross_entropy" if self._task == "classification" else "mse"
         data = (torch.from_numpy(_f32(X)), torch.from_numpy(y_enc))
         val = None if Xv is None else (torch.from_numpy(_f32(Xv)), torch.from_numpy(yv))
@@ -300,6 +308,18 @@ class BaseMLPEstimator(BaseEstimator):
         tags.input_tags.sparse = True
         tags.input_tags.allow_nan = False
         return tags
+
+
+def _glorot_init(model: torch.nn.Module, seed: int, *, gain: float) -> None:
+    r"""scikit-learn's initialisation: every weight and bias of each Linear layer drawn from
+    :math:`\mathcal U(\pm\sqrt{g/(n_{in}+n_{out})})`, ``g`` = 2 for logistic units, else 6."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.Linear):
+                bound = (gain / (m.in_features + m.out_features)) ** 0.5
+                for t in (m.weight, m.bias):
+                    t.copy_(torch.rand(t.shape, generator=gen, dtype=t.dtype) * (2 * bound) - bound)
 
 
 def _can_stratify(labels: np.ndarray, n_val: int) -> bool:
