@@ -297,7 +297,7 @@ def open_study(cfg: ExperimentConfig, storage: str, study_name: str, *, lock_tim
               if t.pruner == "median" else optuna.pruners.NopPruner())
     space = json.dumps(t.params, sort_keys=True)
     try:
-        rdb = optuna.storages.RDBStorage(storage, engine_kwargs=kwargs)
+        rdb = _rdb_storage(storage, kwargs)
         study = optuna.create_study(storage=rdb, study_name=study_name, direction=direction, sampler=sampler,
                                     pruner=pruner, load_if_exists=True)
         old = study.user_attrs
@@ -319,6 +319,24 @@ def open_study(cfg: ExperimentConfig, storage: str, study_name: str, *, lock_tim
             raise _storage_error(storage, exc) from None
         raise
     return study
+
+
+def _rdb_storage(url: str, engine_kwargs: dict[str, Any]) -> Any:
+    """Optuna's RDBStorage; two processes creating the same new database at once collide on its
+    schema (a UNIQUE constraint): the loser waits for the winner and opens what it made."""
+    import time
+
+    import optuna
+
+    for attempt in range(5):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+        except Exception as exc:
+            text = str(exc)
+            if attempt == 4 or not ("UNIQUE constraint" in text or "already exists" in text):
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _finished(study: Any) -> int:

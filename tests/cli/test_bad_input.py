@@ -285,6 +285,9 @@ def _no_arrays_npz(env: Env) -> Path:
     return p
 
 
+TUNE_TOML = ('[data]\nsource = "toy:xor"\n[train]\nepochs = 1\n[tune]\nmetric = "val_loss"\n'
+             '[tune.params]\n"train.lr" = {low = 1e-3, high = 0.1, log = true}\n')
+
 SPECS: dict[str, Spec] = {
     "train": Spec(
         base=lambda e: {"config": "xor", "out": e.out(), "quiet": True},
@@ -307,6 +310,27 @@ SPECS: dict[str, Spec] = {
             ("data-missing", lambda e: {"config": e.toml('[data]\nsource = "/no/such/file.csv"\n')}, "does not exist"),
             ("epochs-0", lambda e: {"epochs": 0}, "epochs"),
             ("seed-negative", lambda e: {"seed": -1}, "seed"),
+            ("log-unknown", lambda e: {"log": "wandb"}, "tensorboard"),
+            ("log-uri-unreachable", lambda e: {"log": "mlflow", "log_uri": "http://127.0.0.1:9"}, "unreachable"),
+        ],
+    ),
+    "tune": Spec(  # physnn tune (tests/tune/): bad search spaces, metrics and study databases
+        base=lambda e: {"config": e.toml(TUNE_TOML), "out": e.out(), "trials": 1},
+        inputs={"config": (".toml", PNG_BYTES)},
+        outputs=("out",),
+        values=[
+            ("low-above-high", lambda e: {"config": e.toml(TUNE_TOML.replace("low = 1e-3", "low = 1.0"))},
+             "greater than high"),
+            ("log-low-0", lambda e: {"config": e.toml(TUNE_TOML.replace("low = 1e-3", "low = 0.0"))}, "log-scale"),
+            ("unknown-key", lambda e: {"config": e.toml(TUNE_TOML.replace('"train.lr"', '"train.rate"'))},
+             "unknown key"),
+            ("empty-choices", lambda e: {"config": e.toml(TUNE_TOML + '"model.hidden" = {choices = []}\n')},
+             "non-empty"),
+            ("unknown-metric", lambda e: {"config": e.toml(TUNE_TOML.replace("val_loss", "val_f2"))}, "not logged"),
+            ("no-tune-section", lambda e: {"config": e.toml(TUNE_TOML.split("[tune]")[0])}, "[tune.params]"),
+            ("trials-0", lambda e: {"trials": 0}, "--trials"),
+            ("storage-not-a-database", lambda e: {"storage": "sqlite:///" + str(e.text("s.db", "no db\n" * 99))},
+             "not a study database"),
         ],
     ),
     "summary": Spec(
@@ -395,6 +419,16 @@ SPECS: dict[str, Spec] = {
             ("unknown-suffix", lambda e: {"out": e.out("j.xyz")}, ".xyz"),
             ("constituents-0", lambda e: {"constituents": 0}, "constituents"),
             ("sqrt-s-negative", lambda e: {"sqrt_s": -1.0}, "sqrt_s"),
+            ("dask-not-an-address", lambda e: {"dask": "a b"}, "not a scheduler address"),
+        ],
+    ),
+    "hep merge": Spec(
+        base=lambda e: {"parts": [_no_arrays_npz(e)], "out": e.out("m.npz")},
+        inputs={"parts": (".npz", None)},
+        outputs=("out",),
+        values=[
+            ("not-a-part", lambda e: {}, "is not a part written by `physnn hep generate --shard K/N`"),
+            ("out-suffix", lambda e: {"out": e.out("m.txt")}, "must end in one of"),
         ],
     ),
     "hep train": Spec(
@@ -493,6 +527,16 @@ SPECS: dict[str, Spec] = {
             ("nu-negative", lambda e: {"nu": -1.0}, "nu"),
             ("grid-0", lambda e: {"grid": 0}, "grid"),
             ("ns-steps-0", lambda e: {"kind": "ns", "steps": 0, "s": 16}, "steps"),
+            ("dask-local-0", lambda e: {"dask": "local:0"}, "1 <= N <= 256"),
+        ],
+    ),
+    "fluids merge": Spec(
+        base=lambda e: {"parts": [_no_arrays_npz(e)], "out": e.out("m.npz")},
+        inputs={"parts": (".npz", None)},
+        outputs=("out",),
+        values=[
+            ("not-a-part", lambda e: {}, "is not a part written by `physnn fluids generate --shard K/N`"),
+            ("out-suffix", lambda e: {"out": e.out("m.txt")}, ".npz"),
         ],
     ),
     "fluids train": Spec(
@@ -521,6 +565,16 @@ SPECS: dict[str, Spec] = {
             ("n-0", lambda e: {"n": 0}, "'n'"),
             ("fmax-negative", lambda e: {"fmax": -1.0}, "fmax"),
             ("steps-0", lambda e: {"steps": 0}, "steps"),
+            ("dask-not-an-address", lambda e: {"dask": "http://x/y"}, "not a scheduler address"),
+        ],
+    ),
+    "materials merge": Spec(
+        base=lambda e: {"parts": [_no_arrays_npz(e)], "out": e.out("m.npz")},
+        inputs={"parts": (".npz", None)},
+        outputs=("out",),
+        values=[
+            ("not-a-part", lambda e: {}, "is not a part written by `physnn materials generate --shard K/N`"),
+            ("out-suffix", lambda e: {"out": e.out("m.txt")}, ".npz"),
         ],
     ),
     "materials train": Spec(

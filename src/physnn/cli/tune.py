@@ -7,9 +7,12 @@ from typing import Optional
 
 import typer
 
+from physnn.cli._typer import writes
+
 __all__ = ["tune", "register"]
 
 
+@writes(out="dir")
 def tune(
     config: str = typer.Argument(..., help="Experiment TOML file with a [tune] section (search space and metric)."),
     trials: int = typer.Option(..., "--trials", "-n", help="Finished (complete or pruned) trials the study should "
