@@ -273,7 +273,12 @@ def _format_error(err: ValidationError, origin: str) -> str:
         section = ExperimentConfig
         for part in loc[:-1]:
             fld = section.model_fields.get(part)
-            section = fld.annotation if fld is not None and isinstance(fld.annotation, type) else section
+            ann = fld.annotation if fld is not None else None
+            if ann is not None and not isinstance(ann, type):  # an optional section: TuneConfig | None
+                import typing
+
+                ann = next((t for t in typing.get_args(ann) if isinstance(t, type) and issubclass(t, BaseModel)), None)
+            section = ann if isinstance(ann, type) else section
         allowed = ", ".join(section.model_fields) if hasattr(section, "model_fields") else ""
         msg = f"unknown key; allowed keys here: {allowed}"
     got = e.get("input")

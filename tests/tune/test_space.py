@@ -81,3 +81,10 @@ def test_unknown_or_unlogged_metrics_and_missing_section():
         search_space(parse_config(BASE))
     with pytest.raises(PhysnnError, match=r"no \[tune.params\]"):
         search_space(cfg_with({}))
+
+
+def test_unknown_keys_of_the_tune_section_list_its_own_keys():
+    with pytest.raises(PhysnnError, match=r"\[tune\] metrc: unknown key; allowed keys here: metric, direction"):
+        parse_config({**BASE, "tune": {"metrc": "val_loss"}})
+    with pytest.raises(PhysnnError, match=r"\[tune\] pruner: .*'median' or 'none'"):
+        parse_config({**BASE, "tune": {"pruner": "hyperband"}})
