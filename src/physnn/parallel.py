@@ -510,11 +510,12 @@ def read_parts(paths: Sequence[str | os.PathLike], *, kind: str, owner: str, com
     """
     if not paths:
         raise PhysnnError(f"{owner}: give the part files written by `{command} --shard K/N`, e.g. OUT.part-*.npz.")
+    from physnn.errors import check_input_file
+
     heads: list[tuple[Path, dict[str, Any]]] = []
-    for p in map(Path, paths):
-        if not p.is_file():
-            raise PhysnnError(f"{owner}: the part {str(p)!r} does not exist; each `{command} --shard K/N` task "
-                              "writes OUT.part-K-of-N.npz beside OUT.")
+    for p in paths:
+        p = check_input_file(p, "npz", owner=owner, what="part",
+                             hint=f"each `{command} --shard K/N` task writes OUT-stem.part-K-of-N.npz beside OUT.")
         try:
             with np.load(p, allow_pickle=False) as z:
                 head = json.loads(str(z["__part__"])) if "__part__" in z.files else None

@@ -93,7 +93,7 @@ def test_merge_refuses_missing_repeated_and_foreign_parts(tmp_path, capsys):
         ([p1, tmp_path / "s4.part-2-of-2.npz"], r"come from different runs \(seed=3 vs 4\)"),
         ([p1, tmp_path / "t.part-1-of-3.npz"], r"is a shard of 2 but .* one of 3"),
         ([p1, other], r"plain.npz' is not a part written by `physnn fluids generate --shard K/N`"),
-        ([p1, tmp_path / "gone.npz"], r"the part .*gone.npz' does not exist"),
+        ([p1, tmp_path / "gone.npz"], r"part .*gone.npz' does not exist"),
     ]
     for parts, msg in cases:
         assert main(["fluids", "merge", *map(str, parts), "--out", str(tmp_path / "m.npz")]) == 2

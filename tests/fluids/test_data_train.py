@@ -36,14 +36,14 @@ def test_dataset_independent_of_workers():
 
 
 def test_solver_workers_never_import_torch():
-    # a worker process runs _solve_chunk: importing torch there (3 s, through a validator) would cost
+    # a worker process runs _solve_chunk (through physnn.parallel): importing torch there (3 s, through a validator) would cost
     # more than the solve itself
     import subprocess
     import sys
 
-    code = ("import sys\nfrom physnn.fluids.data import _solve_chunk\nimport numpy as np\n"
-            "_solve_chunk(('ns', np.zeros((1, 16, 16)), {'t': 0.1}))\n"
-            "_solve_chunk(('burgers', np.zeros((1, 16)), {'t': 0.1}))\n"
+    code = ("import sys\nimport physnn.parallel\nfrom physnn.fluids.data import _solve_chunk\nimport numpy as np\n"
+            "_solve_chunk('ns', np.zeros((1, 16, 16)), {'t': 0.1})\n"
+            "_solve_chunk('burgers', np.zeros((1, 16)), {'t': 0.1})\n"
             "assert 'torch' not in sys.modules, 'torch was imported'\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]

@@ -196,8 +196,11 @@ def _initial_fields(meta: dict[str, Any]) -> np.ndarray:
 def _dataset(meta: dict[str, Any], kw: dict, *, owner: str, label: str, workers: int, progress: bool | None,
              cache_dir: str | os.PathLike | None, chunk_dir: str | os.PathLike | None, shard: Any,
              out: str | os.PathLike | None, dask: str | None) -> dict[str, Any]:
+    from physnn.parallel import check_dask
     from physnn.workers import check_shard
 
+    if dask is not None:
+        check_dask(dask, owner=owner)  # before anything is written
     if out is not None:
         out = Path(out)
         if out.suffix != ".npz":

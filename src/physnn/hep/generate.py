@@ -388,7 +388,7 @@ def generate_jets(
         >>> jets["part_pt"].shape, bool(((jets["pt"] > 550) & (jets["pt"] < 650)).all())
         ((2, 10), True)
     """
-    from physnn.parallel import ChunkCache, part_path, run_chunks, shard_chunks, write_part
+    from physnn.parallel import ChunkCache, check_dask, part_path, run_chunks, shard_chunks, write_part
 
     config = JetConfig(signal=signal, sqrt_s=sqrt_s, mpi=mpi, n_constituents=n_constituents,
                        pt_range=pt_range, eta_max=eta_max, pthat_range=pthat_range,
@@ -396,6 +396,8 @@ def generate_jets(
     n = check_int("n", n, low=1, owner=_OWNER)
     seed = check_int("seed", seed, low=0, high=2**63 - 1, owner=_OWNER)
     workers = check_int("workers", workers, low=1, high=256, owner=_OWNER)
+    if dask is not None:
+        check_dask(dask, owner=_OWNER)  # before anything is written
     out_path = None
     if out is not None:
         from physnn.hep.jetio import jet_format

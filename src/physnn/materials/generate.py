@@ -483,7 +483,7 @@ def generate(
         >>> d["numbers"].shape, bool(d["ok"].all()), int(json.loads(str(d["meta"]))["n_failed"])
         ((1, 32), True, 0)
     """
-    from physnn.parallel import ChunkCache, part_path, run_chunks, shard_chunks, write_part
+    from physnn.parallel import ChunkCache, check_dask, part_path, run_chunks, shard_chunks, write_part
     from physnn.workers import check_shard
 
     owner = "materials.generate"
@@ -494,6 +494,8 @@ def generate(
     chunk = check_int("chunk", chunk, low=1, owner=owner)
     fmax = check_range("fmax", fmax, low=0, low_inclusive=False, high=1.0, owner=owner)
     steps = check_int("steps", steps, low=1, owner=owner)
+    if dask is not None:
+        check_dask(dask, owner=owner)  # before anything is written
     if out is not None:
         out = Path(out)
         if out.suffix != ".npz":
