@@ -40,6 +40,8 @@ A complete example (every key optional except where noted; defaults shown)::
     grad_clip = 0.0               # 0 = off
     metrics = []                  # empty: the defaults for the loss
     log_every = 0                 # print "Epoch N: Loss = ..." every N epochs (0 = off)
+    device = "cpu"                # cpu, cuda, cuda:N, auto (a GPU when there is one)
+    precision = "32"              # "bf16": bfloat16 autocast of forward and loss (weights stay float32)
 
     [early_stopping]
     enabled = false
@@ -179,6 +181,7 @@ class TrainConfig(_Section):
     log_every: int = Field(0, ge=0)
     threads: int = Field(0, ge=0)
     device: str = "cpu"
+    precision: Literal["32", "bf16"] = "32"
 
     @field_validator("loss")
     @classmethod

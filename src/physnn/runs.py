@@ -149,7 +149,8 @@ def train_run(
         directory = unique_run_dir(base)
 
     if cfg.data.stream:
-        return _train_streaming(cfg, directory, resume=resume, progress=progress, quiet=quiet, figures=figures)
+        return _train_streaming(cfg, directory, resume=resume, progress=progress, quiet=quiet, figures=figures,
+                                callbacks=list(callbacks))
     # everything that can be wrong with the input is found before anything is written
     data = load_data_for(cfg)
     loss = cfg.train.loss
@@ -202,7 +203,7 @@ def load_stream_for(cfg: ExperimentConfig) -> Any:
 
 
 def _train_streaming(cfg: ExperimentConfig, directory: Path, *, resume: bool, progress: bool | None,
-                     quiet: bool, figures: bool) -> Run:
+                     quiet: bool, figures: bool, callbacks: list[Any]) -> Run:
     """``train_run`` for ``[data] stream = true``: chunks split to train/val/test, standardization
     fitted on a sample of training chunks, :class:`~physnn.train.streaming.StreamingSupervised`."""
     from physnn.data import Standardizer
@@ -247,7 +248,7 @@ def _train_streaming(cfg: ExperimentConfig, directory: Path, *, resume: bool, pr
 
     with removed_on_error(directory):
         return _train_into(cfg, directory, {"objective": objective}, names, scaler, model, test_metrics, draw,
-                           resume=resume, progress=progress, quiet=quiet, figures=figures)
+                           resume=resume, progress=progress, quiet=quiet, figures=figures, extra_callbacks=callbacks)
 
 
 def _train_into(cfg: ExperimentConfig, directory: Path, fit_data: dict[str, Any], names: dict[str, Any],
@@ -274,7 +275,7 @@ def _train_into(cfg: ExperimentConfig, directory: Path, fit_data: dict[str, Any]
         batch_size=None if t.batch_size == 0 else t.batch_size, metrics=t.metrics or None,
         schedule=t.schedule, grad_clip=t.grad_clip or None, callbacks=callbacks, seed=cfg.seed,
         log_every=None if quiet or t.log_every == 0 else t.log_every, progress=progress,
-        device=t.device, threads=t.threads or "auto",
+        device=t.device, threads=t.threads or "auto", precision=t.precision,
         resume=(directory / "checkpoint.pt") if resume else None,
     )
     tested = test_metrics(model)

@@ -17,6 +17,7 @@ weights seen so far.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import time
@@ -34,7 +35,10 @@ from physnn.train.distributed import DistInfo, all_reduce_sum, init_distributed
 from physnn.train.history import FitResult, History, LazyMetrics, StopReason
 from physnn.train.objectives import Objective, Supervised
 
-__all__ = ["fit", "TrainState", "resolve_device"]
+__all__ = ["fit", "TrainState", "resolve_device", "PRECISIONS"]
+
+#: fit's precisions: float32 throughout, or bfloat16 autocast of the forward pass and loss
+PRECISIONS = ("32", "bf16")
 
 
 def resolve_device(device: str | torch.device | None, *, owner: str = "fit") -> torch.device:
@@ -207,6 +211,7 @@ def fit(
     device: str | torch.device = "cpu",
     threads: int | str | None = "auto",
     resume: Any = None,
+    precision: str = "32",
 ) -> FitResult:
     """Train ``model``; return its :class:`~physnn.train.history.FitResult` (a History, the best weights, the optimizer).
 
@@ -269,6 +274,13 @@ def fit(
         A ``checkpoint.pt`` written by :class:`~physnn.train.callbacks.Checkpoint`;
         training continues from the epoch after it, with the same result as an
         uninterrupted run.
+    precision : "32" or "bf16"
+        ``"bf16"``: mixed precision — each step's forward pass and loss run under
+        ``torch.autocast(dtype=torch.bfloat16)`` (matrix products in bfloat16, 8 bits
+        of mantissa; reductions and the loss kept in float32 by autocast), while the
+        weights, gradients and optimizer state stay float32; validation runs in float32.
+        Fast on recent GPUs (and CPUs with AMX); refused with a quasi-Newton optimizer
+        (``lbfgs``), whose line search needs exact losses.
 
     Returns
     -------
@@ -318,8 +330,10 @@ def fit(
     opt_spec = _optimizer_spec(optimizer, lr=lr, weight_decay=weight_decay, momentum=momentum,
                                nesterov=nesterov, options=optimizer_options)
     sched_spec = _schedule_spec(schedule, schedule_options)
+    precision = check_choice("precision", str(precision), list(PRECISIONS), owner="fit")
     run = _RunSettings(epochs=epochs, params=params, grad_clip=grad_clip, callbacks=list(callbacks),
-                       monitor=monitor, mode=mode, seed=seed, log_every=log_every, progress=progress, resume=resume)
+                       monitor=monitor, mode=mode, seed=seed, log_every=log_every, progress=progress, resume=resume,
+                       precision=precision)
     try:
         return _run(model, objective, dev, t0, opt_spec, sched_spec, run)
     finally:
@@ -341,6 +355,7 @@ class _RunSettings:
     log_every: int | None
     progress: bool | None
     resume: Any
+    precision: str = "32"
 
 
 def _optimizer_spec(optimizer: Any, *, lr: float, weight_decay: float, momentum: float, nesterov: bool,
@@ -410,6 +425,11 @@ def _run(model: nn.Module, objective: Objective, dev: torch.device, t0: float, o
     params = run.params if run.params is not None else [p for p in model.parameters() if p.requires_grad]
     opt = opt_spec.build(params)
     closure_needed = needs_closure(opt)
+    if run.precision == "bf16" and closure_needed:
+        raise PhysnnError("fit: precision='bf16' cannot be used with a quasi-Newton optimizer (lbfgs): its line "
+                          "search compares losses that bfloat16 rounds; train it in precision='32'.")
+    autocast = (lambda: torch.autocast(device_type=dev.type, dtype=torch.bfloat16)) if run.precision == "bf16" \
+        else contextlib.nullcontext
     fast = None if (closure_needed or dist.enabled) else fast_stepper(opt)
     sched = sched_spec.build(opt, epochs=epochs)
 
@@ -472,7 +492,8 @@ def _run(model: nn.Module, objective: Objective, dev: torch.device, t0: float, o
                         bad_batch = b
                         break
                 else:
-                    lval = objective.loss(train_model, batch)
+                    with autocast():
+                        lval = objective.loss(train_model, batch)
                     lv = lval.item()
                     if not math.isfinite(lv):
                         bad_batch = b
