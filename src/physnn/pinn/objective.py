@@ -384,7 +384,7 @@ class PINNObjective(Objective):
         return out
 
     def residual_norm(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        """|N[u](x)| per point (summed over equations) — where the PDE is violated."""
+        """``|N[u](x)|`` per point (summed over equations) — where the PDE is violated."""
         x = x.detach().requires_grad_(True)
         out = model(x)
         d = Derivatives(x, self.problem.names)

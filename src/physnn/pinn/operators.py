@@ -41,14 +41,15 @@ __all__ = ["Derivatives"]
 class Derivatives:
     """Cached partial derivatives of tensors computed from the points ``x``.
 
+    The graph is always kept (``create_graph=True``): higher derivatives are
+    derivatives of lower ones, and the loss is trained through them.
+
     Parameters
     ----------
     x : Tensor (N, d)
         The points, with ``requires_grad=True``, from which ``u`` was computed.
     names : sequence of str
         One name per column of ``x`` (e.g. ``("x", "t")``).
-    The graph is always kept (``create_graph=True``): higher derivatives are
-    derivatives of lower ones, and the loss is trained through them.
     """
 
     def __init__(self, x: torch.Tensor, names: Sequence[str]) -> None:
