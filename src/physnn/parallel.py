@@ -52,6 +52,7 @@ __all__ = [
     "ChunkCache",
     "ChunkProgress",
     "shard_chunks",
+    "check_generation",
     "check_dask",
     "dask_client",
     "run_chunks",
@@ -161,6 +162,33 @@ def shard_chunks(n_items: int, chunk: int, shard: object | None, *, owner: str, 
         raise PhysnnError(f"{owner}: shard {k}/{n_shards} has no chunks: {n_items} {unit} make {n_chunks} chunk(s) "
                           f"of {chunk}; use at most {n_chunks} shards (or a smaller chunk size).")
     return mine
+
+
+def check_generation(*, out: str | os.PathLike | None, shard: object | None, dask: object | None, owner: str,
+                     check_out: Callable[[Path], object] | None = None) -> tuple[Path | None, tuple[int, int] | None]:
+    """The arguments every generator takes, checked before anything is written: ``(out, shard)``.
+
+    ``dask`` must be an address or ``local[:N]`` (:func:`check_dask`); ``out`` must end in ``.npz``
+    (or pass ``check_out``); a ``shard`` is ``K/N`` and needs ``out``, beside which its part goes.
+
+        >>> check_generation(out="a.npz", shard="2/3", dask=None, owner="demo")
+        (PosixPath('a.npz'), (2, 3))
+    """
+    if dask is not None:
+        check_dask(dask, owner=owner)
+    path = None if out is None else Path(out)
+    if path is not None:
+        if check_out is not None:
+            check_out(path)
+        elif path.suffix != ".npz":
+            raise PhysnnError(f"{owner}: 'out' must end in .npz; got {str(path)!r}.")
+    k_n = None
+    if shard is not None:
+        k_n = check_shard(shard, owner=owner)
+        if path is None:
+            raise PhysnnError(f"{owner}: shard {k_n[0]}/{k_n[1]} writes its part beside the output; give out= "
+                              "(a file on a folder every task sees).")
+    return path, k_n
 
 
 # ----------------------------------------------------------------------------- progress

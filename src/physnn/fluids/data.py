@@ -196,20 +196,9 @@ def _initial_fields(meta: dict[str, Any]) -> np.ndarray:
 def _dataset(meta: dict[str, Any], kw: dict, *, owner: str, label: str, workers: int, progress: bool | None,
              cache_dir: str | os.PathLike | None, chunk_dir: str | os.PathLike | None, shard: Any,
              out: str | os.PathLike | None, dask: str | None) -> dict[str, Any]:
-    from physnn.parallel import check_dask
-    from physnn.workers import check_shard
+    from physnn.parallel import check_generation
 
-    if dask is not None:
-        check_dask(dask, owner=owner)  # before anything is written
-    if out is not None:
-        out = Path(out)
-        if out.suffix != ".npz":
-            raise PhysnnError(f"{owner}: 'out' must end in .npz; got {str(out)!r}.")
-    if shard is not None:
-        shard = check_shard(shard, owner=owner)
-        if out is None:
-            raise PhysnnError(f"{owner}: shard={shard} writes its part beside the output; give out= (a file on "
-                              "a folder every task sees).")
+    out, shard = check_generation(out=out, shard=shard, dask=dask, owner=owner)
     cached = None if shard is not None else _cache_file(cache_dir, meta)
     if cached is not None and cached.exists():
         data = load_dataset(cached)

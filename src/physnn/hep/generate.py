@@ -70,7 +70,6 @@ from typing import Any
 import numpy as np
 
 from physnn.errors import PhysnnError, check_int
-from physnn.workers import check_shard
 from physnn.hep.jetfinding import (
     SLOW_SLACK,
     CellFilter,
@@ -388,7 +387,7 @@ def generate_jets(
         >>> jets["part_pt"].shape, bool(((jets["pt"] > 550) & (jets["pt"] < 650)).all())
         ((2, 10), True)
     """
-    from physnn.parallel import ChunkCache, check_dask, part_path, run_chunks, shard_chunks, write_part
+    from physnn.parallel import ChunkCache, check_generation, part_path, run_chunks, shard_chunks, write_part
 
     config = JetConfig(signal=signal, sqrt_s=sqrt_s, mpi=mpi, n_constituents=n_constituents,
                        pt_range=pt_range, eta_max=eta_max, pthat_range=pthat_range,
@@ -396,21 +395,12 @@ def generate_jets(
     n = check_int("n", n, low=1, owner=_OWNER)
     seed = check_int("seed", seed, low=0, high=2**63 - 1, owner=_OWNER)
     workers = check_int("workers", workers, low=1, high=256, owner=_OWNER)
-    if dask is not None:
-        check_dask(dask, owner=_OWNER)  # before anything is written
-    out_path = None
-    if out is not None:
-        from physnn.hep.jetio import jet_format
+    from physnn.hep.jetio import jet_format
 
-        out_path = Path(out)
-        jet_format(out_path, owner=_OWNER)
+    out_path, shard = check_generation(out=out, shard=shard, dask=dask, owner=_OWNER,  # before anything is written
+                                       check_out=lambda p: jet_format(p, owner=_OWNER))
     n_chunks = math.ceil(n / config.chunk_size)
     counts = [min(config.chunk_size, n - i * config.chunk_size) for i in range(n_chunks)]
-    if shard is not None:
-        shard = check_shard(shard, owner=_OWNER)
-        if out_path is None:
-            raise PhysnnError(f"{_OWNER}: shard={shard} writes its part beside the output; give out= (a file on a "
-                              "folder every task sees).")
     mine = shard_chunks(n, config.chunk_size, shard, owner=_OWNER, unit="jets")
     versions = engine_versions()
     cache_settings = {"config": config.to_dict(), "seed": seed, "versions": versions, "format": 1}

@@ -483,8 +483,7 @@ def generate(
         >>> d["numbers"].shape, bool(d["ok"].all()), int(json.loads(str(d["meta"]))["n_failed"])
         ((1, 32), True, 0)
     """
-    from physnn.parallel import ChunkCache, check_dask, part_path, run_chunks, shard_chunks, write_part
-    from physnn.workers import check_shard
+    from physnn.parallel import ChunkCache, check_generation, part_path, run_chunks, shard_chunks, write_part
 
     owner = "materials.generate"
     task = check_choice("task", task, list(TASKS), owner=owner)
@@ -494,17 +493,7 @@ def generate(
     chunk = check_int("chunk", chunk, low=1, owner=owner)
     fmax = check_range("fmax", fmax, low=0, low_inclusive=False, high=1.0, owner=owner)
     steps = check_int("steps", steps, low=1, owner=owner)
-    if dask is not None:
-        check_dask(dask, owner=owner)  # before anything is written
-    if out is not None:
-        out = Path(out)
-        if out.suffix != ".npz":
-            raise PhysnnError(f"{owner}: 'out' must end in .npz; got {str(out)!r}.")
-    if shard is not None:
-        shard = check_shard(shard, owner=owner)
-        if out is None:
-            raise PhysnnError(f"{owner}: shard {shard[0]}/{shard[1]} writes its part beside the output; give out= "
-                              "(a file on a folder every task sees).")
+    out, shard = check_generation(out=out, shard=shard, dask=dask, owner=owner)  # before anything is written
     meta = {"task": task, "seed": seed, "fmax": fmax, "steps": steps, "format": _FORMAT,
             "chunk": chunk, "elements": list(ELEMENTS), "calculator": "ase.calculators.emt.EMT"}
     base = Path(cache) if cache is not None else (Path(str(out) + ".chunks") if out is not None else None)
