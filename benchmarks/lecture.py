@@ -54,9 +54,11 @@ def run_once(mode: str, cache: Path, out: Path, seed: int) -> dict:
         "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
         "passed": res["passed"],
         "checks": res["checks"],
+        "lecture": res.get("lecture_claims", {"passed": res["passed"], "checks": res["checks"]}),
+        "self": res.get("self_checks", {"passed": 0, "checks": 0}),
         "sections": sorted(((s["seconds"], s["number"], s.get("cpu_seconds", 0.0)) for s in res["sections"]),
                            reverse=True),
-        "fails": [f"{s['number']}. {c['claim'][:70]} (measured {c['measured']})"
+        "fails": [f"{s['number']}. [{c.get('kind', 'lecture')}] {c['claim'][:70]} (measured {c['measured']})"
                   for s in res["sections"] for c in s["checks"] if not c["passed"]],
     }
 
@@ -64,7 +66,8 @@ def run_once(mode: str, cache: Path, out: Path, seed: int) -> dict:
 def report(r: dict, label: str) -> None:
     goal = GOALS[r["mode"]]
     print(f"\n{label}: {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU (all processes), "
-          f"{r['wall'] / goal:.2f}x the {goal:.0f} s goal; {r['passed']} of {r['checks']} claims confirmed")
+          f"{r['wall'] / goal:.2f}x the {goal:.0f} s goal; lecture claims {r['lecture']['passed']} of "
+          f"{r['lecture']['checks']} confirmed, self-checks {r['self']['passed']} of {r['self']['checks']} pass")
     print("  sections (number: wall / CPU s): " + ", ".join(f"{n}: {sec:.1f} / {cpu:.1f}" for sec, n, cpu in r["sections"]))
     for f in r["fails"]:
         print(f"  FAIL {f}")

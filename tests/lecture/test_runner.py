@@ -113,3 +113,46 @@ def test_cli_lecture_workers_option(tmp_path, capsys):
     assert "| processes | 1 |" in (tmp_path / "report.md").read_text()
     assert main(["lecture", "--sections", "1", "--out", str(tmp_path / "b"), "--workers", "0"]) == 2
     assert "workers" in capsys.readouterr().err
+
+
+def _fake_section(number=3):
+    import time
+
+    from physnn.lecture.base import SELF_CHECK, Check, Figure, result_block
+
+    png = (b"\x89PNG\r\n\x1a\n" + bytes(4) + b"IHDR" + (400).to_bytes(4, "big") + (300).to_bytes(4, "big"))
+    return result_block(
+        "physnn.lecture.activations", started=time.perf_counter(), text="what was **done**",
+        checks=[Check("a claim that holds", "< 1", "0.5", passed=True, value=0.5),
+                Check("a claim not confirmed", "< 1", "2.0", passed=False, value=2.0),
+                Check("physnn agrees with torch", "< 1e-10", "1e-12", passed=True, value=1e-12, kind=SELF_CHECK)],
+        figures=[Figure("a.png", png, "a caption")], tables=["| a | b |\n|---|---|\n| 1 | 2 |"])
+
+
+def test_report_counts_lecture_claims_and_self_checks_apart(tmp_path):
+    import json
+
+    from physnn.lecture.report import count_checks, write_lecture_report
+
+    sec = _fake_section()
+    assert count_checks([sec]) == {"lecture": (1, 2), "self-check": (1, 1)}
+    paths = write_lecture_report([sec], tmp_path, title="T", intro="intro", env={"seed": 0})
+    md = paths["markdown"].read_text()
+    assert "The lecture's claims: 1 of 2 confirmed" in md and "self-checks (not claims of the lecture): 1 of 1" in md
+    assert "FAIL: this experiment does not confirm it" in md and "**Self-checks of physnn**" in md
+    assert "[3. " in md and "(#section-3)" in md  # the summary links to the section
+    html = paths["html"].read_text()
+    assert 'nav class="toc"' in html and 'href="#section-3"' in html and 'id="section-3"' in html
+    assert "data:image/png;base64," in html and "@@FIGURE" not in html
+    res = json.loads(paths["json"].read_text())
+    assert res["lecture_claims"] == {"passed": 1, "checks": 2} and res["self_checks"] == {"passed": 1, "checks": 1}
+    assert [c["kind"] for c in res["sections"][0]["checks"]] == ["lecture", "lecture", "self-check"]
+    assert (tmp_path / "figures" / "a.png").read_bytes() == sec.figures[0].png
+
+
+def test_section_result_displays_in_jupyter():
+    sec = _fake_section()
+    html = sec._repr_html_()
+    assert html.startswith('<section id="section-3">') and "<strong>done</strong>" in html
+    assert "data:image/png;base64," in html and "a caption" in html and "<table>" in html
+    assert "FAIL: this experiment does not confirm it" in html

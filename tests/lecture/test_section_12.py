@@ -34,3 +34,23 @@ def test_section_quick_confirms_its_claims(tmp_path, monkeypatch):
     assert list((tmp_path / "hep").glob("*.parquet"))  # the sample was cached for the next run
     again = hep.run(quick=True)  # read back from the cache: the same jets, the same numbers
     assert again.data["auc_mlp"] == r.data["auc_mlp"]
+
+
+def test_rejection_interval_is_clopper_pearson_and_never_quoted_on_few_jets():
+    import numpy as np
+    from scipy import stats
+
+    from physnn.lecture import hep
+
+    bkg = np.r_[np.zeros(380), np.ones(20)]  # 20 of 400 background jets pass a threshold of 0.5
+    r = hep.rejection_interval(bkg, 0.5)
+    ci = stats.binomtest(20, 400).proportion_ci(method="exact")
+    assert (r["k"], r["n"]) == (20, 400) and r["rejection"] == pytest.approx(20.0)
+    assert r["lower_limit"] == pytest.approx(1 / ci.high) and r["upper_limit"] == pytest.approx(1 / ci.low)
+    assert r["lower_limit"] < 20.0 < r["upper_limit"]
+    one = hep.rejection_interval(np.r_[np.zeros(149), 1.0], 0.5)  # one QCD jet: no value, only a limit
+    assert one["rejection"] is None and 1 < one["lower_limit"] < 150
+    none = hep.rejection_interval(np.zeros(100), 0.5)
+    assert none["k"] == 0 and none["upper_limit"] == float("inf") and none["lower_limit"] == pytest.approx(
+        1 / stats.binomtest(0, 100).proportion_ci(method="exact").high)
+    assert one["k"] == 1 < hep.MIN_BACKGROUND

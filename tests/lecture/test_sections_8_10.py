@@ -239,6 +239,23 @@ def test_overfitting_u_shape(results):
     assert d["train_mean"][-1] < d["train_mean"][0]  # more capacity, lower training error
 
 
+def test_bias_variance_is_measured(results):
+    res = results[9]
+    bv = res.data["bias_variance"]
+    assert set(bv) == {"1", "32"}
+    for v in bv.values():
+        assert v["bias2"] >= 0 and v["variance"] >= 0
+    c = res.check("high variance")
+    assert c.passed == (bv["1"]["bias2"] > bv["32"]["bias2"] and bv["32"]["variance"] > bv["1"]["variance"])
+
+
+def test_bias_variance_of_barely_trained_nets_is_mostly_bias():
+    # one epoch of training cannot fit the cubic (mean square 0.5 on [-1, 1]): the error is bias, not variance
+    d = overfitting.small_noisy_data(0)
+    out = overfitting.bias_variance(d, [[2]], resamples=2, epochs=1, seed=0)
+    assert out[2]["bias2"] > 0.1 and out[2]["bias2"] > out[2]["variance"] > 0
+
+
 def test_small_noisy_data():
     a, b = overfitting.small_noisy_data(0), overfitting.small_noisy_data(0)
     assert (len(a.train), len(a.val)) == (15, 45) and a.test is None

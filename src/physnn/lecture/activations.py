@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from physnn.lecture.base import (
+    SELF_CHECK,
     Check,
     Figure,
     SectionResult,
@@ -197,6 +198,7 @@ def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> Sectio
             measured=f"f: {max_f_err:.1e}, df: {max_df_err:.1e}",
             passed=max(max_f_err, max_df_err) < 1e-10,
             value=max(max_f_err, max_df_err),
+            kind=SELF_CHECK,
         ),
         Check(
             claim="vanishing gradients plague sigmoid, not ReLU: first-layer gradient, 10 hidden layers",
@@ -242,7 +244,7 @@ def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> Sectio
         "The first figure shows the three activations of the lecture and their derivatives, from "
         "`physnn.nn.NUMPY_ACTIVATIONS` (each function kept beside its derivative) and checked against "
         f"`torch.autograd` to {max(max_f_err, max_df_err):.0e}. The sigmoid's slope is never above **1/4**; "
-        "tanh's peaks at 1; ReLU's is exactly 1 for every positive input.\n\n"
+        "(σ′ = σ(1 − σ), a product of two numbers that sum to 1, largest when both are ½); tanh's peaks at 1; ReLU's is exactly 1 for every positive input.\n\n"
         f"**Vanishing gradient, measured.** A network of {DEPTH} hidden layers of {WIDTH} units gets a random "
         "input and target; we record the size of the gradient of the loss with respect to each layer's "
         f"weights at initialisation, averaged over {n_meas}. With the initialisation suited to each "
@@ -268,7 +270,11 @@ def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> Sectio
         "of at most 1/4 shrinks it at every layer, and ReLU's larger init buys back only a factor "
         f"{first[SIG_KAIMING] / first['sigmoid, Xavier']:.0f} of the ~10⁶. (During training, saturated tanh "
         "units — slope near 0 for large |z| — bring the problem back, which this measurement at "
-        "initialisation does not show.)"
+        "initialisation does not show.)\n\n"
+        "**One story, three places.** This section measures the gradients layer by layer; section 5 finds the "
+        "same numbers from the δ recursion of backpropagation (tanh with Xavier above the 0.1 bar, with "
+        "PyTorch's default init far below it); section 8 trains its deep ReLU nets with He initialisation "
+        "for this reason."
     )
     return result_block(
         __name__,

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from physnn.lecture.base import (
+    SELF_CHECK,
     Check,
     Figure,
     SectionResult,
@@ -101,24 +102,56 @@ def experiment(*, quick: bool = False, seed: int = 0) -> dict[str, Any]:
         fno = train_burgers(data, model="fno", modes=16, width=width, layers=4, lr=3e-3, **kw)
     with timed(f"training the MLP ({epochs} epochs)"):
         mlp = train_burgers(data, model="mlp", hidden=(512, 512), lr=1e-3, **kw)
+    # equal compute: the MLP gets as many training CPU seconds as the FNO took (more epochs, capped at 20×)
+    eq_epochs = int(min(20 * epochs, max(epochs, round(epochs * fno.train_cpu_s / max(mlp.train_cpu_s, 1e-9)))))
+    if eq_epochs > epochs:
+        with timed(f"training the MLP at the FNO's compute ({eq_epochs} epochs)"):
+            mlp_eq = train_burgers(data, model="mlp", hidden=(512, 512), lr=1e-3, **{**kw, "epochs": eq_epochs})
+    else:
+        mlp_eq = mlp
     res = [r for r in (s // 2, s, 2 * s) if grid % r == 0]
     errs = resolution_errors(fno.model, data, res, n_test=n_test)
     speed = measure_speed(fno, n=min(50, n_test), repeats=2)
     return {"quick": quick, "e_b": e_b, "e_ns": e_ns, "n": n, "grid": grid, "s": s, "n_train": n_train,
             "n_test": n_test, "epochs": epochs, "data_meta": data["meta"], "fno": fno, "mlp": mlp,
+            "mlp_eq": mlp_eq, "eq_epochs": eq_epochs,
             "errs": errs, "speed": speed}
 
 
 def figures(m: dict[str, Any]) -> list[Figure]:
     """A held-out sample (initial field, solver, FNO, error) and the FNO's error at other resolutions."""
-    from physnn.fluids.train import fields_figure, resolution_figure
+    from physnn.fluids.train import fields_figure
 
     return [
         figure_from_matplotlib(fields_figure(m["fno"]), "fluids_burgers_fields.png",
                                "A held-out Burgers sample: initial field, solver and FNO at T = 1, and the error."),
-        figure_from_matplotlib(resolution_figure(m["errs"], trained_at=m["s"]), "fluids_resolution.png",
-                               "Error of the same FNO evaluated at other grid resolutions."),
+        _resolution_figure(m["errs"], m["s"]),
     ]
+
+
+def _resolution_figure(errs: dict[int, float], s: int) -> Figure:
+    """The FNO's error at each evaluation resolution, on an axis from zero, with the change relative to s."""
+    from physnn.lecture.base import subplots
+
+    fig, ax = subplots(1, 1, width=6.0, height=4.2)
+    res = sorted(errs)
+    vals = [errs[r] for r in res]
+    ax.bar(range(len(res)), vals, color=["C1" if r == s else "C0" for r in res], width=0.6)
+    for i, r in enumerate(res):
+        rel = errs[r] / errs[s] - 1.0
+        ax.text(i, errs[r] * 1.02, f"{errs[r]:.4f}\n({rel:+.1%} vs s = {s})" if r != s else f"{errs[r]:.4f}\n(trained here)",
+                ha="center", va="bottom", fontsize=10)
+    ax.set_xticks(range(len(res)))
+    ax.set_xticklabels([f"s = {r}" for r in res])
+    ax.set_ylim(0, max(vals) * 1.35)
+    ax.set_ylabel("held-out relative L2 error")
+    ax.set_xlabel("evaluation grid (the FNO was trained at s = %d)" % s)
+    ax.set_title("One FNO, evaluated on other grids without retraining")
+    fig.tight_layout()
+    return figure_from_matplotlib(
+        fig, "fluids_resolution.png",
+        "Held-out relative L2 error of the same FNO evaluated at other grid resolutions, on an axis starting at "
+        "zero, with the relative change from the training resolution.")
 
 
 def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> SectionResult:
@@ -126,21 +159,26 @@ def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> Sectio
     quick, e_b, e_ns, fno, mlp, errs, speed = (m[k] for k in ("quick", "e_b", "e_ns", "fno", "mlp", "errs", "speed"))
     n, grid, s, n_train, n_test, epochs = (m[k] for k in ("n", "grid", "s", "n_train", "n_test", "epochs"))
     heat = fno.baselines["heat (no nonlinearity)"]
+    ridge = fno.baselines["linear ridge map"]
+    mlp_eq, eq_epochs = m["mlp_eq"], m["eq_epochs"]
     goal = 0.05 if quick else 0.02
     checks = [
         Check("the Burgers solver is exact to round-off on an exact (Cole–Hopf) solution",
-              "max error ≤ 1e-8", f"{e_b:.1e}", e_b <= 1e-8, e_b),
+              "max error ≤ 1e-8", f"{e_b:.1e}", e_b <= 1e-8, e_b, kind=SELF_CHECK),
         Check("the Navier–Stokes solver keeps an exact decaying mode (ω ∝ ψ, zero forcing)",
-              "max error ≤ 1e-10", f"{e_ns:.1e}", e_ns <= 1e-10, e_ns),
+              "max error ≤ 1e-10", f"{e_ns:.1e}", e_ns <= 1e-10, e_ns, kind=SELF_CHECK),
         Check(f"the FNO predicts held-out flows: relative L2 error ({'quick: ' if quick else ''}{n_train} "
               f"training pairs, {epochs} epochs)", f"≤ {goal:g}", f"{fno.test_rel_l2:.4f}",
               fno.test_rel_l2 <= goal, fno.test_rel_l2),
-        Check("the network learns the nonlinearity: FNO error ≤ 1/5 of the linear (heat-equation) baseline",
-              f"≤ {heat / 5:.3f}", f"{fno.test_rel_l2:.4f} vs {heat:.3f}", fno.test_rel_l2 <= heat / 5,
-              fno.test_rel_l2 / heat),
-        Check("an operator beats a plain MLP of the grid values on the same data and epochs",
-              "FNO error < MLP error", f"{fno.test_rel_l2:.4f} vs {mlp.test_rel_l2:.4f}",
-              fno.test_rel_l2 < mlp.test_rel_l2, fno.test_rel_l2 / mlp.test_rel_l2),
+        Check("the network learns the nonlinearity: FNO error ≤ 1/2 of the best linear map "
+              "(ridge regression u₀ → u(T) fitted on the same training pairs)",
+              f"≤ {ridge / 2:.4f}", f"{fno.test_rel_l2:.4f} vs {ridge:.4f}", fno.test_rel_l2 <= ridge / 2,
+              fno.test_rel_l2 / ridge),
+        Check("an operator beats a plain MLP of the grid values at equal training compute",
+              "FNO error < MLP error, the MLP given the FNO's training CPU time",
+              f"{fno.test_rel_l2:.4f} vs {mlp_eq.test_rel_l2:.4f} (MLP {eq_epochs} epochs, "
+              f"{mlp_eq.train_cpu_s:.0f} CPU s; FNO {epochs} epochs, {fno.train_cpu_s:.0f} CPU s)",
+              fno.test_rel_l2 < mlp_eq.test_rel_l2, fno.test_rel_l2 / mlp_eq.test_rel_l2),
     ]
     if len(errs) > 1:
         other = max(r for r in errs if r != s) if any(r > s for r in errs) else min(errs)
@@ -154,7 +192,9 @@ def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> Sectio
     table = markdown_table(
         ["predictor", "held-out relative L2", "training CPU s"],
         [["FNO (FNO1d)", f"{fno.test_rel_l2:.4f}", f"{fno.train_cpu_s:.0f}"],
-         ["MLP 2×512", f"{mlp.test_rel_l2:.4f}", f"{mlp.train_cpu_s:.0f}"],
+         [f"MLP 2×512, {epochs} epochs (equal epochs)", f"{mlp.test_rel_l2:.4f}", f"{mlp.train_cpu_s:.0f}"],
+         [f"MLP 2×512, {eq_epochs} epochs (equal compute)", f"{mlp_eq.test_rel_l2:.4f}", f"{mlp_eq.train_cpu_s:.0f}"],
+         ["best linear map (ridge on the training pairs)", f"{ridge:.4f}", "< 1"],
          ["heat equation (drop u u_x)", f"{heat:.4f}", "0"],
          ["u(T) = 0", f"{fno.baselines['zero']:.4f}", "0"]])
     table2 = markdown_table(
@@ -167,14 +207,25 @@ def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> Sectio
         f"{grid} points, learned at s = {s}: {n_train} training pairs, {n_test} held out. "
         f"The solver took {m['data_meta']['solver_cpu_s_per_sample'] * 1e3:.1f} CPU ms per sample.\n\n"
         "**Models.** A Fourier neural operator (4 spectral layers, 16 modes) and an MLP of the grid "
-        "values, both trained on the common loop with the relative-L2 loss. Baselines need no training: "
-        "the linear heat-equation solution (Burgers without u u_x) and u = 0.\n\n"
+        "values, both trained on the common loop with the relative-L2 loss. Baselines without a network: "
+        "the linear heat-equation solution (Burgers without u u_x) and u = 0 — the heat equation scores "
+        f"{heat:.3f}, {'worse than' if heat > fno.baselines['zero'] else 'not far from'} predicting zero "
+        f"({fno.baselines['zero']:.3f}): at ν = 0.01 the shocks that u u_x steepens are exactly what it lacks, "
+        "so beating it says little. The baseline the check uses is the best *linear* map u₀ → u(T), a ridge "
+        f"regression fitted on the same training pairs ({ridge:.4f}): the FNO must beat every linear "
+        "operator, not just one. The MLP is compared twice: at the same epochs, and at the same training "
+        "compute (CPU seconds), since an MLP epoch is cheaper than an FNO epoch.\n\n"
         "**Reading.** The FNO's weights act on Fourier modes, so the trained model runs on any grid; "
-        "the MLP is tied to its s inputs. The FNO paper (Li et al. 2021) reports 0.0149 at s = 256 "
-        "with 1000 training pairs and 500 epochs; `benchmarks/fluids_surrogate.py` trains the full setting."
+        "the MLP is tied to its s inputs. The resolution figure starts its axis at zero: changes of a few "
+        "per cent between grids are what resolution invariance looks like, not a trend. For scale: the "
+        "FNO paper (Li et al., 'Fourier neural operator for parametric PDEs', ICLR 2021) reports 0.0149 "
+        "at s = 256 with 1000 training pairs and 500 epochs — for ν = 0.1, a smoother problem than the "
+        "ν = 0.01 used here, so the numbers are not directly comparable; "
+        "`benchmarks/fluids_surrogate.py` trains the full setting."
     )
     return result_block(
         __name__, started=started, text=text, figures=figs, tables=[table, table2], checks=checks,
         data={"fno_rel_l2": fno.test_rel_l2, "mlp_rel_l2": mlp.test_rel_l2, "heat_rel_l2": heat,
+              "ridge_rel_l2": ridge, "mlp_equal_compute_rel_l2": mlp_eq.test_rel_l2, "mlp_equal_compute_epochs": eq_epochs,
               "resolution": errs, "speed": speed, "exact_burgers": e_b, "exact_ns": e_ns},
     )

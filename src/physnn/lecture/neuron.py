@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from physnn.lecture.base import (
+    SELF_CHECK,
     Check,
     Figure,
     SectionResult,
@@ -175,6 +176,7 @@ def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> Sectio
             measured=f"max difference {hand_err:.1e} over {m['n_points']} random points × {len(BIASES)} biases",
             passed=hand_err < 1e-6,
             value=hand_err,
+            kind=SELF_CHECK,
         ),
     ]
     text = (

@@ -77,9 +77,51 @@ def small_noisy_data(seed: int = 0) -> Split:
 
 def _settings(quick: bool) -> dict[str, Any]:
     if quick:
-        return dict(epochs=1200, widths=[1, 4, 32, 128], groups=[[1, 4], [32], [128]], seeds=2, u_epochs=1200)
+        return dict(epochs=1200, widths=[1, 4, 32, 128], groups=[[1, 4], [32], [128]], seeds=2, u_epochs=1200,
+                    bv_groups=[[1, 32]], bv_resamples=3, bv_epochs=200)
     return dict(epochs=3000, widths=[1, 2, 4, 8, 16, 32, 64, 128, 256],
-                groups=[[1, 2, 4, 8, 16], [32, 64], [128], [256]], seeds=4, u_epochs=3000)
+                groups=[[1, 2, 4, 8, 16], [32, 64], [128], [256]], seeds=4, u_epochs=3000,
+                bv_groups=[[1, 4, 16], [128]], bv_resamples=8, bv_epochs=3000)
+
+
+def bias_variance(data: Split, groups: list[list[int]], *, resamples: int, epochs: int, seed: int) -> dict[str, Any]:
+    r"""Measure bias² and variance of ``MLP(1, [w, w], 1)`` by resampling the training noise.
+
+    For each width :math:`w` the network is trained on ``resamples`` data sets
+    :math:`D_r` (the same 15 x, fresh noise of σ = 0.3, a fresh network seed) and evaluated on a grid:
+
+    .. math:: \mathbb E_{D}\big[(\hat f_D(x) - y)^2\big]
+              = \underbrace{(\bar f(x) - f(x))^2}_{\text{bias}^2}
+              + \underbrace{\mathbb E_D[(\hat f_D(x) - \bar f(x))^2]}_{\text{variance}} + \sigma^2,
+              \qquad \bar f = \mathbb E_D \hat f_D,
+
+    averaged over :math:`x \in [-1, 1]`.  Returns ``{width: {"bias2", "variance"}}``.
+    """
+    import torch
+
+    from physnn.lecture.stacking import stack_mse
+    from physnn.nn import StackedMLP
+    from physnn.train import fit
+
+    rng = np.random.default_rng(4241 + seed)
+    x = data.train.X
+    Y = polynomial_truth(x).reshape(-1, 1) + NOISE * rng.standard_normal((len(x), resamples))
+    xg = np.linspace(-1.0, 1.0, 201).reshape(-1, 1)
+    truth = polynomial_truth(xg).reshape(-1)
+    out: dict[int, dict[str, float]] = {}
+    for group in groups:
+        members = [MLP(1, [w, w], 1, activation="tanh", seed=seed * 1000 + 500 + r) for w in group for r in range(resamples)]
+        stack = StackedMLP(members)
+        fit(stack, (torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(np.tile(Y, (1, len(group))), dtype=torch.float32)),
+            loss=stack_mse, metrics=[], optimizer="adam", lr=LR, epochs=epochs, batch_size=None, seed=seed,
+            progress=False)
+        stack.eval()
+        with torch.no_grad():
+            P = stack(torch.as_tensor(xg, dtype=torch.float32)).double().numpy()
+        for i, w in enumerate(group):
+            p = P[:, i * resamples:(i + 1) * resamples]
+            out[w] = {"bias2": float(np.mean((p.mean(1) - truth) ** 2)), "variance": float(np.mean(p.var(1)))}
+    return out
 
 
 def run(*, quick: bool = False, seed: int = 0) -> SectionResult:
@@ -135,7 +177,9 @@ def experiment(*, quick: bool = False, seed: int = 0) -> dict[str, Any]:
         for i, w in enumerate(group):
             tr_err[w], va_err[w] = et[i], ev[i]
             nets[w] = stack.member(i * len(seeds))  # the first seed, for the picture
+    bv = bias_variance(data, s["bv_groups"], resamples=s["bv_resamples"], epochs=s["bv_epochs"], seed=seed)
     return {
+        "bias_variance": bv,
         "quick": quick, "settings": s, "data": data, "history": h, "turn": int(h.best_epoch),
         "final_net": model, "turn_net": turn_net, "n_params": sum(p.numel() for p in model.parameters()),
         "spec": model.spec, "widths": widths, "seeds": seeds, "tr_err": tr_err, "va_err": va_err, "nets": nets,
@@ -178,7 +222,22 @@ def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> Sectio
                   f"{low_end:.1f}×, width {widths[-1]}: {high_end:.1f}×"),
         passed=u_ok, value=float(min(low_end, high_end)),
     ))
+    bv = m["bias_variance"]
+    bw = sorted(bv)
+    bv_ok = bool(bv[bw[0]]["bias2"] > bv[bw[-1]]["bias2"] and bv[bw[-1]]["variance"] > bv[bw[0]]["variance"])
+    checks.append(Check(
+        claim="Simple models have high bias, complex models high variance (measured by resampling the training noise)",
+        expected=f"bias² larger at width {bw[0]} than at {bw[-1]}; variance larger at width {bw[-1]} than at {bw[0]}",
+        measured=(f"bias² {bv[bw[0]]['bias2']:.3f} → {bv[bw[-1]]['bias2']:.3f}; "
+                  f"variance {bv[bw[0]]['variance']:.3f} → {bv[bw[-1]]['variance']:.3f} "
+                  f"({m['settings']['bv_resamples']} resampled data sets)"),
+        passed=bv_ok, value=float(bv[bw[-1]]["variance"] / max(bv[bw[0]]["variance"], 1e-12)),
+    ))
     n_params = m["n_params"]
+    bv_table = markdown_table(
+        ["hidden widths", "bias² (x-averaged)", "variance over data sets", "bias² + variance + σ²"],
+        [[f"{w}-{w}", f"{bv[w]['bias2']:.4f}", f"{bv[w]['variance']:.4f}",
+          f"{bv[w]['bias2'] + bv[w]['variance'] + NOISE ** 2:.3f}"] for w in bw])
     table = markdown_table(
         ["hidden widths", "parameters", "train MSE (mean of seeds)", "validation MSE (mean)", "validation MSE (min … max)"],
         [[f"{w}-{w}", w * w + 4 * w + 1, f"{tr_err[w].mean():.3f}", f"{va_err[w].mean():.3f}",
@@ -186,6 +245,17 @@ def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> Sectio
     )
     text = _text(m["settings"], m["data"], n_params, turn, last, val, train, rise, turn_ok, widths, v_mean, t_mean,
                  i_best, low_end, high_end, u_ok, m["quick"])
+    text += (
+        "\n\n**Bias and variance, measured.** The lecture calls simple models *high bias* and complex ones "
+        "*high variance*; both are properties of the training procedure over many data sets, so we measure "
+        f"them: each width is trained on {m['settings']['bv_resamples']} data sets with the same 15 x and "
+        "fresh noise (and a fresh network seed), and evaluated on a grid. The expected squared error on a "
+        "new point splits exactly as E[(f̂ − y)²] = (f̄ − f)² + E[(f̂ − f̄)²] + σ², with f̄ the average "
+        "fit over data sets — bias², variance and the noise, because the cross terms average to zero. "
+        + ("The narrow net's error is mostly bias, the wide net's mostly variance, as the lecture says."
+           if bv_ok else "Here the measured split does not follow the lecture's description: see the table.")
+        + " Section 10 adds weight decay, a knob that moves along the same trade-off.")
+    data_bv = {str(w): v for w, v in bv.items()}
     output = (f"model {m['spec']}: {n_params} parameters for {len(m['data'].train)} training points\n"
               f"turn at epoch {turn}: val {val[turn]:.3f}; at the end val {val[-1]:.3f}, "
               f"train {train[-1]:.4f}")
@@ -194,9 +264,9 @@ def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> Sectio
         train_turn=float(train[turn]), train_end=float(train[-1]), rise=float(rise),
         train_curve=train.tolist(), val_curve=val.tolist(),
         widths=widths, val_mean=v_mean.tolist(), train_mean=t_mean.tolist(), best_width=w_best,
-        low_end_factor=float(low_end), high_end_factor=float(high_end),
+        low_end_factor=float(low_end), high_end_factor=float(high_end), bias_variance=data_bv,
     )
-    return result_block(__name__, started=started, checks=checks, text=text, figures=figs, tables=[table],
+    return result_block(__name__, started=started, checks=checks, text=text, figures=figs, tables=[table, bv_table],
                         output=output, data=data)
 
 

@@ -440,7 +440,8 @@ def _figure_curves(shown, p_epochs, single_long, mlps, m_epochs):
     ax1.set_title("Perceptron: AND, OR stop; XOR never does")
     ax1.legend(loc="upper center", ncol=3, fontsize=10, columnspacing=1.0)
 
-    ax2.axhline(math.log(2), color="k", ls="--", lw=1.5, zorder=5, label="ln 2 (p = 0.5 everywhere)")
+    # drawn on top of the single layer's curve, which sits on it: both stay visible
+    ax2.axhline(math.log(2), color="k", ls=":", lw=1.6, zorder=7, label="ln 2 (p = 0.5 everywhere)")
     loss = single_long["loss"]
     ax2.plot(np.arange(1, len(loss) + 1), loss, color="C3", lw=3, label="single sigmoid layer (SGD)")
     for width, c in ((2, "C1"), (4, "C2")):

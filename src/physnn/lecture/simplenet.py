@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from physnn.lecture.base import (
+    SELF_CHECK,
     Check,
     Figure,
     SectionResult,
@@ -205,6 +206,7 @@ def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> Sectio
             f"{measured:,} ({name})",
             passed=measured == lecture,
             value=float(measured),
+            kind=SELF_CHECK,
         ))
     checks.append(Check(
         f"Total: {LECTURE_TOTAL:,} learnable parameters",
@@ -212,6 +214,7 @@ def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> Sectio
         f"{total:,} (summary: {summ.total_params:,}, trainable {summ.trainable_params:,})",
         passed=total == LECTURE_TOTAL == summ.total_params == summ.trainable_params,
         value=float(total),
+        kind=SELF_CHECK,
     ))
     checks += [
         Check(
@@ -248,7 +251,10 @@ def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> Sectio
         "`nn.Sequential`. A `Linear(n_in, n_out)` has $n_{in} n_{out}$ weights and $n_{out}$ biases, so the "
         "layers hold $10\\cdot64+64 = 704$, $64\\cdot32+32 = 2{,}080$ and $32\\cdot1+1 = 33$ parameters, "
         f"{total:,} in all. These numbers are counted from the model's own tensors (and by `physnn.nn.summary`), "
-        "not copied from the slide.\n\n"
+        "not copied from the slide. A word on the slide's names: what it calls the *input layer 10 → 64* is "
+        "the first hidden layer — the input layer is the 10 features themselves and has no parameters — so "
+        "SimpleNet has two hidden layers. By the lecture's own definition (many hidden layers) it is a small "
+        "network rather than a deep one; section 8 is where depth is measured.\n\n"
         f"**Training.** The regression task `simplenet_task` has 10 Gaussian features and the target "
         "$y = \\sin x_0 + 0.5x_1x_2 + 0.3x_3^2 - 0.4x_4 + 0.5\\tanh 2x_5 + 0.3x_6|x_7| + 0.4\\cos(x_8+x_9) + "
         f"\\varepsilon$, $\\varepsilon \\sim N(0, 0.1^2)$. {m['n_train']} samples train SimpleNet (features "
@@ -256,8 +262,10 @@ def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> Sectio
         f"held out. SimpleNet reaches a validation R² of {net_r2:.3f} (MSE {net_mse:.4f}; the noise alone costs "
         f"{noise_mse:g}). Linear least squares on the same features gets R² = {lin_r2:.3f}: the products, squares, "
         "absolute values and cosines in the target are beyond a linear model, and the ReLU network learns "
-        f"them from the data without hand-made features. The training MSE ({m['train_mse']:.4f}) below the "
-        "validation MSE is the start of overfitting, which the lecture's regularization techniques address."
+        f"them from the data without hand-made features. The training MSE ({m['train_mse']:.4f}) is below the "
+        "validation MSE, as it almost always is; a gap alone is not yet overfitting — overfitting is the "
+        "validation error *rising* while the training error falls, which section 9 measures, and section 10 "
+        "what the lecture's regularization techniques do about it."
     )
     data = {k: m[k] for k in ("layer_counts", "total_params", "summary_total", "val_r2", "val_mse", "linear_r2",
                               "linear_mse", "mean_r2", "mean_mse", "r2_threshold", "loss", "val_loss")}

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from physnn.lecture.base import (
+    SELF_CHECK,
     Check,
     Figure,
     SectionResult,
@@ -316,6 +317,7 @@ def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> Sectio
             f"{ref_diff:.1e}",
             passed=ref_diff < 1e-5,
             value=ref_diff,
+            kind=SELF_CHECK,
         ),
         Check(
             "The loss decreases in early epochs",
