@@ -147,6 +147,11 @@ def test_the_api_pages_cover_the_public_modules_and_exclude_only_real_ones(hooks
     text = "\n".join(pages.values())
     for mod in ("physnn.nn.mlp", "physnn.train.loop", "physnn.data.io", "physnn.pinn.solve", "physnn.viz.plots"):
         assert f"::: {mod}\n" in text
+    listed = {n for names in hooks.API.values() for n in names}
+    for pkg in sorted((ROOT / "src" / "physnn").iterdir()):
+        if (pkg / "__init__.py").is_file():  # every package has an API page, or a reason for none
+            assert f"physnn.{pkg.name}" in listed or f"physnn.{pkg.name}" in hooks.NOT_API, pkg.name
+    assert "::: physnn.errors\n" in text and "::: physnn.config\n" in text  # the top-level modules, found
     for mod in hooks.EXCLUDE:  # the list names modules that exist, and they are really left out
         assert importlib.util.find_spec(mod) is not None, mod
         assert f"::: {mod}\n" not in text
