@@ -77,6 +77,7 @@ COVERAGE: dict[str, dict[str, str]] = {
         "quasi_newton": "tests/pinn/test_runs.py::test_pinn_quasi_newton_option",
         "causal": "tests/pinn/test_runs.py::test_pinn_causal_and_lbfgs_history_reach_the_run",
         "log_every": "test_pinn_kovasznay_options",
+        "device": "tests/pinn/test_device.py::test_pinn_cli_device",
     },
     "predict": {
         "run": "tests/cli/test_cli.py::test_train_predict_round_trip",

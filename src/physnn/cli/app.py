@@ -181,6 +181,7 @@ def pinn(
         None, "--causal", help="Causal weighting over time slices with this epsilon (time-dependent problems; "
         "Wang et al. 2022): later times count once earlier ones are solved."),
     log_every: Optional[int] = typer.Option(None, "--log-every", help="Print the loss every N logged epochs."),
+    device: str = typer.Option("cpu", "--device", help="Where both stages train: cpu, cuda, cuda:N or auto (a GPU when there is one)."),
 ) -> None:
     """Solve a built-in PDE with a physics-informed network and write a run.
 
@@ -196,13 +197,16 @@ def pinn(
     from physnn.pinn.runs import run_problem
 
     check_int("seed", seed, low=0, owner="pinn")
+    from physnn.train.loop import resolve_device
+
+    resolve_device(device, owner="pinn")
     if lbfgs_history is not None:
         check_int("--lbfgs-history", lbfgs_history, low=1, owner="pinn")
     target = out if out is not None else Path("runs") / f"pinn-{problem.strip().lower()}"
     sol, directory = run_problem(problem, target, seed=seed, quick=quick,
                                  dtype=torch.float64 if float64 else torch.float32, log_every=log_every,
                                  adam_steps=adam_steps, lbfgs_steps=lbfgs_steps, lbfgs_history=lbfgs_history,
-                                 causal=causal, quasi_newton=quasi_newton)
+                                 causal=causal, quasi_newton=quasi_newton, device=device)
     for line in sol.messages:
         typer.echo(line)
     errs = ", ".join(f"{k} = {v:.3e}" for k, v in sol.errors.items())

@@ -121,6 +121,7 @@ def solve(
     reference_x: Any = None,
     lbfgs_float64: str = "on_stall",
     quasi_newton: str = "lbfgs",
+    device: str | torch.device = "cpu",
 ) -> PINNSolution:
     """Train a PINN for ``problem``; return the :class:`PINNSolution`.
 
@@ -135,7 +136,8 @@ def solve(
     ``causal=ε`` turns on causal weighting of the PDE residual over
     ``causal_bins`` time slices in the Adam stage (see
     :class:`~physnn.pinn.objective.PINNObjective`); the other point and
-    weighting options are passed to the objective too.
+    weighting options are passed to the objective too. ``device`` (``cpu``, ``cuda``, ``auto``) is
+    where both stages train; the returned model and points are on the CPU.
     """
     adam_steps = check_int("adam_steps", adam_steps, low=0, owner="solve")
     # choices are checked before any training, so a typo does not cost the Adam stage
@@ -147,7 +149,9 @@ def solve(
     lbfgs_window = check_int("lbfgs_window", lbfgs_window, low=1, owner="solve")
     from physnn.train import fit
     from physnn.train.callbacks import EarlyStopping
+    from physnn.train.loop import resolve_device
 
+    dev = resolve_device(device, owner="solve")
     if model is None:
         model = make_model(problem, hidden=hidden, activation=activation, seed=seed, dtype=dtype)
     spe = max(1, min(steps_per_epoch, adam_steps or 1))
@@ -162,7 +166,7 @@ def solve(
         sol.histories["adam"] = fit(
             model, objective=obj, optimizer="adam", lr=adam_lr, epochs=epochs, seed=seed,
             params=model.param_groups(adam_lr, coefficient_lr), log_every=log_every,
-            callbacks=list(callbacks), progress=False, monitor="pinn_loss",
+            callbacks=list(callbacks), progress=False, monitor="pinn_loss", device=dev,
         )
         sol.seconds["adam"] = time.perf_counter() - t0
     if lbfgs_steps and lbfgs_float64 == "always" and dtype != torch.float64:
@@ -183,6 +187,7 @@ def solve(
                 model, objective=obj, optimizer=quasi_newton, lr=1.0, epochs=max(1, iterations // k), seed=seed,
                 optimizer_options=options,
                 callbacks=[stall, slow, *callbacks], log_every=log_every, progress=False, monitor="pinn_loss",
+                device=dev,
             )
             sol.seconds[name] = time.perf_counter() - t0
             return sol.histories[name]
@@ -210,6 +215,9 @@ def solve(
         stage.optimizer = None
     if obj.ref_u is not None:
         sol.errors = obj.errors(model)
+    if dev.type != "cpu":
+        model.cpu()
+        obj.setup(model, torch.device("cpu"))
     sol.coefficients = model.coefficients.values()
     return sol
 
