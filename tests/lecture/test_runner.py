@@ -144,6 +144,9 @@ def test_report_counts_lecture_claims_and_self_checks_apart(tmp_path):
     html = paths["html"].read_text()
     assert 'nav class="toc"' in html and 'href="#section-3"' in html and 'id="section-3"' in html
     assert "data:image/png;base64," in html and "@@FIGURE" not in html
+    assert "<details><summary>Answer</summary>" in html and "@@NOTES" not in html  # exercises, answers folded
+    assert 'id="glossary"' in html and "τ₃₂" in html and 'href="#glossary"' in html
+    assert "**Exercises**" in md and "*Answer:*" in md and "Glorot" in md  # references of section 3
     res = json.loads(paths["json"].read_text())
     assert res["lecture_claims"] == {"passed": 1, "checks": 2} and res["self_checks"] == {"passed": 1, "checks": 1}
     assert [c["kind"] for c in res["sections"][0]["checks"]] == ["lecture", "lecture", "self-check"]
@@ -156,3 +159,12 @@ def test_section_result_displays_in_jupyter():
     assert html.startswith('<section id="section-3">') and "<strong>done</strong>" in html
     assert "data:image/png;base64," in html and "a caption" in html and "<table>" in html
     assert "FAIL: this experiment does not confirm it" in html
+    assert "<details>" in html and "@@NOTES" not in html
+
+
+def test_every_section_has_exercises_and_references():
+    from physnn.lecture.notes import EXERCISES, REFERENCES
+
+    for n in SECTIONS:
+        assert len(EXERCISES[n]) >= 2 and all(q and a for q, a in EXERCISES[n]), n
+        assert REFERENCES[n], n

@@ -133,6 +133,9 @@ class SectionResult:
             img = (f'<figure><img style="max-width:100%" alt="{html.escape(f.caption)}" '
                    f'src="data:image/png;base64,{data}"><figcaption>{html.escape(f.caption)}</figcaption></figure>')
             body = body.replace(f"<p>@@FIGURE{k}@@</p>", img)
+        from physnn.lecture.notes import exercises_html
+
+        body = body.replace("<p>@@NOTES@@</p>", exercises_html(self.number))
         return f'<section id="section-{self.number}">{body}</section>'
 
     def check(self, claim: str) -> Check:
@@ -244,6 +247,11 @@ def section_markdown(sec: SectionResult, fig_dir: str | None) -> str:
         parts += ["Output:", "", "```", sec.output.rstrip(), "```", ""]
     if sec.code:
         parts += ["Try it:", "", "```python", sec.code.strip(), "```", ""]
+    from physnn.lecture.notes import notes_markdown
+
+    notes = notes_markdown(sec.number)
+    if notes:  # HTML: a placeholder replaced by the exercises with folded answers (notes.exercises_html)
+        parts += ["@@NOTES@@", ""] if fig_dir is None else [notes, ""]
     parts += [f"*Section time: {sec.seconds:.1f} s*", ""]
     return "\n".join(parts)
 

@@ -409,6 +409,7 @@ def write_lecture_report(results: list[Any], out_dir: str | Path, *, title: str,
 
     from physnn.files import atomic_write, write_json, write_text
     from physnn.lecture.base import LECTURE, section_markdown
+    from physnn.lecture.notes import exercises_html, glossary_markdown
     from physnn.viz.report import markdown_to_html
 
     out = Path(out_dir)
@@ -435,7 +436,7 @@ def write_lecture_report(results: list[Any], out_dir: str | Path, *, title: str,
         headline, "", "### Summary", "", "\n".join(summary), "", "### Environment", "", env_md, ""]
     toc = ('<nav class="toc"><strong>Contents</strong><ol>'
            + "".join(f'<li value="{r.number}"><a href="#section-{r.number}">{html.escape(r.title)}</a></li>'
-                     for r in results) + "</ol></nav>")
+                     for r in results) + '</ol><a href="#glossary">Glossary</a></nav>')
     md_parts = list(head)
     html_parts = [markdown_to_html("\n".join(head[:4 if intro else 2])), toc,
                   markdown_to_html("\n".join(head[4 if intro else 2:]))]
@@ -450,7 +451,11 @@ def write_lecture_report(results: list[Any], out_dir: str | Path, *, title: str,
             body = body.replace(f"<p>@@FIGURE{k}@@</p>",
                                 f'<figure><img alt="{html.escape(f.caption)}" src="data:image/png;base64,{data}">'
                                 f"<figcaption>{html.escape(f.caption)}</figcaption></figure>")
+        body = body.replace("<p>@@NOTES@@</p>", exercises_html(r.number))
         html_parts.append(f'<section id="section-{r.number}">{body}<p><a href="#top">↑ contents</a></p></section>')
+    glossary = "\n".join(["## Glossary", "", glossary_markdown(), ""])
+    md_parts.append(glossary)
+    html_parts.append(f'<section id="glossary">{markdown_to_html(glossary)}</section>')
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body id=\"top\">\n"
             + "\n".join(html_parts) + "\n</body></html>\n")
