@@ -196,6 +196,7 @@ COVERAGE: dict[str, dict[str, str]] = {
         "lr": "test_cells_train_options",
         "seed": "test_cells_train_options",
         "n_test": "test_cells_train_options",
+        "device": "tests/cells/test_device.py::test_cells_train_cli_device",
         "quiet": QUIET,
     },
     "cells segment": {

@@ -122,7 +122,7 @@ def train_segmentation_run(
     directory: str | Path, *, n_train: int = 48, size: int = 192, n_val: int = 4, epochs: int = 80,
     steps: int = 25, crop: int = 96, batch_size: int = 8, depth: int = 3, base: int = 16, lr: float = 2e-3,
     seed: int = 0, n_test: int = 8, progress: bool | None = None, figures: bool = True,
-    training: str = "domain", unique: bool = True, command: str | None = None,
+    training: str = "domain", unique: bool = True, command: str | None = None, device: str = "cpu",
 ) -> dict[str, Any]:
     """Train a 3-class U-Net on domain-randomised synthetic images and write a run directory.
 
@@ -157,7 +157,8 @@ def train_segmentation_run(
     vs = [generate(128, preset="hard", seed=20000 + 1000 * seed + i) for i in range(n_val)]
     model, history = train_unet(X, Y, val_images=[s.image for s in vs] or None,
                                 val_masks=[s.labels for s in vs] or None, depth=depth, base=base, epochs=epochs,
-                                steps=steps, crop=crop, batch_size=batch_size, lr=lr, seed=seed, progress=progress)
+                                steps=steps, crop=crop, batch_size=batch_size, lr=lr, seed=seed, progress=progress,
+                                device=device)
     train_cpu, train_wall = time.process_time() - cpu0, time.perf_counter() - wall0
     sets = test_sets(n_test, 256, seed=seed) if n_test > 0 else {}
     methods = {"unet": lambda im: segment(model, im), "otsu_watershed": otsu_watershed,
@@ -262,6 +263,7 @@ def finetune_run(
     directory: str | Path, images: str | Path, masks: str | Path, *, model: str | Path | None = None,
     epochs: int = 20, steps: int = 10, crop: int = 96, batch_size: int = 8, lr: float = 5e-4, seed: int = 0,
     val_fraction: float = 0.25, progress: bool | None = None, figures: bool = True, unique: bool = True,
+    device: str = "cpu",
 ) -> dict[str, Any]:
     """Fine-tune a segmentation U-Net on the user's annotated images; write a run directory.
 
@@ -308,7 +310,8 @@ def finetune_run(
                                   [segment_image(base, xs[i], train_diameter=train_d) for i in val_idx], [0.5])[0.5].ap
     cpu0 = time.process_time()
     tuned, history = train_unet(X, Y, val_images=Xv, val_masks=Yv, epochs=epochs, steps=steps, crop=crop,
-                                batch_size=batch_size, lr=lr, seed=seed, progress=progress, model=base)
+                                batch_size=batch_size, lr=lr, seed=seed, progress=progress, model=base,
+                                device=device)
     metrics: dict[str, Any] = {"train_cpu_s": time.process_time() - cpu0, "epochs_run": history.epochs_run,
                                "n_train": len(tr_idx), "n_val": len(val_idx), "diameter": train_d,
                                "scale_factors": [float(f) for f in factors]}

@@ -259,7 +259,7 @@ def train_unet(
     val_masks: Sequence[Any] | None = None, depth: int = 3, base: int = 16, dropout: float = 0.0,
     epochs: int = 30, steps: int = 20, batch_size: int = 8, crop: int = 128, lr: float = 2e-3,
     seed: int = 0, progress: bool | None = None, threads: int | str | None = 1, callbacks: Sequence[Any] = (),
-    model: Any = None,
+    model: Any = None, device: str = "cpu",
 ) -> tuple[Any, Any]:
     """Train a 3-class :class:`~physnn.nn.conv.UNet` on image/mask pairs with :func:`physnn.train.fit`.
 
@@ -270,7 +270,8 @@ def train_unet(
     weights of the epoch with the best ``val_ap50`` are kept (``EarlyStopping``
     with ``restore_best``, patience = all epochs).
 
-    Returns ``(model, history)``; the model is in eval mode.
+    ``device`` (``cpu``, ``cuda``, ``auto``): where it trains. Returns ``(model, history)``; the model
+    is in eval mode, on the CPU.
 
         >>> from physnn.cells.synth import generate
         >>> s = generate(32, preset="easy", seed=0)
@@ -299,8 +300,8 @@ def train_unet(
         cbs.append(EarlyStopping(monitor="val_ap50", mode="max", patience=max(epochs, 1), restore_best=True))
     history = fit(model, objective=obj, optimizer="adam", lr=lr, epochs=epochs, schedule="cosine",
                   monitor=monitor, mode="max" if monitor else "min", seed=seed, progress=progress,
-                  threads=threads, callbacks=cbs)
-    model.eval()
+                  threads=threads, callbacks=cbs, device=device)
+    model.cpu().eval()
     return model, history
 
 

@@ -129,11 +129,14 @@ def train(
     lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate (default 2e-3; 5e-4 fine-tuning)."),
     seed: int = typer.Option(0, "--seed"),
     n_test: int = typer.Option(8, "--n-test", help="Held-out synthetic test images per preset (synthetic training)."),
+    device: str = typer.Option("cpu", "--device", help="Where the U-Net trains: cpu, cuda, cuda:N or auto (a GPU when there is one)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Train a 3-class U-Net (background / interior / boundary): fine-tune on your images, or on synthetic ones."""
     from physnn.errors import PhysnnError
+    from physnn.train.loop import resolve_device
 
+    resolve_device(device, owner="cells train")
     if (images is None) != (masks is None):
         raise PhysnnError("cells train: --images and --masks go together (a folder of images and a folder of "
                           "their instance masks); give both, or neither to train on synthetic images.")
@@ -142,7 +145,7 @@ def train(
 
         m = finetune_run(out, images, masks, model=model, epochs=20 if epochs is None else epochs, steps=10 if steps is None else steps, crop=crop,
                          batch_size=batch_size, lr=5e-4 if lr is None else lr, seed=seed, progress=False if quiet else None,
-                         unique=False)
+                         unique=False, device=device)
         typer.echo(f"run: {m['directory']}  (fine-tuned on {m['n_train']} images, {m['train_cpu_s']:.0f} CPU s)")
         if "val_ap50_after" in m:
             typer.echo(f"AP@0.5 on {m['n_val']} held-out images: {m['val_ap50_before']:.3f} before, "
@@ -156,7 +159,7 @@ def train(
     m = train_segmentation_run(out, n_train=n_train, size=size, epochs=80 if epochs is None else epochs,
                                steps=25 if steps is None else steps, crop=crop,
                                batch_size=batch_size, depth=depth, base=base, lr=2e-3 if lr is None else lr, seed=seed, n_test=n_test,
-                               progress=False if quiet else None, unique=False)
+                               progress=False if quiet else None, unique=False, device=device)
     typer.echo(f"run: {m['directory']}  (training {m['train_cpu_s']:.0f} CPU s, {m['train_wall_s']:.0f} wall s, "
                f"load {m['loadavg']:.1f})")
     typer.echo(f"{'test set':10s} {'U-Net AP@0.5':>13s} {'Otsu+ws AP@0.5':>15s}")
