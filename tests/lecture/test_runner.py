@@ -168,3 +168,13 @@ def test_every_section_has_exercises_and_references():
     for n in SECTIONS:
         assert len(EXERCISES[n]) >= 2 and all(q and a for q, a in EXERCISES[n]), n
         assert REFERENCES[n], n
+
+
+def test_maths_renders_without_anything_fetched():
+    from physnn.lecture.mathtext import latex_to_html, render_math
+
+    assert latex_to_html(r"\frac{\partial L}{\partial w_i}") == "(∂ L)/(∂ w<sub>i</sub>)"
+    assert latex_to_html(r"\mathcal O(\varepsilon^2)") == "𝒪(ε<sup>2</sup>)"
+    out = render_math("<p>$$\\delta^{(L)} = a$$ and $\\eta$; a lone $PHYSNN_CACHE stays</p>")
+    assert '<span class="math display">δ<sup>(L)</sup> = a</span>' in out
+    assert '<span class="math">η</span>' in out and "$PHYSNN_CACHE" in out

@@ -127,7 +127,9 @@ class SectionResult:
 
         from physnn.viz.report import markdown_to_html
 
-        body = markdown_to_html(section_markdown(self, None))
+        from physnn.lecture.mathtext import render_math
+
+        body = render_math(markdown_to_html(section_markdown(self, None)))
         for k, f in enumerate(self.figures):
             data = base64.b64encode(f.png).decode("ascii")
             img = (f'<figure><img style="max-width:100%" alt="{html.escape(f.caption)}" '

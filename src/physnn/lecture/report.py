@@ -391,6 +391,8 @@ blockquote { border-left: 4px solid #90cdf4; margin: 1em 0; padding: .2em 1em; b
 figure { margin: 1.2em 0; } figure img { max-width: 100%; border: 1px solid #e2e8f0; }
 figcaption { font-size: 15px; color: #4a5568; }
 nav.toc { background: #f7fafc; border: 1px solid #e2e8f0; padding: .5em 1.2em; }
+.math { font-family: "Cambria Math", "STIX Two Math", "Latin Modern Math", Georgia, serif; font-style: italic; }
+.math.display { display: block; text-align: center; margin: .6em 0; }
 """
 
 
@@ -410,6 +412,7 @@ def write_lecture_report(results: list[Any], out_dir: str | Path, *, title: str,
     from physnn.files import atomic_write, write_json, write_text
     from physnn.lecture.base import LECTURE, section_markdown
     from physnn.lecture.notes import exercises_html, glossary_markdown
+    from physnn.lecture.mathtext import render_math
     from physnn.viz.report import markdown_to_html
 
     out = Path(out_dir)
@@ -445,7 +448,7 @@ def write_lecture_report(results: list[Any], out_dir: str | Path, *, title: str,
         for f in r.figures:
             with atomic_write(out / "figures" / f.name, "wb") as fh:
                 fh.write(f.png)
-        body = markdown_to_html(section_markdown(r, None))
+        body = render_math(markdown_to_html(section_markdown(r, None)))
         for k, f in enumerate(r.figures):
             data = base64.b64encode(f.png).decode("ascii")
             body = body.replace(f"<p>@@FIGURE{k}@@</p>",
