@@ -125,6 +125,8 @@ class StreamingSupervised(Objective):
         yt = y if isinstance(y, torch.Tensor) else self._targets(y, what)
         if self.device.type == "cpu":
             return xt, yt
+        if self.device.type == "cuda" and self.pin_memory is not False and not xt.is_pinned():
+            xt, yt = xt.pin_memory(), yt.pin_memory()  # page-locked: the copies below do not block
         return xt.to(self.device, non_blocking=True), yt.to(self.device, non_blocking=True)
 
     # ------------------------------------------------------------------ Objective
