@@ -213,6 +213,7 @@ def test_cli_train_log_mlflow_default_store_in_the_run(tmp_path):
     (["--log", "tensorboard", "--log-uri", "sqlite:///x.db"], ["--log-uri", "--log mlflow"]),
     (["--log-uri", "sqlite:///x.db"], ["--log-uri", "--log mlflow"]),
     (["--log", "mlflow", "--log-uri", "sqlite:///{tmp}/c.toml/y.db"], ["c.toml", "not a writable folder"]),
+    (["--log", "mlflow", "--log-uri", "postgresql://u@127.0.0.1:9/db"], ["postgresql://u@127.0.0.1:9/db", "cannot be used"]),
 ])
 def test_cli_train_log_bad_input_one_line_exit_2_nothing_written(tmp_path, args, words):
     cfg = tmp_path / "c.toml"
@@ -223,6 +224,18 @@ def test_cli_train_log_bad_input_one_line_exit_2_nothing_written(tmp_path, args,
     for w in words:
         assert w in err
     assert not (tmp_path / "run").exists() and not (tmp_path / "x.db").exists()
+
+
+def test_a_backend_failure_during_the_run_is_one_clear_error(file_store, tmp_path):
+    """The tracking store disappears mid-run: a PhysnnError naming the URI, not a backend traceback."""
+    import shutil
+
+    ml = MLflowLogger(file_store)
+    small_fit([ml], epochs=1)
+    shutil.rmtree(tmp_path / "mlruns")
+    (tmp_path / "mlruns").write_text("not a folder")
+    with pytest.raises(PhysnnError, match="MLflowLogger: logging the final metrics and figures at 'file:"):
+        ml.finish({"val_loss": 1.0})
 
 
 def test_loggers_reject_bad_uris_before_training():

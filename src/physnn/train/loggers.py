@@ -105,14 +105,16 @@ class _RunLogger(Callback):
         self._main = state.is_main
         self._finished = False
         if self._main:
-            self._open(state)
+            with self._errors("starting the run"):
+                self._open(state)
 
     def on_epoch_end(self, state: "TrainState", logs: dict[str, float]) -> None:
         if not self._main:
             return
         values = _scalars(logs)
         self._last = values
-        self._scalars(values, int(state.epoch))
+        with self._errors(f"logging epoch {state.epoch}"):
+            self._scalars(values, int(state.epoch))
 
     def on_fit_end(self, state: "TrainState") -> None:
         if self._main:
@@ -124,14 +126,35 @@ class _RunLogger(Callback):
         if self._finished or not self._main:
             return
         final = _scalars(dict(metrics)) if metrics is not None else dict(self._last)
-        self._final(final, _pngs(figures))
+        with self._errors("logging the final metrics and figures"):
+            self._final(final, _pngs(figures))
         self._finished = True
 
     def fail(self) -> None:
         """Close after a run that raised (MLflow marks its run FAILED); nothing else is logged."""
         if not self._finished:
             self._finished = True
-            self._failed()
+            try:
+                self._failed()
+            except Exception:  # the run's own error is the one to report
+                pass
+
+    def _errors(self, doing: str) -> Any:
+        """Turn a tracking backend's failure (server gone, database refused) into one clear PhysnnError."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def guard():
+            try:
+                yield
+            except (PhysnnError, OSError, KeyboardInterrupt):
+                raise
+            except Exception as exc:
+                where = getattr(self, "tracking_uri", None) or getattr(self, "log_dir", "")
+                raise PhysnnError(f"{type(self).__name__}: {doing} at {str(where)!r} failed: "
+                                  f"{' '.join(str(exc).split())[:300]}") from None
+
+        return guard()
 
     # the two backends
     def _failed(self) -> None: ...
@@ -217,8 +240,8 @@ def check_tracking_uri(uri: str, *, owner: str = "mlflow") -> str:
     """Raise a :class:`PhysnnError` unless ``uri`` is a tracking URI MLflow can write to now.
 
     ``sqlite:///PATH`` needs a writable folder for PATH; ``http(s)://HOST:PORT`` must answer a
-    TCP connection within 5 s (MLflow itself would retry for minutes); ``file:`` stores are
-    MLflow's deprecated file backend; anything else goes to MLflow to judge.
+    TCP connection within 5 s (MLflow itself would retry for minutes); anything else (a file store,
+    another database) must answer MLflow's client (``search_experiments``).
 
         >>> check_tracking_uri("http://127.0.0.1:1")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
@@ -251,9 +274,17 @@ def check_tracking_uri(uri: str, *, owner: str = "mlflow") -> str:
         if folder is not None and not (folder.is_dir() and os.access(folder, os.W_OK)):
             raise PhysnnError(f"{owner}: tracking URI {uri!r}: folder {str(folder)!r} is not a writable "
                               "folder; fix its permissions, or leave --log-uri out to log to the run directory.")
-    elif scheme in ("", "file") and not os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").lower() in ("1", "true"):
-        raise PhysnnError(f"{owner}: tracking URI {uri!r} is MLflow's file store, which this MLflow refuses "
-                          "(set MLFLOW_ALLOW_FILE_STORE=true) or give a database such as 'sqlite:///mlflow.db'.")
+    else:  # a file store, another database, a hosted service: ask MLflow itself, before any training
+        try:
+            from mlflow.tracking import MlflowClient
+
+            MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
+        except Exception as exc:
+            text = " ".join(str(exc).split())
+            if "maintenance mode" in text:
+                text = ("this MLflow refuses its file store unless MLFLOW_ALLOW_FILE_STORE=true is set; "
+                        "or give a database such as 'sqlite:///mlflow.db'")
+            raise PhysnnError(f"{owner}: tracking URI {uri!r} cannot be used: {text[:300]}.") from None
     return uri
 
 
