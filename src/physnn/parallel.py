@@ -56,6 +56,7 @@ __all__ = [
     "check_dask",
     "dask_client",
     "run_chunks",
+    "ChunkRun",
     "part_path",
     "write_part",
     "read_parts",
