@@ -56,7 +56,7 @@ from physnn.files import write_json, write_text
 from physnn.train.callbacks import Callback
 
 __all__ = ["Param", "TuneResult", "search_space", "objective_of", "tune", "open_study", "apply_params",
-           "PruningCallback", "write_outputs"]
+           "PruningCallback", "write_outputs", "per_trial_sampler"]
 
 _SPEC_KEYS = {"low", "high", "log", "step", "choices"}
 
@@ -292,7 +292,7 @@ def open_study(cfg: ExperimentConfig, storage: str, study_name: str, *, lock_tim
         if path.exists() and not os.access(path, os.R_OK | os.W_OK):
             raise PhysnnError(f"tune: study storage {storage!r}: no permission to read and write {str(path)!r}.")
     kwargs = {"connect_args": {"timeout": lock_timeout}} if storage.startswith("sqlite") else {}
-    sampler = optuna.samplers.RandomSampler(seed=seed) if t.sampler == "random" else optuna.samplers.TPESampler(seed=seed)
+    sampler = per_trial_sampler(t.sampler, cfg.seed if seed is None else seed)
     pruner = (optuna.pruners.MedianPruner(n_startup_trials=t.startup_trials, n_warmup_steps=t.warmup_epochs)
               if t.pruner == "median" else optuna.pruners.NopPruner())
     space = json.dumps(t.params, sort_keys=True)
@@ -337,6 +337,60 @@ def _rdb_storage(url: str, engine_kwargs: dict[str, Any]) -> Any:
                 raise
             time.sleep(0.2 * (attempt + 1))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def per_trial_sampler(kind: str, seed: int) -> Any:
+    """An Optuna sampler (``"tpe"`` or ``"random"``) seeded anew for each trial by ``(seed, trial number)``.
+
+    Trial numbers are unique in a study, so processes sharing one study never draw the same
+    values from the same seed, a resumed study does not repeat its first draws, and a study run
+    by one process is reproducible.  Each trial gets a fresh sampler of ``kind`` (TPE reads the
+    finished trials from the study, so nothing else is lost).
+
+        >>> import optuna
+        >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
+        >>> draws = []
+        >>> for _ in range(2):
+        ...     st = optuna.create_study(sampler=per_trial_sampler("random", 0))
+        ...     st.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+        ...     draws.append([t.params["x"] for t in st.trials])
+        >>> draws[0] == draws[1] and len(set(draws[0])) == 3
+        True
+    """
+    import optuna
+
+    def make(n: int) -> Any:
+        s = (int(seed) * 1_000_003 + int(n) * 7_919) % 2**31
+        return optuna.samplers.RandomSampler(seed=s) if kind == "random" else optuna.samplers.TPESampler(seed=s)
+
+    class PerTrialSampler(optuna.samplers.BaseSampler):
+        def __init__(self) -> None:
+            self._current: tuple[int, Any] | None = None
+
+        def _for(self, trial: Any) -> Any:
+            if self._current is None or self._current[0] != trial.number:
+                self._current = (trial.number, make(trial.number))
+            return self._current[1]
+
+        def infer_relative_search_space(self, study: Any, trial: Any) -> Any:
+            return self._for(trial).infer_relative_search_space(study, trial)
+
+        def sample_relative(self, study: Any, trial: Any, search_space: Any) -> Any:
+            return self._for(trial).sample_relative(study, trial, search_space)
+
+        def sample_independent(self, study: Any, trial: Any, param_name: str, param_distribution: Any) -> Any:
+            return self._for(trial).sample_independent(study, trial, param_name, param_distribution)
+
+        def before_trial(self, study: Any, trial: Any) -> None:
+            self._for(trial).before_trial(study, trial)
+
+        def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+            self._for(trial).after_trial(study, trial, state, values)
+
+        def reseed_rng(self) -> None:  # the seeds come from the trial numbers
+            pass
+
+    return PerTrialSampler()
 
 
 def _finished(study: Any) -> int:
@@ -408,10 +462,6 @@ def _optimize(cfg: ExperimentConfig, storage: str, study_name: str, out: Path, n
     space = search_space(cfg)
     metric, _ = objective_of(cfg)
     study = open_study(cfg, storage, study_name, lock_timeout=lock_timeout)
-    # a distinct sampler seed for each process and each resumption (a seeded sampler would repeat its draws)
-    sampler_seed = (seed * 1_000_003 + len(study.trials) * 7919) % 2**31
-    study.sampler = (optuna.samplers.RandomSampler(seed=sampler_seed) if cfg.tune.sampler == "random"
-                     else optuna.samplers.TPESampler(seed=sampler_seed))
     remaining = n_trials - _finished(study)
     if remaining <= 0:
         return study
@@ -520,7 +570,7 @@ def tune(cfg: ExperimentConfig, out: str | Path, *, n_trials: int, timeout: floa
         data = cfg.model_dump(mode="json", exclude_none=True)
         with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
             futures = [pool.submit(_worker, data, storage, study_name, str(out), n_trials, timeout,
-                                   cfg.seed + 17 * k, lock_timeout, on_trial is not None, figures)
+                                   cfg.seed, lock_timeout, on_trial is not None, figures)
                        for k in range(jobs)]
             for f in futures:
                 f.result()

@@ -226,7 +226,23 @@ def test_two_processes_share_one_sqlite_study(tmp_path):
     assert workers == {str(p.pid) for p in procs}
     for t in finished:
         assert (out / t.user_attrs["run"] / "model.safetensors").exists()
+    assert len({t.params["train.lr"] for t in finished}) == len(finished)  # no draw repeated across processes
     assert len(rows(out / "trials.csv")) == len(study.trials)
+
+
+def test_two_handles_of_one_study_draw_by_trial_number(tmp_path):
+    """Two connections to one SQLite study (as two processes have) with the same seed: each trial number gets
+    its own draw, the same one a single process gets for that number."""
+    cfg = load_config(write_cfg(tmp_path))
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    a, b = open_study(cfg, url, "tn"), open_study(cfg, url, "tn")
+    for study in (a, b, a, b):
+        t = study.ask()
+        study.tell(t, t.suggest_float("train.lr", 1e-3, 0.2, log=True))
+    shared = [t.params["train.lr"] for t in a.trials]
+    alone = open_study(cfg, f"sqlite:///{tmp_path / 'alone.db'}", "tn")
+    alone.optimize(lambda t: t.suggest_float("train.lr", 1e-3, 0.2, log=True), n_trials=4)
+    assert len(set(shared)) == 4 and shared == [t.params["train.lr"] for t in alone.trials]
 
 
 def test_bad_input_one_line_exit_2_nothing_written(tmp_path):
