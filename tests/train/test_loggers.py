@@ -243,3 +243,19 @@ def test_loggers_reject_bad_uris_before_training():
         MLflowLogger("http://127.0.0.1:9")
     with pytest.raises(PhysnnError, match="non-empty"):
         MLflowLogger("  ")
+
+
+def test_resumed_run_continues_its_mlflow_run(file_store, tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(CONFIG)
+    run = tmp_path / "run"
+    for extra in ([], ["--resume", "--epochs", "5"]):
+        rc, _, err = cli("train", cfg, "--out", run, "-q", "--log", "mlflow", "--log-uri", file_store, *extra)
+        assert rc == 0, err
+    from mlflow.tracking import MlflowClient
+
+    c = MlflowClient(tracking_uri=file_store)
+    (only,) = c.search_runs([c.get_experiment_by_name("physnn").experiment_id])  # one run, continued
+    assert sorted(m.step for m in c.get_metric_history(only.info.run_id, "loss")) == [0, 1, 2, 3, 4]
+    assert only.info.status == "FINISHED"
+    assert (run / "history.csv").read_text().count("\n") == 6  # the run itself has its 5 epochs
