@@ -548,6 +548,7 @@ def tune(cfg: ExperimentConfig, out: str | Path, *, n_trials: int, timeout: floa
                               "give another --out, or the same --study-name to resume it.")
         storage = storage or old.get("storage")
     created = not out.exists()
+    default_storage = storage is None  # OUT/study.db, recorded as such so the folder can be moved
     if storage is None:
         storage = f"sqlite:///{out.absolute() / 'study.db'}"
         if created:
@@ -558,7 +559,7 @@ def tune(cfg: ExperimentConfig, out: str | Path, *, n_trials: int, timeout: floa
         open_study(cfg, storage, study_name, lock_timeout=lock_timeout)
         out.mkdir(parents=True, exist_ok=True)
         metric, direction = objective_of(cfg)
-        write_json(marker, {"study_name": study_name, "storage": storage, "metric": metric,
+        write_json(marker, {"study_name": study_name, "storage": None if default_storage else storage, "metric": metric,
                             "direction": direction, "params": cfg.tune.params, "experiment": cfg.name})
     if jobs == 1:
         study = _optimize(cfg, storage, study_name, out, n_trials, timeout, cfg.seed, lock_timeout, on_trial,

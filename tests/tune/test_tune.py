@@ -170,6 +170,9 @@ def test_an_interrupted_study_resumes_to_n_trials(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         tune(load_config(cfg), out, n_trials=5, figures=False, callbacks=[interrupt_after_two])
     assert sorted(p.name for p in (out / "trials").iterdir()) == ["trial-0000", "trial-0001"]
+    moved = tmp_path / "moved"
+    out.rename(moved)  # the folder, study.db inside, may move between the two runs
+    out = moved
     rc, printed, err = cli("tune", cfg, "--trials", "5", "--out", out, "--no-figures")  # the same command again
     assert rc == 0, err
     table = rows(out / "trials.csv")
