@@ -17,7 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from physnn.errors import PhysnnError
-from physnn.estimators import MLPClassifier, MLPRegressor
+from physnn.estimators import MLPClassifier, MLPRegressor, ToleranceStopping
 
 QUICK = dict(hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=30, random_state=0)
 #: the regressions need more steps: smaller batches
@@ -131,11 +131,23 @@ def test_alpha_is_a_weight_penalty(wave):
     assert norm[50.0] < 0.5 * norm[0.0]
 
 
-def test_tol_stops_after_n_iter_no_change(wave):
+def test_tol_stops_after_more_than_n_iter_no_change(wave):
     X, y = wave
-    # tol larger than any loss: only the first epoch counts as an improvement
+    # tol larger than any loss: only the first epoch improves; scikit-learn stops when the count of epochs
+    # without improvement exceeds n_iter_no_change, i.e. after 1 + (3 + 1) epochs
     reg = MLPRegressor(**dict(QUICK, max_iter=50), tol=1e3, n_iter_no_change=3).fit(X, y)
-    assert reg.n_iter_ == 4 and reg.history_.stop_reason.value == "early_stopping"
+    assert reg.n_iter_ == 5 and reg.history_.stop_reason.value == "early_stopping"
+
+
+def test_tolerance_rule_is_sklearns_running_best():
+    # a loss creeping down by less than tol each epoch never counts as an improvement (sklearn's best_loss_
+    # follows every decrease), though over several epochs it falls by more than tol
+    cb = ToleranceStopping("loss", mode="min", tol=1.0, n_iter_no_change=3)
+    stops = [cb.update(10.0 - 0.6 * i) for i in range(6)]
+    assert stops == [False] * 4 + [True, True]
+    assert cb.best == pytest.approx(10.0 - 0.6 * 5)
+    up = ToleranceStopping("val_accuracy", mode="max", tol=0.01, n_iter_no_change=1)
+    assert [up.update(v) for v in (0.5, 0.9, 0.905, 0.905)] == [False, False, False, True]
 
 
 def test_max_iter_reached_warns(wave):

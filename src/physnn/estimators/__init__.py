@@ -11,6 +11,8 @@ core parameters), so they work in ``Pipeline``, ``GridSearchCV`` and
 
 from __future__ import annotations
 
-from physnn.estimators.mlp import ESTIMATOR_ACTIVATIONS, SOLVERS, BaseMLPEstimator, MLPClassifier, MLPRegressor
+from physnn.estimators.mlp import (ESTIMATOR_ACTIVATIONS, SOLVERS, BaseMLPEstimator, MLPClassifier, MLPRegressor,
+                                   ToleranceStopping)
 
-__all__ = ["MLPClassifier", "MLPRegressor", "BaseMLPEstimator", "ESTIMATOR_ACTIVATIONS", "SOLVERS"]
+__all__ = ["MLPClassifier", "MLPRegressor", "BaseMLPEstimator", "ToleranceStopping", "ESTIMATOR_ACTIVATIONS",
+           "SOLVERS"]

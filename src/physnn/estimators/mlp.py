@@ -17,14 +17,15 @@ penalty is applied as the optimizer's ``weight_decay`` (one parameter group,
 which keeps physnn's fused Adam step): unlike scikit-learn it also acts on
 the biases — a difference of order :math:`\alpha/|B|` (5·10⁻⁷ by default).
 
-Stopping follows scikit-learn: without ``early_stopping`` training stops when
-the training loss has not decreased by more than ``tol`` (the regressor: ``2·tol``
+Stopping follows scikit-learn (:class:`ToleranceStopping`): without
+``early_stopping`` training stops when the training loss has not decreased
+below its best so far by more than ``tol`` (the regressor: ``2·tol``
 on the mean squared error, i.e. ``tol`` on scikit-learn's half of it) for
-``n_iter_no_change`` epochs; with it, ``ceil(validation_fraction · n_samples)``
+more than ``n_iter_no_change`` epochs; with it, ``ceil(validation_fraction · n_samples)``
 rows are held out (stratified for the classifier when every class has at least
 two samples and each fits on both sides; a plain random split otherwise), training stops when the
-validation score (accuracy, R²) has not risen by more than ``tol`` for
-``n_iter_no_change`` epochs, and the weights of the best epoch are restored.
+validation score (accuracy, R²) has not risen above its best by more than
+``tol`` for more than ``n_iter_no_change`` epochs, and the weights of the best epoch are restored.
 Reaching ``max_iter`` first gives a ``ConvergenceWarning``.
 
 The initial weights and biases are drawn as scikit-learn draws them,
@@ -67,8 +68,10 @@ except ImportError as exc:  # scikit-learn < 1.6
                       f"{sklearn.__version__}: pip install -U 'scikit-learn>=1.6'.") from exc
 
 from physnn.errors import PhysnnError, check_choice, check_int, check_range
+from physnn.train.callbacks import Callback
 
-__all__ = ["BaseMLPEstimator", "MLPClassifier", "MLPRegressor", "ESTIMATOR_ACTIVATIONS", "SOLVERS"]
+__all__ = ["BaseMLPEstimator", "MLPClassifier", "MLPRegressor", "ToleranceStopping", "ESTIMATOR_ACTIVATIONS",
+           "SOLVERS"]
 
 #: scikit-learn's activation names, mapped to physnn's (``logistic`` is ``sigmoid``).
 _SKLEARN_NAMES = {"logistic": "sigmoid"}
@@ -191,7 +194,7 @@ class BaseMLPEstimator(BaseEstimator):
     # -------------------------------------------------------------------- fit
     def _fit(self, X: np.ndarray, y_enc: np.ndarray, n_out: int, stratify: np.ndarray | None) -> None:
         from physnn.nn import MLP
-        from physnn.train import EarlyStopping, OptimizerSpec, fit
+        from physnn.train import OptimizerSpec, fit
 
         p = self._checked_params()
         owner = type(self).__name__
@@ -230,9 +233,9 @@ class BaseMLPEstimator(BaseEstimator):
         else:
             monitor, mode, metrics = "loss", "min", []
         # scikit-learn compares tol with its loss, half the mean squared error for the regressor
-        min_delta = 2.0 * p["tol"] if (self._task == "regression" and not p["early_stopping"]) else p["tol"]
-        stopper = EarlyStopping(monitor=monitor, patience=p["n_iter_no_change"], min_delta=min_delta, mode=mode,
-                                restore_best=p["early_stopping"])
+        tol = 2.0 * p["tol"] if (self._task == "regression" and not p["early_stopping"]) else p["tol"]
+        stopper = ToleranceStopping(monitor, mode=mode, tol=tol, n_iter_no_change=p["n_iter_no_change"],
+                                    restore_best=p["early_stopping"])
 
         model = MLP(X.shape[1], p["hidden"], n_out, activation=p["activation"], dropout=p["dropout"],
                     init="torch", seed=init_seed)
@@ -273,7 +276,7 @@ class BaseMLPEstimator(BaseEstimator):
             self.validation_scores_ = None
             self.best_validation_score_ = None
             self.best_loss_ = float(min(self.loss_curve_))
-        if result.stop_reason.value == "completed":
+        if not stopper.stopped:
             warnings.warn(f"{owner}: max_iter={p['max_iter']} epochs reached and the optimization has not "
                           "converged yet; raise max_iter.", ConvergenceWarning, stacklevel=3)
 
@@ -297,7 +300,9 @@ class BaseMLPEstimator(BaseEstimator):
         check_is_fitted(self, "model_")
         X = self._validate_X(X, reset=False)
         dev = next(self.model_.parameters()).device
-        net = copy.deepcopy(self.model_).double().eval()
+        if dev.type == "mps":  # no float64 there
+            dev = torch.device("cpu")
+        net = copy.deepcopy(self.model_).to(dev).double().eval()
         with torch.no_grad():
             xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float64)).to(dev)
             out = [net(xt[i: i + 65536]) for i in range(0, xt.shape[0], 65536)]
@@ -308,6 +313,63 @@ class BaseMLPEstimator(BaseEstimator):
         tags.input_tags.sparse = True
         tags.input_tags.allow_nan = False
         return tags
+
+
+class ToleranceStopping(Callback):
+    """scikit-learn's stopping rule for its MLPs, as a physnn callback.
+
+    After each epoch the monitored value ``v`` (the training loss, ``mode="min"``,
+    or a validation score, ``mode="max"``) counts as *no improvement* when
+    ``v > best - tol`` (min) or ``v < best + tol`` (max), where ``best`` is the
+    best value so far — updated by *any* improvement, however small (unlike
+    :class:`~physnn.train.EarlyStopping`, whose best moves only by more than
+    ``min_delta``).  Training stops once more than ``n_iter_no_change``
+    consecutive epochs show no improvement; with ``restore_best`` the weights of
+    the best epoch (the loop's own record of ``monitor``) are loaded at the end.
+
+        >>> cb = ToleranceStopping("loss", mode="min", tol=0.1, n_iter_no_change=2)
+        >>> [cb.update(v) for v in [1.0, 0.95, 0.91, 0.88, 0.5]]
+        [False, False, False, True, False]
+    """
+
+    def __init__(self, monitor: str, *, mode: str, tol: float, n_iter_no_change: int,
+                 restore_best: bool = False) -> None:
+        self.monitor = monitor
+        self.mode = check_choice("mode", mode, ["min", "max"], owner="ToleranceStopping")
+        self.tol = check_range("tol", tol, low=0.0, owner="ToleranceStopping")
+        self.n_iter_no_change = check_int("n_iter_no_change", n_iter_no_change, low=1, owner="ToleranceStopping")
+        self.restore_best = bool(restore_best)
+        self.best = float("inf") if self.mode == "min" else float("-inf")
+        self.count = 0
+        self.stopped = False
+
+    def update(self, value: float) -> bool:
+        """Feed one epoch's value; True when training should stop."""
+        if self.mode == "min":
+            worse, better = value > self.best - self.tol, value < self.best
+        else:
+            worse, better = value < self.best + self.tol, value > self.best
+        self.count = self.count + 1 if worse else 0
+        if better:
+            self.best = value
+        return self.count > self.n_iter_no_change
+
+    def on_fit_start(self, state: Any) -> None:
+        self.best = float("inf") if self.mode == "min" else float("-inf")
+        self.count = 0
+        self.stopped = False
+
+    def on_epoch_end(self, state: Any, logs: dict[str, float]) -> None:
+        if self.update(float(logs[self.monitor])):
+            self.stopped = True
+            what = "validation score" if self.mode == "max" else "training loss"
+            state.request_stop("early_stopping", f"The {what} ({self.monitor}) did not improve by more than "
+                               f"tol={self.tol:g} for {self.n_iter_no_change} consecutive epochs.")
+
+    def on_fit_end(self, state: Any) -> None:
+        if self.restore_best and state.best.weights is not None and state.stop_reason.value != "nan_loss":
+            state.raw_model.load_state_dict(state.best.weights)
+            state.restored_epoch = state.best.epoch
 
 
 def _glorot_init(model: torch.nn.Module, seed: int, *, gain: float) -> None:
