@@ -134,3 +134,17 @@ def test_bad_input_is_named(tmp_path):
     pq.write_table(pa.table({"s": ["x"] * 10, "y": np.zeros(10)}), tmp_path / "str.parquet")
     with pytest.raises(PhysnnError, match="'s' is not a flat numeric"):
         TableStream(tmp_path / "str.parquet", features=["s"], target="y")
+
+
+def test_a_standardizer_is_applied_in_float32_like_its_transform(tmp_path):
+    from physnn.data.arrays import Standardizer
+
+    _parquet(tmp_path / "t.parquet", n=500, group=100)
+    s = TableStream(tmp_path / "t.parquet", features=["a", "b"], target="y")
+    X = np.concatenate([s.read(c)[0] for c in s.chunks])
+    std = Standardizer().fit(X)
+    got = np.concatenate([x for x, _ in s.reader(s.chunks, batch_size=50, shuffle=False, transform=std.transform)])
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, std.transform(X), rtol=1e-5, atol=1e-5)
+    blocks = [len(x) for x, _ in s.reader(s.chunks, batch_size=50, buffer_chunks=2, per_yield=3)]
+    assert blocks == [150, 50, 150, 50, 100] and sum(blocks) == 500

@@ -71,6 +71,15 @@ def build(app: str) -> tuple[nn.Module, object]:
         # no Dice term (a ratio over the whole batch, not a mean over crops) and no BatchNorm
         return UNet(1, 3, depth=1, base=4, norm="none"), SegmentationObjective(
             images, masks, crop=16, batch_size=8, steps=3, dice_weight=0.0)
+    if app in ("pinn", "pinn_lbfgs"):  # Poisson on [-1, 1]: collocation and boundary points sharded by rank
+        from physnn.pinn.objective import PINNObjective
+        from physnn.pinn.problems import get_problem
+        from physnn.pinn.solve import make_model
+
+        problem = get_problem("poisson")  # float64: the two ranks' sums round like the one process's
+        model = make_model(problem, hidden=(8, 8), activation="tanh", seed=0, dtype=torch.float64)
+        return model, PINNObjective(problem, n_domain=64, n_boundary=8, steps_per_epoch=2, reference_points=50,
+                                    seed=0, dtype=torch.float64)
     if app == "stream":  # a Parquet file of 10 row groups (written by the test; path in PHYSNN_TEST_STREAM)
         import os
 
@@ -90,8 +99,13 @@ def train(app: str):
     from physnn.train import fit
 
     model, objective = build(app)
-    history = fit(model, objective=objective, optimizer="sgd", lr=0.05, epochs=3, seed=0, progress=False,
-                  threads=1)
+    if app == "pinn_lbfgs":  # the quasi-Newton stage: every rank's line search sees the same (all-reduced) loss
+        objective.steps_per_epoch = 1
+        history = fit(model, objective=objective, optimizer="lbfgs", lr=1.0, epochs=3, seed=0, progress=False,
+                      threads=1, optimizer_options={"max_iter": 5}, monitor="pinn_loss")
+        return model, history
+    history = fit(model, objective=objective, optimizer="sgd", lr=1e-3 if app == "pinn" else 0.05, epochs=3, seed=0,
+                  progress=False, threads=1)
     return model, history
 
 

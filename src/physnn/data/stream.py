@@ -118,6 +118,25 @@ def epoch_assignment(n_chunks: int, order: Sequence[int], rank: int, world: int,
     return out
 
 
+def _float32_transform(transform: Any) -> Any:
+    """A fitted Standardizer's ``transform`` as an in-place float32 ``(X - mean) * (1 / scale)`` (no float64
+    temporaries); any other callable as it is, its result cast to float32."""
+    if transform is None:
+        return None
+    owner = getattr(transform, "__self__", None)
+    mean, scale = getattr(owner, "mean_", None), getattr(owner, "scale_", None)
+    if mean is None or scale is None or getattr(transform, "__name__", "") != "transform":
+        return lambda X: np.asarray(transform(X), dtype=np.float32)
+    m32, inv32 = np.asarray(mean, np.float32), np.asarray(1.0 / np.asarray(scale), np.float32)
+
+    def apply(X: np.ndarray) -> np.ndarray:
+        X -= m32
+        X *= inv32
+        return X
+
+    return apply
+
+
 def batches_per_reader(rows: int, batch_size: int, min_size: int = 1) -> int:
     """Batches one reader yields from ``rows`` rows: the full ones, and a last shorter one of at
     least ``min_size`` rows.
@@ -349,15 +368,20 @@ class TableStream:
     # -------------------------------------------------------------- batches
     def reader(self, chunks: Sequence[Chunk], *, batch_size: int, buffer_chunks: int = 4,
                seed: int = 0, shuffle: bool = True, transform: Any = None,
-               min_size: int = 1) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+               min_size: int = 1, per_yield: int = 1) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Batches ``(X, y)`` from ``chunks`` read in this order through a shuffle buffer of
         ``buffer_chunks`` chunks (one reader: a rank, or a loader worker of a rank).
 
-        ``transform`` maps each buffer's ``X`` (e.g. a Standardizer's ``transform``). Yields
-        :func:`batches_per_reader` ``(sum of rows, batch_size, min_size)`` batches.
+        ``transform`` maps each buffer's ``X`` (e.g. a Standardizer's ``transform``; a fitted
+        :class:`~physnn.data.arrays.Standardizer` is applied in float32, in place). Yields
+        :func:`batches_per_reader` ``(sum of rows, batch_size, min_size)`` batches — or, with
+        ``per_yield=k``, blocks of up to ``k`` consecutive batches (``k * batch_size`` rows; fewer
+        messages between a loader worker and training), to be cut into batches by the receiver.
         """
         check_int("batch_size", batch_size, low=1, owner=self.owner)
         check_int("buffer_chunks", buffer_chunks, low=1, owner=self.owner)
+        block = batch_size * check_int("per_yield", per_yield, low=1, owner=self.owner)
+        transform = _float32_transform(transform)
         rng = np.random.default_rng(seed)
         carry_x: np.ndarray | None = None
         carry_y: np.ndarray | None = None
@@ -366,7 +390,7 @@ class TableStream:
             xs = [p[0] for p in parts]
             ys = [p[1] for p in parts]
             if transform is not None:
-                xs = [np.asarray(transform(x), dtype=np.float32) for x in xs]
+                xs = [transform(x) for x in xs]
             if carry_x is not None:
                 xs.insert(0, carry_x)
                 ys.insert(0, carry_y)
@@ -377,14 +401,16 @@ class TableStream:
                 perm = rng.permutation(len(X))
                 X, Y = X[perm], Y[perm]
             full = (len(X) // batch_size) * batch_size
-            for a in range(0, full, batch_size):
-                yield X[a:a + batch_size], Y[a:a + batch_size]
+            for a in range(0, full, block):
+                b = min(a + block, full)
+                yield X[a:b], Y[a:b]
             carry_x, carry_y = (X[full:], Y[full:]) if full < len(X) else (None, None)
         if carry_x is not None and len(carry_x) >= min_size:
             yield carry_x, carry_y
 
     def iter_chunks(self, chunks: Sequence[Chunk], *, transform: Any = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """``(X, y)`` chunk by chunk in order, for evaluation and prediction."""
+        transform = _float32_transform(transform)
         for c in chunks:
             X, y = self.read(c)
-            yield (X if transform is None else np.asarray(transform(X), dtype=np.float32)), y
+            yield (X if transform is None else transform(X)), y

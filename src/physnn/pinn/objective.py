@@ -241,6 +241,7 @@ class PINNObjective(Objective):
 
     def setup(self, model: nn.Module, device: torch.device, rank: int = 0, world: int = 1) -> None:
         self.device = device
+        self.rank, self.world = rank, world
         self.points = {k: v.to(device) for k, v in self.points.items()}
         if self.ref_x is not None:
             self.ref_x = self.ref_x.to(device)
@@ -269,8 +270,12 @@ class PINNObjective(Objective):
             if self.resample_every and self.epoch % self.resample_every == 0:
                 self.points["pde"] = self._sample_domain().to(self.device)
         self.epoch += 1
+        # under DDP each rank takes the points rank::world of every set (all ranks hold the same seeded
+        # points); DDP averages the gradients and loss() averages the terms, so a step is the full step
+        # (up to one point of uneven shards)
+        pts = self.points if self.world <= 1 else {k: v[self.rank :: self.world] for k, v in self.points.items()}
         for _ in range(self.steps_per_epoch):
-            yield self.points
+            yield pts
 
     def batch_size_of(self, batch: Any) -> int:
         return 1
@@ -315,6 +320,10 @@ class PINNObjective(Objective):
     def loss(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         losses = self._terms(model, batch)
         vals = {t: float(v.detach()) for t, v in losses.items()}
+        if self.world > 1:  # the terms of the whole point sets: adaptive weights stay equal on every rank
+            from physnn.train.distributed import all_reduce_sum
+
+            vals = dict(zip(vals, (v / self.world for v in all_reduce_sum(list(vals.values()), self.device))))
         if self.adaptive == "relobralo" and all(math.isfinite(v) for v in vals.values()):
             self._relobralo(vals)
         self._last = vals

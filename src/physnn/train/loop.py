@@ -481,11 +481,17 @@ def _run(model: nn.Module, objective: Objective, dev: torch.device, t0: float, o
                     def closure(batch=batch):
                         opt.zero_grad(set_to_none=True)
                         lval = objective.loss(train_model, batch)
-                        if torch.isfinite(lval):
+                        if dist.enabled:  # the line search compares the loss of all ranks' shards, the same everywhere
+                            seen = lval.detach().clone()
+                            torch.distributed.all_reduce(seen)
+                            seen = seen / dist.world
+                        else:
+                            seen = lval
+                        if torch.isfinite(seen):
                             lval.backward()
                             if grad_clip is not None:
                                 nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-                        return lval
+                        return seen.detach() if dist.enabled else lval
                     lval = opt.step(closure)  # LBFGS returns the first evaluation's loss
                     lv = float(lval.detach())
                     if not math.isfinite(lv):

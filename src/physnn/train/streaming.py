@@ -173,7 +173,8 @@ class StreamingSupervised(Objective):
         seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))  # the same on every rank
         assignment, steps = self.plan(seed)
         local = max(self.batch_size // self.world, 1)
-        kwargs = dict(batch_size=local, buffer_chunks=self.buffer_chunks, transform=self._transform())
+        kwargs = dict(batch_size=local, buffer_chunks=self.buffer_chunks, transform=self._transform(),
+                      per_yield=64)  # blocks of 64 batches: few messages from the loader workers
         rseed = seed + 104729 * self.rank
         if self.workers == 0:
             source: Any = self.stream.reader(assignment[0], seed=rseed, **kwargs)
@@ -181,11 +182,15 @@ class StreamingSupervised(Objective):
             pin = self.device.type == "cuda" if self.pin_memory is None else self.pin_memory
             source = torch.utils.data.DataLoader(
                 _Readers(self.stream, assignment, kwargs, rseed), batch_size=None, num_workers=self.workers,
-                pin_memory=pin, collate_fn=self._collate)
-        for i, (x, y) in enumerate(source):
-            if steps is not None and i >= steps:
-                break
-            yield self._tensors(x, y, "training data")
+                pin_memory=pin, collate_fn=self._collate, prefetch_factor=2)
+        i = 0
+        for xs, ys in source:
+            xt, yt = self._tensors(xs, ys, "training data")
+            for a in range(0, len(xt), local):
+                if steps is not None and i >= steps:
+                    return
+                i += 1
+                yield xt[a:a + local], yt[a:a + local]
 
     def _collate(self, batch: tuple[np.ndarray, np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
         x, y = batch
