@@ -154,3 +154,53 @@ def test_cli_energies_only_defaults_and_ensemble_option(emt_extxyz, tmp_path):
     assert state["model"]["linear"] is True and state["model"]["n_sparse"] > 0
     m = json.loads((run / "metrics.json").read_text())
     assert m["trained_on"] == ["energy"] and len(m["members"]) == 2
+
+
+def test_ridge_penalty_is_the_generalised_ridge_and_bad_penalties_are_named():
+    """penalty=P solves (X_c^T X_c + alpha n P) w = X_c^T y_c; P not square/positive definite: a clear error."""
+    from physnn.errors import PhysnnError
+    from physnn.materials.potential import ridge_on_validation
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(40, 5))
+    y = x @ rng.normal(size=5) + rng.normal(0.0, 0.5, size=40) + 3.0
+    b = rng.normal(size=(5, 5))
+    pen = b @ b.T + 0.1 * np.eye(5)
+    alpha = 0.3
+    w, info = ridge_on_validation(x[:30], y[:30], x[30:], y[30:], alphas=[alpha], penalty=pen)
+    xc, yc = x[:30] - x[:30].mean(0), y[:30] - y[:30].mean()
+    want = np.linalg.solve(xc.T @ xc + alpha * 30 * pen, xc.T @ yc)
+    np.testing.assert_allclose(w, want, rtol=1e-9, atol=1e-12)
+    assert info["intercept"] == pytest.approx(y[:30].mean() - x[:30].mean(0) @ want, abs=1e-9)
+    # P = I is the plain ridge
+    np.testing.assert_allclose(ridge_on_validation(x[:30], y[:30], x[30:], y[30:], alphas=[alpha],
+                                                   penalty=np.eye(5))[0],
+                               ridge_on_validation(x[:30], y[:30], x[30:], y[30:], alphas=[alpha])[0], rtol=1e-9)
+    with pytest.raises(PhysnnError, match="shape"):
+        ridge_on_validation(x[:30], y[:30], x[30:], y[30:], penalty=np.eye(4))
+    with pytest.raises(PhysnnError, match="positive definite"):
+        ridge_on_validation(x[:30], y[:30], x[30:], y[30:], penalty=-np.eye(5))
+
+
+def test_sparse_kernel_term_keeps_a_linear_law_exact(tmp_path):
+    """Energies of a per-atom model linear in the descriptors, fitted with the kernel term beside the linear
+    one (its RKHS-norm penalty): the fixed terms still reproduce them, and the kernel's coefficients stay small."""
+    from physnn.materials.potential import train_potential
+
+    atoms = emt_structures(60, seed=6)
+    desc = {**DESC, "n_radial": 4, "n_angular": 1}
+    truth = _model(ensemble=1, seed=3, descriptor=desc)
+    with torch.no_grad():
+        for p in truth.net.parameters():
+            p.zero_()
+    energy = np.array([float(truth(truth.graph(a))["energy"][0].detach()) for a in atoms])
+    n_atoms = np.array([len(a) for a in atoms])
+    data = StructureSet(atoms=atoms, energy=energy, forces=None, stress=None, path=tmp_path / "linear.extxyz")
+    res = train_potential(data, epochs=1, hidden=[4], descriptor=desc, baselines=False, progress=False,
+                          linear=True, n_sparse=40, seed=0)
+    fit = res.metrics["linear_term"]
+    spread = float(np.std(energy / n_atoms))
+    assert res.model.n_sparse == 40 and fit["n_sparse"] == 40
+    assert fit["train_mae"] < 1e-3 * spread and fit["val_mae"] < 1e-2 * spread
+    pred = res.predictions["per-atom network"]
+    assert float(np.mean(np.abs(pred - res.y_test))) < 1e-2 * spread
