@@ -119,7 +119,7 @@ def data_and_physics(quick: bool, seed: int) -> list[dict[str, Any]]:
     def residual(x, u, d):
         return d.xx(u) + math.pi ** 2 * torch.sin(math.pi * x)
 
-    steps = dict(adam_steps=200, lbfgs_steps=50) if quick else dict(adam_steps=1500, lbfgs_steps=600)
+    steps = dict(adam_steps=150, lbfgs_steps=25) if quick else dict(adam_steps=1500, lbfgs_steps=600)
     xg = np.linspace(-1, 1, 401)[:, None]
     rows = []
     for lam in DATA_LAMBDAS:
