@@ -306,3 +306,24 @@ def test_objective_interface_custom():
     h = fit(model, objective=ConstTarget(), optimizer="adam", lr=0.1, epochs=300, progress=False)
     assert h["loss"][-1] < 1e-6
     assert math.isclose(float(model(torch.tensor([[0.5]])).detach()), 2.0, abs_tol=1e-3)
+
+
+def test_non_finite_validation_predictions_give_nan_metrics_not_a_crash():
+    """A model whose validation outputs overflow (inputs near float32's max) logs NaN, it does not raise."""
+    import math
+
+    import torch
+    from torch import nn
+
+    from physnn.train import fit
+
+    torch.manual_seed(0)
+    X = torch.randn(64, 2)
+    Xv = torch.full((16, 2), 3e38)
+    model = nn.Sequential(nn.Linear(2, 4), nn.Linear(4, 1))
+    with torch.no_grad():
+        model[0].weight.fill_(10.0)  # 10 x 3e38 overflows float32
+    assert not torch.isfinite(model(Xv)).all()
+    h = fit(model, (X, X[:, :1]), val=(Xv, Xv[:, :1]), epochs=2, lr=1e-4, metrics=["r2"], progress=False)
+    assert h.epochs_run == 2 and math.isnan(h["val_loss"][-1]) and math.isnan(h["val_r2"][-1])
+    assert math.isfinite(h["loss"][-1])

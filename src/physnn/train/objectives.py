@@ -316,6 +316,8 @@ class Supervised(Objective):
         from physnn.train.metrics import compute_metrics
 
         out = self.predict(model, X)
+        if not bool(torch.isfinite(out).all()):  # a diverging run: NaN scores, no metric; fit stops on the loss
+            return {f"{prefix}loss": float("nan"), **{f"{prefix}{m}": float("nan") for m in self.metrics}}
         logs = {f"{prefix}loss": float(self.loss_fn(out, y))}
         if self.metrics:
             yt = y.detach().cpu()
