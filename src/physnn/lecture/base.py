@@ -214,7 +214,8 @@ def result_block(
 
 
 def _cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    # a "|" inside a cell (|x − y|) would split the pipe table: write it as "∣" (U+2223), which looks the same
+    return str(text).replace("|", "\u2223").replace("\n", " ")
 
 
 def section_markdown(sec: SectionResult, fig_dir: str | None) -> str:
@@ -227,7 +228,9 @@ def section_markdown(sec: SectionResult, fig_dir: str | None) -> str:
     """
     parts = [f"## {sec.number}. {sec.title}", ""]
     if sec.claim:
-        parts += ["> " + ln if ln.strip() else ">" for ln in sec.claim.strip().splitlines()] + [""]
+        lines = sec.claim.strip().splitlines()
+        quoted = all(ln.lstrip().startswith(">") for ln in lines if ln.strip())  # already a blockquote
+        parts += (lines if quoted else ["> " + ln if ln.strip() else ">" for ln in lines]) + [""]
     if sec.text:
         parts += [sec.text, ""]
     lecture = [c for c in sec.checks if c.kind == LECTURE]

@@ -421,7 +421,9 @@ def _wd_text(wd, ci) -> str:
 
         m4, l4, h4 = mean_ci(d4)
         lecture_value = (f" The lecture's snippet value λ = 1e-4 alone changes the test MSE by {m4:+.3f} "
-                         f"(95% CI [{l4:+.3f}, {h4:+.3f}]) — too gentle to matter on this problem. ")
+                         f"(95% CI [{l4:+.3f}, {h4:+.3f}])"
+                         + (" — its interval includes zero: too gentle to matter on this problem. " if l4 <= 0 <= h4
+                            else ". "))
     verdict = ("so weight decay, tuned as it should be, does reduce overfitting here" if dhi < 0 else
                "so this experiment does not confirm that weight decay reduces overfitting here: the interval "
                "includes zero or lies above it")
