@@ -80,6 +80,22 @@ def build(app: str) -> tuple[nn.Module, object]:
         model = make_model(problem, hidden=(8, 8), activation="tanh", seed=0, dtype=torch.float64)
         return model, PINNObjective(problem, n_domain=64, n_boundary=8, steps_per_epoch=2, reference_points=50,
                                     seed=0, dtype=torch.float64)
+    if app == "materials":  # an atomic potential on 8 EMT alloys (energies): structures sharded by rank
+        from pathlib import Path
+
+        import numpy as np
+
+        sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: tests.materials
+        from physnn.materials.potential import AtomicPotential, EnergyForceObjective, Labels
+        from tests.materials.conftest import emt_structures
+
+        atoms = emt_structures(8, seed=3)
+        model = AtomicPotential(["Ni", "Cu", "Au"], [8], seed=0, descriptor={
+            "r_cut": 4.5, "n_radial": 6, "n_angular": 2, "r_min": 2.0, "r_cut_angular": 3.6}).double()
+        labels = Labels(energy=np.array([a.get_potential_energy() for a in atoms]), forces=None, stress=None,
+                        n_atoms=np.array([len(a) for a in atoms]))
+        return model, EnergyForceObjective([model.graph(a) for a in atoms], labels, np.arange(6), np.arange(6, 8),
+                                           batch_size=4, scales={"energy": 1.0, "forces": 1.0})
     if app == "stream":  # a Parquet file of 10 row groups (written by the test; path in PHYSNN_TEST_STREAM)
         import os
 
@@ -104,7 +120,7 @@ def train(app: str):
         history = fit(model, objective=objective, optimizer="lbfgs", lr=1.0, epochs=3, seed=0, progress=False,
                       threads=1, optimizer_options={"max_iter": 5}, monitor="pinn_loss")
         return model, history
-    history = fit(model, objective=objective, optimizer="sgd", lr=1e-3 if app == "pinn" else 0.05, epochs=3, seed=0,
+    history = fit(model, objective=objective, optimizer="sgd", lr=1e-3 if app in ("pinn", "materials") else 0.05, epochs=3, seed=0,
                   progress=False, threads=1)
     return model, history
 
