@@ -243,10 +243,12 @@ def write_up(m: dict[str, Any], figs: list[Figure], *, started: float) -> Sectio
         f"early stopping reaches AUC {no_es.metrics['auc']:.3f} (with: {auc:.3f}) and KS p-values "
         f"{no_es.metrics['overtraining']['ks_p_signal']:.3f} / {no_es.metrics['overtraining']['ks_p_background']:.3f} "
         f"(with: {ot['ks_p_signal']:.3f} / {ot['ks_p_background']:.3f}); "
-        + ("without it the training and test outputs drift apart, which early stopping prevents."
-           if min(no_es.metrics['overtraining']['ks_p_signal'], no_es.metrics['overtraining']['ks_p_background']) < pmin
-           else "here the run without it does not overtrain more by this test, so this experiment does not "
-                "show that early stopping was needed at this size.")
+        + ("without it the training and test outputs differ significantly (KS p < 0.01) while with it they "
+           "do not: here early stopping prevents measurable overtraining."
+           if min(no_es.metrics['overtraining']['ks_p_signal'], no_es.metrics['overtraining']['ks_p_background']) < 0.01
+           <= pmin
+           else "neither run shows overtraining by this test (p < 0.01 on either class would), so this experiment "
+                "does not show that early stopping was needed at this size.")
     )
     if "PFN on constituents" in taggers:
         p_auc = taggers["PFN on constituents"].metrics["auc"]
