@@ -153,3 +153,20 @@ def test_cli_stream_refuses_what_cannot_stream(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "only Parquet" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "r1").exists() and not (tmp_path / "r2").exists()
+
+
+def test_validation_chunks_are_decoded_once_when_small(tmp_path, monkeypatch):
+    _table(tmp_path / "t.parquet", n=800, group=100)
+    s = TableStream(tmp_path / "t.parquet", features=["a", "b", "c"], target="y")
+    tr, va, _ = s.split(val=0.25, seed=0)
+    reads = []
+    real = s.read
+    monkeypatch.setattr(s, "read", lambda c: reads.append(c) or real(c))
+    for cache_mb, want in ((512, len(va)), (0, 3 * len(va))):
+        reads.clear()
+        obj = StreamingSupervised(s, tr, va, batch_size=50, val_cache_mb=cache_mb)
+        model = _net()
+        obj.setup(model, torch.device("cpu"))
+        logs = [obj.evaluate(model) for _ in range(3)]
+        assert logs[0] == logs[1] == logs[2]
+        assert sum(c in va for c in reads) == want

@@ -76,12 +76,15 @@ class StreamingSupervised(Objective):
         DataLoader worker processes reading chunks beside training (0: read in the training process).
     pin_memory : bool, optional
         Page-locked batches for asynchronous copies to a GPU (default: when training on CUDA).
+    val_cache_mb : int
+        The validation chunks, evaluated every epoch, are decoded once and kept in memory when they
+        take at most this many MiB (0: read them from disk every epoch).
     """
 
     def __init__(self, stream: TableStream, train: Sequence[Chunk], val: Sequence[Chunk] | None = None, *,
                  loss: str = "mse", batch_size: int = 1024, metrics: Sequence[str] | None = None,
                  standardizer: Any = None, buffer_chunks: int = 4, workers: int = 0,
-                 pin_memory: bool | None = None, n_outputs: int | None = None) -> None:
+                 pin_memory: bool | None = None, n_outputs: int | None = None, val_cache_mb: int = 512) -> None:
         from physnn.train import losses as L
         from physnn.train import metrics as M
 
@@ -102,7 +105,8 @@ class StreamingSupervised(Objective):
         self.metrics = [check_choice("metric", m, list(M.METRICS), owner=owner) for m in names]
         self._to_score = L.predict_proba_fn(self.loss_name)
         self.device = torch.device("cpu")
-        self.rows_seen = 0
+        self.val_cache_mb = check_int("val_cache_mb", val_cache_mb, low=0, owner=owner)
+        self._val_cache: list | None = None
 
     # ------------------------------------------------------------------ helpers
     def _transform(self) -> Any:
@@ -135,6 +139,7 @@ class StreamingSupervised(Objective):
 
     def setup(self, model: nn.Module, device: torch.device, rank: int = 0, world: int = 1) -> None:
         self.rank, self.world, self.device = rank, world, torch.device(device)
+        self._val_cache = None
         if self.batch_size < world:
             raise PhysnnError(f"fit (streaming): batch_size {self.batch_size} is smaller than the {world} processes; "
                               "each rank needs at least one row per batch.")
@@ -211,9 +216,9 @@ class StreamingSupervised(Objective):
         model.eval()
         total, n, scores, targets = 0.0, 0, [], []
         try:
-            for X, y in self.stream.iter_chunks(chunks, transform=self._transform()):
-                xt, yt = self._tensors(X, y, prefix.rstrip("_") + " data")
+            for xt, yt in self._eval_pieces(chunks, prefix):
                 out = model(xt)
+                X = xt
                 total += float(self.loss_fn(out, yt)) * len(X)
                 n += len(X)
                 if self.metrics:
@@ -226,6 +231,24 @@ class StreamingSupervised(Objective):
             for k, v in compute_metrics(self.metrics, torch.cat(targets).numpy(), torch.cat(scores).numpy()).items():
                 logs[f"{prefix}{k}"] = v
         return logs
+
+    def _eval_pieces(self, chunks: Sequence[Chunk], prefix: str) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """The chunks as tensors: the validation chunks are decoded once and kept while they take at most
+        ``val_cache_mb`` (evaluated every epoch); anything else is read from disk each time."""
+        what = prefix.rstrip("_") + " data"
+        cacheable = chunks is self.val_chunks and self.val_cache_mb > 0
+        if cacheable and self._val_cache is not None and self._val_cache[0][0].device == self.device:
+            yield from self._val_cache
+            return
+        size = sum(c.rows for c in chunks) * 4 * (len(self.stream.feature_names) + len(self.stream.target_names))
+        keep: list | None = [] if cacheable and size <= self.val_cache_mb * 2**20 else None
+        for X, y in self.stream.iter_chunks(chunks, transform=self._transform()):
+            piece = self._tensors(X, y, what)
+            if keep is not None:
+                keep.append(piece)
+            yield piece
+        if keep:
+            self._val_cache = keep
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         return self.evaluate_chunks(model, self.val_chunks, "val_")
