@@ -572,6 +572,8 @@ def test_show_one_run_and_several(plain_run, tmp_path):
 def test_lecture_seed_and_quick(tmp_path):
     text = cli_run("lecture", "--sections", "1", "--quick", "--seed", "3", "--out", tmp_path)
     assert "in quick mode, seed 3" in text
+    # the lecture's claims and physnn's self-checks are counted apart (issue 19)
+    assert "The lecture's claims: 1 of 1 confirmed by measurement; physnn's self-checks: 1 of 1 pass." in text
     assert "| seed | 3 |" in (tmp_path / "report.md").read_text()
     env = read_json(tmp_path / "results.json")["environment"]
     assert env["seed"] == "3" and env["mode"].startswith("quick")

@@ -127,14 +127,16 @@ def lecture(
     or FAIL. The report is one self-contained HTML file plus Markdown.
     """
     from physnn.errors import check_int
-    from physnn.lecture.report import parse_sections, run_lecture
+    from physnn.lecture.report import count_checks, parse_sections, run_lecture
 
     check_int("seed", seed, low=0, owner="lecture")
     nums = parse_sections(sections)
 
     def progress(i: int, n: int, res) -> None:
-        ok = sum(c.passed for c in res.checks)
-        verdict = f"{ok}/{len(res.checks)} claims confirmed" if res.checks else "no claims (not yet implemented)"
+        counts = count_checks([res])
+        parts = [f"{p}/{t} lecture claims confirmed" if k == "lecture" else f"{p}/{t} self-checks passed"
+                 for k, (p, t) in counts.items() if t]
+        verdict = ", ".join(parts) if parts else "no claims (not yet implemented)"
         typer.echo(f"[{i}/{n}] {res.number}. {res.title}: {verdict} ({res.seconds:.1f} s)")
 
     typer.echo(f"Running {len(nums)} section(s){' in quick mode' if quick else ''}, seed {seed} ...")
@@ -143,13 +145,14 @@ def lecture(
 
     results, paths = run_lecture(out, sections=nums, quick=quick, seed=seed, on_section=progress,
                                  on_progress=note, workers=workers)
-    total = sum(len(r.checks) for r in results)
-    passed = sum(c.passed for r in results for c in r.checks)
-    typer.echo(f"{passed} of {total} claims confirmed by measurement.")
+    counts = count_checks(results)
+    (lp, lt), (sp, st) = counts["lecture"], counts["self-check"]
+    typer.echo(f"The lecture's claims: {lp} of {lt} confirmed by measurement; physnn's self-checks: {sp} of {st} pass.")
     for r in results:
         for c in r.checks:
             if not c.passed:
-                typer.echo(f"  FAIL {r.number}. {c.claim}: expected {c.expected}, measured {c.measured}")
+                what = ("this experiment does not confirm" if c.kind == "lecture" else "physnn's self-check failed:")
+                typer.echo(f"  FAIL §{r.number}: {what} {c.claim!r} (expected {c.expected}, measured {c.measured})")
     typer.echo(f"Report: {paths['html']}  (Markdown: {paths['markdown']})")
 
 
