@@ -127,7 +127,11 @@ def plot_decision_boundary(
         ax.contourf(gx, gy, z, levels=np.arange(out.shape[1] + 1) - 0.5, cmap="tab10", alpha=0.3)
     else:
         z = out.reshape(gx.shape)
-        cs = ax.contourf(gx, gy, z, levels=20, cmap="RdBu_r", alpha=0.6)
+        if np.nanmin(z) >= 0.0 and np.nanmax(z) <= 1.0:  # probabilities: one fixed 0-1 scale on every panel
+            cs = ax.contourf(gx, gy, z, levels=np.linspace(0.0, 1.0, 21), cmap="RdBu_r", vmin=0.0, vmax=1.0,
+                             alpha=0.6)
+        else:
+            cs = ax.contourf(gx, gy, z, levels=20, cmap="RdBu_r", alpha=0.6)
         if np.nanmin(z) < 0.5 < np.nanmax(z):
             ax.contour(gx, gy, z, levels=[0.5], colors="k", linewidths=1.5)
         ax.figure.colorbar(cs, ax=ax, fraction=0.046, pad=0.04, label="model output")
