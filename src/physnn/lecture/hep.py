@@ -143,7 +143,7 @@ def rejection_interval(scores_bkg: Any, threshold: float, *, level: float = 0.95
 
         >>> r = rejection_interval([0.1, 0.2, 0.9], 0.5)
         >>> r["k"], r["n"], r["rejection"], round(r["lower_limit"], 2)
-        (1, 3, None, 1.07)
+        (1, 3, None, 1.1)
     """
     import numpy as np
 
