@@ -376,20 +376,11 @@ def count_checks(results: Iterable[Any]) -> dict[str, tuple[int, int]]:
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
-_CSS = """
-body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; max-width: 1100px;
-       margin: 2em auto; padding: 0 1em; line-height: 1.5; color: #1b1b1b; font-size: 17px; }
-h1 { border-bottom: 3px solid #2c5282; padding-bottom: .3em; }
-h2 { border-bottom: 1px solid #cbd5e0; padding-bottom: .2em; margin-top: 2.2em; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 15px; }
-th, td { border: 1px solid #cbd5e0; padding: .35em .7em; text-align: left; vertical-align: top; }
-th { background: #edf2f7; }
-code { background: #f1f5f9; padding: .1em .3em; border-radius: 3px; font-size: 90%; }
-pre { background: #f8fafc; border: 1px solid #e2e8f0; padding: .8em; overflow-x: auto; font-size: 14px; }
-pre code { background: none; padding: 0; }
-blockquote { border-left: 4px solid #90cdf4; margin: 1em 0; padding: .2em 1em; background: #f0f9ff; }
-figure { margin: 1.2em 0; } figure img { max-width: 100%; border: 1px solid #e2e8f0; }
-figcaption { font-size: 15px; color: #4a5568; }
+def _css() -> str:
+    """The reports' style sheet plus the lecture report's: contents, maths."""
+    from physnn.viz.report import REPORT_CSS
+
+    return REPORT_CSS + """
 nav.toc { background: #f7fafc; border: 1px solid #e2e8f0; padding: .5em 1.2em; }
 .math { font-family: "Cambria Math", "STIX Two Math", "Latin Modern Math", Georgia, serif; font-style: italic; }
 .math.display { display: block; text-align: center; margin: .6em 0; }
@@ -460,7 +451,7 @@ def write_lecture_report(results: list[Any], out_dir: str | Path, *, title: str,
     md_parts.append(glossary)
     html_parts.append(f'<section id="glossary">{markdown_to_html(glossary)}</section>')
     page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body id=\"top\">\n"
+            f"<title>{html.escape(title)}</title><style>{_css()}</style></head><body id=\"top\">\n"
             + "\n".join(html_parts) + "\n</body></html>\n")
     paths = {"html": write_text(out / "report.html", page), "markdown": write_text(out / "report.md", "\n".join(md_parts))}
 

@@ -23,9 +23,10 @@ from typing import Any
 
 from physnn.files import atomic_write, write_json, write_text
 
-__all__ = ["write_report", "markdown_to_html"]
+__all__ = ["write_report", "markdown_to_html", "REPORT_CSS"]
 
-_CSS = """
+#: the reports' style sheet (the lecture report adds its own rules to it)
+REPORT_CSS = """
 body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; max-width: 1100px;
        margin: 2em auto; padding: 0 1em; line-height: 1.5; color: #1b1b1b; font-size: 17px; }
 h1 { border-bottom: 3px solid #2c5282; padding-bottom: .3em; }
@@ -237,7 +238,7 @@ def write_report(
     md_text = "\n".join(md_parts)
     page = (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
+        f"<title>{html.escape(title)}</title><style>{REPORT_CSS}</style></head><body>\n"
         + "\n".join(html_parts)
         + "\n</body></html>\n"
     )
