@@ -55,19 +55,30 @@ class Run:
     def feature_names(self) -> list[str]:
         return list(self.state["feature_names"])
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Model outputs for raw (unstandardized) ``X``: probabilities for classifiers."""
+    def predict(self, X: np.ndarray, *, device: str | None = None, chunk: int = 65536) -> np.ndarray:
+        """Model outputs for raw (unstandardized) ``X``: probabilities for classifiers.
+
+        ``device`` (``cpu``, ``cuda``, ``auto``): where the network runs, ``chunk`` rows at a time; the
+        model comes back to the CPU.
+        """
         import torch
 
         from physnn.errors import check_array
+        from physnn.train.loop import resolve_device
 
         X = check_array("X", X, ndim=2, n_features=len(self.feature_names), owner="predict")
         if self.standardizer is not None:
             X = self.standardizer.transform(X)
-        self.model.eval()
+        dev = resolve_device(device or "cpu", owner="predict")
+        self.model.eval().to(dev)
         dtype = next(self.model.parameters()).dtype
+        try:
+            with torch.no_grad():
+                Xt = torch.as_tensor(np.asarray(X), dtype=dtype)
+                out = torch.cat([self.model(Xt[i:i + chunk].to(dev)).float().cpu() for i in range(0, len(Xt), chunk)])
+        finally:
+            self.model.cpu()
         with torch.no_grad():
-            out = self.model(torch.as_tensor(np.asarray(X), dtype=dtype)).float()
             loss = self.state["loss"]
             if loss == "bce_with_logits":
                 out = torch.sigmoid(out)
@@ -385,12 +396,13 @@ def _output_names(state: dict[str, Any], n_out: int) -> list[str]:
     return [prefix + t for t in state["target_names"]][:n_out]
 
 
-def _predict(directory: Path, state: dict[str, Any], data: Path, out: Path, *, tree: str | None = None) -> Path:
+def _predict(directory: Path, state: dict[str, Any], data: Path, out: Path, *, tree: str | None = None,
+             device: str | None = None) -> Path:
     from physnn.data import ArrayData, read_data, write_data
 
     run = load_run(directory)
     X = read_data(data, features=run.feature_names, target=None, tree=tree).X
-    pred = run.predict(X)
+    pred = run.predict(X, device=device)
     write_data(ArrayData(pred, None, feature_names=_output_names(run.state, pred.shape[1]), name="predictions"), out)
     return Path(out)
 

@@ -86,6 +86,7 @@ COVERAGE: dict[str, dict[str, str]] = {
         "tree": "test_predict_tree_picks_the_ttree",
         "input": "tests/fluids/test_runs.py::test_predict_input_option",
         "diameter": "tests/cells/test_runs.py::test_predict_diameter_option",
+        "device": "tests/test_predict_device.py::test_predict_device_auto_equals_cpu_and_a_bad_device_is_one_line",
     },
     "show": {
         "runs": "test_show_one_run_and_several",

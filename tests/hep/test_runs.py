@@ -206,6 +206,9 @@ def test_bad_input_is_one_error_line_and_no_output(pfn_run, anomaly_run, jets, t
     # an option the kind does not take
     assert cli("predict", pfn_run, missing, "--out", out, "--input", "a") == 2
     assert "--input does not apply to tagger runs" in error_line(capsys)
+    # --device: tagger runs take it, anomaly runs do not (one line naming what they take)
+    assert cli("predict", anomaly_run[0], missing, "--out", out, "--device", "cpu") == 2
+    assert "--device does not apply to anomaly runs" in error_line(capsys) and not out.exists()
     # the wrong kind of run for a loader
     with pytest.raises(PhysnnError, match="is a anomaly run .*physnn hep train"):
         load_tagger(anomaly_run[0])

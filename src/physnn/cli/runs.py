@@ -35,11 +35,13 @@ def predict(
                                         "(default: the name the run was trained with)."),
     diameter: Optional[float] = typer.Option(None, "--diameter", help="segmentation: nucleus diameter in "
                                              "pixels (default: estimated from each image)."),
+    device: Optional[str] = typer.Option(None, "--device", help="tabular, PINN and jet-tagger runs: where the "
+                                         "network runs (cpu, cuda, cuda:N, auto; default cpu)."),
 ) -> None:
     """Predict with a trained run of any kind on the user's data."""
     from physnn.rundir import predict as predict_any
 
-    path = predict_any(run, data, out, tree=tree, input=input, diameter=diameter)
+    path = predict_any(run, data, out, tree=tree, input=input, diameter=diameter, device=device)
     typer.echo(f"Predictions written to {path}")
 
 

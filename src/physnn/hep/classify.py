@@ -279,11 +279,16 @@ class Tagger:
             return (jets.particles, jets.mask, jets.X)
         return (jets.particles, jets.mask)
 
-    def predict(self, jets: JetData) -> np.ndarray:
-        """Signal probability per jet ``(N,)``."""
-        mod = self.module().eval()
+    def predict(self, jets: JetData, *, device: str | None = None) -> np.ndarray:
+        """Signal probability per jet ``(N,)``; ``device`` (``cpu``, ``cuda``, ``auto``): where the network runs."""
+        from physnn.train.loop import resolve_device
+
+        mod = self.module().eval().to(resolve_device(device or "cpu", owner="predict"))
         ins = [torch.as_tensor(a) for a in self.inputs_of(jets)]
-        return predict_logits(mod, ins).numpy().ravel()
+        try:
+            return predict_logits(mod, ins).numpy().ravel()
+        finally:
+            mod.cpu()
 
     def example_inputs(self, n: int = 4) -> tuple[torch.Tensor, ...]:
         """Plausible raw inputs of the right shapes (for ONNX export)."""
@@ -685,13 +690,14 @@ def _jets_for(tagger: Tagger, data: Path, tree: str | None) -> JetData:
                      n_particles=tagger.n_particles if set_model else None, label=None, tree=tree, mass=None)
 
 
-def _predict(directory: Path, state: dict[str, Any], data: Path, out: Path, *, tree: str | None = None) -> Path:
+def _predict(directory: Path, state: dict[str, Any], data: Path, out: Path, *, tree: str | None = None,
+             device: str | None = None) -> Path:
     """Signal probability of every jet in ``data``: one column ``prob_<target>``, one row per jet."""
     from physnn.data import ArrayData, write_data
     from physnn.rundir import output_name
 
     tagger = _tagger_from_state(directory, state)
-    prob = tagger.predict(_jets_for(tagger, data, tree))
+    prob = tagger.predict(_jets_for(tagger, data, tree), device=device)
     return write_data(ArrayData(prob.reshape(-1, 1), None, feature_names=[output_name("prob", tagger.target)],
                                 name="predictions"), out)
 

@@ -231,10 +231,11 @@ def _figures(figs: Path, sol: Any, records: list[dict[str, Any]]) -> None:
         save_figure(fig, figs / f"solution_{out_name}.png")
 
 
-def _predict(directory: Path, state: dict[str, Any], data: Path, out: Path, *, tree: str | None = None) -> Path:
+def _predict(directory: Path, state: dict[str, Any], data: Path, out: Path, *, tree: str | None = None,
+             device: str | None = None) -> Path:
     from physnn.runs import RUN_KIND as TABULAR  # the same reading and writing as a tabular run
 
-    return TABULAR.predict(directory, state, data, out, tree=tree)
+    return TABULAR.predict(directory, state, data, out, tree=tree, device=device)
 
 
 def _onnx(directory: Path, state: dict[str, Any]) -> Any:
