@@ -207,7 +207,7 @@ ONE_TWELFTH = 1.0 / 12.0  #: MSE of predicting the mean of g^k (uniform on [0, 1
 def _settings(quick: bool) -> dict[str, Any]:
     if quick:
         return dict(ks=list(range(1, 9)), train_ks=[4], lrs={4: [1e-2]}, seeds=2, epochs=100, noise=[0.01, 0.1])
-    return dict(ks=list(range(1, 13)), train_ks=[6, 8], lrs={6: [1e-3, 1e-2], 8: [1e-3, 1e-2]}, seeds=10, epochs=2000,
+    return dict(ks=list(range(1, 13)), train_ks=[6, 8], lrs={6: [1e-3, 1e-2], 8: [1e-3, 1e-2]}, seeds=10, epochs=1000,
                 noise=[0.01, 0.1])
 
 
