@@ -170,3 +170,18 @@ def test_validation_chunks_are_decoded_once_when_small(tmp_path, monkeypatch):
         logs = [obj.evaluate(model) for _ in range(3)]
         assert logs[0] == logs[1] == logs[2]
         assert sum(c in va for c in reads) == want
+
+
+def test_overflowing_validation_outputs_give_nan_metrics(tmp_path):
+    import math
+
+    _table(tmp_path / "t.parquet", n=400, group=100)
+    s = TableStream(tmp_path / "t.parquet", features=["a", "b", "c"], target="y")
+    tr, va, _ = s.split(val=0.25, seed=0)
+    model = nn.Linear(3, 1)
+    with torch.no_grad():
+        model.weight.fill_(3e38)  # every output overflows float32
+    obj = StreamingSupervised(s, tr, va, batch_size=50, metrics=["r2"])
+    obj.setup(model, torch.device("cpu"))
+    logs = obj.evaluate(model)
+    assert math.isnan(logs["val_loss"]) and math.isnan(logs["val_r2"])

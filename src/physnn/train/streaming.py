@@ -218,15 +218,17 @@ class StreamingSupervised(Objective):
         try:
             for xt, yt in self._eval_pieces(chunks, prefix):
                 out = model(xt)
-                X = xt
-                total += float(self.loss_fn(out, yt)) * len(X)
-                n += len(X)
+                total += float(self.loss_fn(out, yt)) * len(xt)
+                n += len(xt)
                 if self.metrics:
                     scores.append(self._to_score(out).cpu())
                     targets.append(yt.cpu())
         finally:
             model.train(was)
         logs = {f"{prefix}loss": total / n}
+        if self.metrics and not all(bool(torch.isfinite(sc).all()) for sc in scores):
+            # a diverging run: NaN metrics (as Supervised gives), fit's NaN rule stops it on the loss
+            return {f"{prefix}loss": float("nan"), **{f"{prefix}{m}": float("nan") for m in self.metrics}}
         if self.metrics:
             for k, v in compute_metrics(self.metrics, torch.cat(targets).numpy(), torch.cat(scores).numpy()).items():
                 logs[f"{prefix}{k}"] = v
